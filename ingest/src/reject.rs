@@ -1,0 +1,70 @@
+//! Why an input was rejected: a stable reason code plus a human detail.
+
+/// Stable, machine-readable reason a raw input was rejected. The string forms are part of the
+/// DLQ contract (`docs/contracts.md`); never rename one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ReasonCode {
+    /// The message had no value.
+    EmptyPayload,
+    /// The bytes are not valid JSON (or not UTF-8).
+    InvalidJson,
+    /// The JSON is valid but not an object.
+    NotAnObject,
+    /// `type` names no known raw type.
+    UnknownType,
+    /// A required field is missing (or null).
+    MissingField,
+    /// A field has the wrong JSON type.
+    WrongType,
+    /// A field holds a value outside its enumeration.
+    BadEnum,
+    /// A number lies outside its allowed range.
+    OutOfRange,
+    /// An id is empty, too long or uses characters outside `[A-Za-z0-9._:-]`.
+    BadId,
+    /// `ts` is not an RFC 3339 timestamp.
+    BadTimestamp,
+    /// `ts` lies further in the future than the allowed clock skew.
+    FutureTimestamp,
+    /// A field the contract does not know, with unknown fields configured to be rejected.
+    UnknownField,
+}
+
+impl ReasonCode {
+    /// The code as written to the DLQ.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReasonCode::EmptyPayload => "empty_payload",
+            ReasonCode::InvalidJson => "invalid_json",
+            ReasonCode::NotAnObject => "not_an_object",
+            ReasonCode::UnknownType => "unknown_type",
+            ReasonCode::MissingField => "missing_field",
+            ReasonCode::WrongType => "wrong_type",
+            ReasonCode::BadEnum => "bad_enum",
+            ReasonCode::OutOfRange => "out_of_range",
+            ReasonCode::BadId => "bad_id",
+            ReasonCode::BadTimestamp => "bad_timestamp",
+            ReasonCode::FutureTimestamp => "future_timestamp",
+            ReasonCode::UnknownField => "unknown_field",
+        }
+    }
+}
+
+/// A rejected input: why, in words, and the node it came from if that could be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejection {
+    /// Stable reason code.
+    pub code: ReasonCode,
+    /// Human-readable detail naming the field and the problem.
+    pub detail: String,
+}
+
+impl Rejection {
+    /// A rejection with `code` and `detail`.
+    pub fn new(code: ReasonCode, detail: impl Into<String>) -> Self {
+        Self {
+            code,
+            detail: detail.into(),
+        }
+    }
+}

@@ -1,0 +1,30 @@
+//! Fleet simulator and load generator for the Souverix fleet pipeline.
+//!
+//! Generates a deterministic stream of raw `fleet.raw.v1` messages for a
+//! simulated fleet shaped like the federation of seed 000 (global, regions A
+//! and B, edge zones A1, A2, B1 and the autonomous zone C), and produces such a
+//! stream to Kafka at a chosen rate. Same config and seed, same bytes.
+//!
+//! Layout:
+//! - [`wire`]: the raw JSON contract as written (message structs, enums, timestamps).
+//! - [`federation`]: the domain hierarchy of seed 000 and how nodes spread over its zones.
+//! - [`fleet`]: each node's fixed identity (kind, hardware batch, firmware, inventory).
+//! - [`behaviour`]: how a node changes over time (link class, health, outages, upgrades).
+//! - [`sim`]: [`SimConfig`] and the [`Simulator`] iterator of [`RawMessage`]s.
+//! - [`pacing`]: the pure rate limiter behind the producer.
+//! - [`mod@produce`]: async Kafka producer with pacing, bounded in-flight sends,
+//!   progress bar, shutdown and a [`ProduceSummary`].
+
+pub mod behaviour;
+pub mod federation;
+pub mod fleet;
+pub mod pacing;
+pub mod produce;
+pub mod sim;
+pub mod wire;
+
+pub use produce::{
+    produce, produce_with, producer_config, ProduceError, ProduceOptions, ProduceSummary, Progress,
+    StopReason,
+};
+pub use sim::{messages_for_rounds, RawMessage, SimConfig, SimError, Simulator, DEFAULT_START_MS};

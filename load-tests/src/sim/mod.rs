@@ -1,0 +1,365 @@
+//! The deterministic fleet simulator: an iterator of raw `fleet.raw.v1`
+//! messages in event-time order.
+//!
+//! Timeline: every `domain` record at `start_ms`; each node's `register` at
+//! `start_ms + phase` (a per-node phase in `[0, heartbeat_interval)`); then
+//! heartbeat round `r >= 1` at `start_ms + r * heartbeat_interval + phase`.
+//! Nodes are visited in phase order, so event times never decrease. A round
+//! may add a snapshot after a heartbeat, or a `link lost` / `link detected`
+//! around an outage; these share the round's event time.
+
+use std::collections::VecDeque;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+use crate::behaviour::{Dynamics, LinkStep, SOFTWARE_VERSIONS};
+use crate::federation::FEDERATION;
+use crate::fleet::{self, NodeIdentity, FIRMWARE_VERSIONS};
+mod config;
+
+pub use config::{SimConfig, SimError, DEFAULT_START_MS};
+
+use crate::wire::{self, DomainRecord, Firmware, Hardware, Header, Link, LinkState, NodeMessage};
+
+/// One message for the raw topic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawMessage {
+    /// Kafka key: the node id, or the domain id for control-plane records.
+    pub key: String,
+    /// JSON payload.
+    pub payload: Vec<u8>,
+    /// Event time (`ts`) in epoch milliseconds.
+    pub event_time_ms: i64,
+}
+
+/// A simulated node: identity plus everything that changes.
+#[derive(Debug)]
+struct SimNode {
+    id: NodeIdentity,
+    phase_ms: i64,
+    seq: u64,
+    heartbeats: u64,
+    snapshot_offset: u32,
+    dynamics: Dynamics,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Domains(usize),
+    Registers(usize),
+    Round { round: u64, next: usize },
+    Done,
+}
+
+/// The simulator. Yields messages forever unless limited with
+/// [`Simulator::with_max_rounds`]; stops early only on a [`SimError`], which
+/// [`Simulator::error`] then returns.
+#[derive(Debug)]
+pub struct Simulator {
+    config: SimConfig,
+    interval_ms: i64,
+    rng: ChaCha8Rng,
+    nodes: Vec<SimNode>,
+    sbom_hashes: Vec<String>,
+    firmware_signatures: Vec<String>,
+    stage: Stage,
+    max_rounds: Option<u64>,
+    pending: VecDeque<RawMessage>,
+    error: Option<SimError>,
+}
+
+impl Simulator {
+    /// Builds the fleet for `config`.
+    ///
+    /// # Errors
+    /// [`SimError::InvalidConfig`] as [`SimConfig::validate`].
+    pub fn new(config: SimConfig) -> Result<Self, SimError> {
+        let interval_ms = config.validate()?;
+        let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+        let sbom_hashes = SOFTWARE_VERSIONS
+            .iter()
+            .map(|_| sha256_like(&mut rng))
+            .collect();
+        let firmware_signatures = FIRMWARE_VERSIONS
+            .iter()
+            .map(|_| sha256_like(&mut rng))
+            .collect();
+        let mut nodes: Vec<SimNode> = fleet::generate(config.nodes, &mut rng)
+            .into_iter()
+            .map(|id| {
+                let dynamics = Dynamics::new(&id, &mut rng);
+                SimNode {
+                    phase_ms: rng.random_range(0..interval_ms),
+                    snapshot_offset: rng.random_range(0..config.snapshot_every),
+                    seq: 0,
+                    heartbeats: 0,
+                    dynamics,
+                    id,
+                }
+            })
+            .collect();
+        // Stable sort: nodes with equal phases keep their fleet order.
+        nodes.sort_by_key(|n| n.phase_ms);
+        Ok(Self {
+            config,
+            interval_ms,
+            rng,
+            nodes,
+            sbom_hashes,
+            firmware_signatures,
+            stage: Stage::Domains(0),
+            max_rounds: None,
+            pending: VecDeque::new(),
+            error: None,
+        })
+    }
+
+    /// Stops after heartbeat round `rounds` (0 = only domains and registers).
+    #[must_use]
+    pub fn with_max_rounds(mut self, rounds: u64) -> Self {
+        self.max_rounds = Some(rounds);
+        self
+    }
+
+    /// The node ids of the fleet, in register order.
+    pub fn node_ids(&self) -> impl Iterator<Item = &str> {
+        self.nodes.iter().map(|n| n.id.node_id.as_str())
+    }
+
+    /// The error that ended the iteration early, if any.
+    pub fn error(&self) -> Option<&SimError> {
+        self.error.as_ref()
+    }
+
+    fn ts(&self, round: u64, phase_ms: i64) -> Result<(i64, String), SimError> {
+        let ms = i64::try_from(round)
+            .ok()
+            .and_then(|r| r.checked_mul(self.interval_ms))
+            .and_then(|o| o.checked_add(phase_ms))
+            .and_then(|o| o.checked_add(self.config.start_ms));
+        ms.and_then(|ms| wire::format_ts(ms).map(|s| (ms, s)))
+            .ok_or(SimError::TimeOutOfRange { round })
+    }
+
+    fn emit_domain(&mut self, i: usize) -> Result<(), SimError> {
+        let Some(d) = FEDERATION.get(i) else {
+            return Ok(());
+        };
+        let (ms, ts) = self.ts(0, 0)?;
+        let record = DomainRecord {
+            kind: "domain",
+            domain_id: d.id,
+            ts: &ts,
+            seq: 1,
+            parent_id: d.parent,
+            level: d.level,
+            autonomy: d.autonomy,
+        };
+        self.pending.push_back(encode(d.id, ms, &record)?);
+        Ok(())
+    }
+
+    fn emit_register(&mut self, i: usize) -> Result<(), SimError> {
+        let Some(phase) = self.nodes.get(i).map(|n| n.phase_ms) else {
+            return Ok(());
+        };
+        let (ms, ts) = self.ts(0, phase)?;
+        let event_ids = self.config.event_ids;
+        let Some(node) = self.nodes.get_mut(i) else {
+            return Ok(());
+        };
+        let id = &node.id;
+        let body = wire::Register {
+            kind: id.kind,
+            domain_id: id.zone.id,
+            region: id.zone.region,
+            zone: id.zone.id,
+            tags: &id.tags,
+            hardware: Hardware {
+                serial: &id.serial,
+                manufacturer: id.batch.manufacturer,
+                model: id.model(),
+                batch_id: id.batch.id,
+                origin: id.batch.origin,
+            },
+            firmware: Firmware {
+                version: id.firmware_version(),
+                signature: self
+                    .firmware_signatures
+                    .get(id.firmware)
+                    .map_or("", String::as_str),
+            },
+            public_key: None,
+        };
+        node.seq += 1;
+        let msg = node_message("register", &id.node_id, &ts, node.seq, event_ids, body, ms)?;
+        self.pending.push_back(msg);
+        Ok(())
+    }
+
+    fn emit_round(&mut self, round: u64, i: usize) -> Result<(), SimError> {
+        let Some(phase) = self.nodes.get(i).map(|n| n.phase_ms) else {
+            return Ok(());
+        };
+        let (ms, ts) = self.ts(round, phase)?;
+        let (event_ids, outage_rate) = (self.config.event_ids, self.config.outage_rate);
+        let (snapshot_every, start_ms) =
+            (u64::from(self.config.snapshot_every), self.config.start_ms);
+        let Some(node) = self.nodes.get_mut(i) else {
+            return Ok(());
+        };
+        let rng = &mut self.rng;
+        let key = node.id.node_id.as_str();
+        let step = node
+            .dynamics
+            .step_link(rng, node.id.zone.opportunistic, outage_rate);
+        let link = |state, seq: &mut u64| {
+            *seq += 1;
+            node_message("link", key, &ts, *seq, event_ids, Link { state }, ms)
+        };
+        match step {
+            LinkStep::Offline => return Ok(()),
+            LinkStep::Lost => {
+                let msg = link(LinkState::Lost, &mut node.seq)?;
+                self.pending.push_back(msg);
+                return Ok(());
+            }
+            LinkStep::Returned => {
+                let msg = link(LinkState::Detected, &mut node.seq)?;
+                self.pending.push_back(msg);
+            }
+            LinkStep::Online => {}
+        }
+        let uptime_s =
+            node.dynamics.boot_uptime_s + u64::try_from((ms - start_ms) / 1000).unwrap_or(0);
+        let heartbeat = node.dynamics.heartbeat(rng, uptime_s);
+        node.heartbeats += 1;
+        node.seq += 1;
+        let msg = node_message("heartbeat", key, &ts, node.seq, event_ids, heartbeat, ms)?;
+        self.pending.push_back(msg);
+
+        let due = (node.heartbeats + u64::from(node.snapshot_offset)) % snapshot_every == 0;
+        if node.heartbeats == 1 || due || step == LinkStep::Returned {
+            node.dynamics.maybe_upgrade(rng);
+            let d = &node.dynamics;
+            let snapshot = wire::Snapshot {
+                reported_version: d.version(),
+                policy_version: d.policy(),
+                config: &d.config,
+                firmware_version: node.id.firmware_version(),
+                sbom_hash: self.sbom_hashes.get(d.version).map_or("", String::as_str),
+                inventory: node.id.inventory,
+            };
+            node.seq += 1;
+            let msg = node_message("snapshot", key, &ts, node.seq, event_ids, snapshot, ms)?;
+            self.pending.push_back(msg);
+        }
+        Ok(())
+    }
+
+    /// Advances the stage machine by one step, queueing zero or more messages.
+    fn advance(&mut self) -> Result<(), SimError> {
+        match self.stage {
+            Stage::Done => {}
+            Stage::Domains(i) if i < FEDERATION.len() => {
+                self.stage = Stage::Domains(i + 1);
+                self.emit_domain(i)?;
+            }
+            Stage::Domains(_) => self.stage = Stage::Registers(0),
+            Stage::Registers(i) if i < self.nodes.len() => {
+                self.stage = Stage::Registers(i + 1);
+                self.emit_register(i)?;
+            }
+            Stage::Registers(_) => self.stage = self.next_round(0),
+            Stage::Round { round, next } if next < self.nodes.len() => {
+                self.stage = Stage::Round {
+                    round,
+                    next: next + 1,
+                };
+                self.emit_round(round, next)?;
+            }
+            Stage::Round { round, .. } => self.stage = self.next_round(round),
+        }
+        Ok(())
+    }
+
+    fn next_round(&self, finished: u64) -> Stage {
+        match (self.max_rounds, finished.checked_add(1)) {
+            (Some(max), _) if finished >= max => Stage::Done,
+            (_, Some(round)) => Stage::Round { round, next: 0 },
+            (_, None) => Stage::Done,
+        }
+    }
+}
+
+impl Iterator for Simulator {
+    type Item = RawMessage;
+
+    fn next(&mut self) -> Option<RawMessage> {
+        loop {
+            if let Some(msg) = self.pending.pop_front() {
+                return Some(msg);
+            }
+            if self.stage == Stage::Done {
+                return None;
+            }
+            if let Err(e) = self.advance() {
+                self.error = Some(e);
+                self.stage = Stage::Done;
+                self.pending.clear();
+            }
+        }
+    }
+}
+
+impl std::iter::FusedIterator for Simulator {}
+
+/// All messages up to and including heartbeat round `rounds`.
+///
+/// # Errors
+/// Any [`SimError`] from [`Simulator::new`] or from the iteration.
+pub fn messages_for_rounds(config: &SimConfig, rounds: u64) -> Result<Vec<RawMessage>, SimError> {
+    let mut sim = Simulator::new(config.clone())?.with_max_rounds(rounds);
+    let out: Vec<RawMessage> = sim.by_ref().collect();
+    match sim.error.take() {
+        Some(e) => Err(e),
+        None => Ok(out),
+    }
+}
+
+fn node_message<B: Serialize>(
+    kind: &'static str,
+    node_id: &str,
+    ts: &str,
+    seq: u64,
+    event_ids: bool,
+    body: B,
+    event_time_ms: i64,
+) -> Result<RawMessage, SimError> {
+    let event_id = event_ids.then(|| format!("evt-{node_id}-{seq:08}"));
+    let header = Header {
+        kind,
+        node_id,
+        ts,
+        seq,
+        event_id: event_id.as_deref(),
+    };
+    encode(node_id, event_time_ms, &NodeMessage { header, body })
+}
+
+fn encode<T: Serialize>(key: &str, event_time_ms: i64, value: &T) -> Result<RawMessage, SimError> {
+    Ok(RawMessage {
+        key: key.to_owned(),
+        payload: serde_json::to_vec(value)?,
+        event_time_ms,
+    })
+}
+
+/// A `sha256:`-prefixed 64-hex-digit string drawn from the RNG.
+fn sha256_like(rng: &mut ChaCha8Rng) -> String {
+    let words: [u64; 4] = rng.random();
+    let hex: String = words.iter().map(|w| format!("{w:016x}")).collect();
+    format!("sha256:{hex}")
+}

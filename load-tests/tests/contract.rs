@@ -1,0 +1,284 @@
+//! The simulator's output against the raw input contract (`fleet.raw.v1`):
+//! every message is a JSON object with the required fields and in-range enums,
+//! keys and event times agree with the payload, and per-node sequence numbers
+//! count up by one.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value};
+use sxfleet_load_tests::wire::format_ts;
+use sxfleet_load_tests::{messages_for_rounds, RawMessage, SimConfig, DEFAULT_START_MS};
+
+type Obj = Map<String, Value>;
+
+fn config(nodes: u32, seed: u64) -> SimConfig {
+    SimConfig {
+        nodes,
+        seed,
+        ..SimConfig::default()
+    }
+}
+
+fn run(config: &SimConfig, rounds: u64) -> Vec<RawMessage> {
+    messages_for_rounds(config, rounds).unwrap_or_else(|e| panic!("simulator failed: {e}"))
+}
+
+fn parse(msg: &RawMessage) -> Obj {
+    match serde_json::from_slice(&msg.payload) {
+        Ok(Value::Object(obj)) => obj,
+        other => panic!("not a JSON object: {other:?}"),
+    }
+}
+
+fn str_field<'a>(obj: &'a Obj, key: &str) -> &'a str {
+    obj.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("missing string `{key}` in {obj:?}"))
+}
+
+fn num_field(obj: &Obj, key: &str) -> f64 {
+    obj.get(key)
+        .and_then(Value::as_f64)
+        .unwrap_or_else(|| panic!("missing number `{key}` in {obj:?}"))
+}
+
+fn uint_field(obj: &Obj, key: &str) -> u64 {
+    obj.get(key)
+        .and_then(Value::as_u64)
+        .unwrap_or_else(|| panic!("missing unsigned integer `{key}` in {obj:?}"))
+}
+
+fn one_of(obj: &Obj, key: &str, allowed: &[&str]) {
+    let v = str_field(obj, key);
+    assert!(allowed.contains(&v), "`{key}` = {v:?} not in {allowed:?}");
+}
+
+fn object<'a>(obj: &'a Obj, key: &str) -> &'a Obj {
+    obj.get(key)
+        .and_then(Value::as_object)
+        .unwrap_or_else(|| panic!("missing object `{key}` in {obj:?}"))
+}
+
+/// Checks one message against the contract and returns its parsed payload.
+fn check_contract(msg: &RawMessage) -> Obj {
+    let obj = parse(msg);
+    assert_eq!(
+        format_ts(msg.event_time_ms).as_deref(),
+        Some(str_field(&obj, "ts"))
+    );
+    assert!(uint_field(&obj, "seq") >= 1);
+    match str_field(&obj, "type") {
+        "domain" => {
+            assert_eq!(str_field(&obj, "domain_id"), msg.key);
+            one_of(&obj, "level", &["GLOBAL", "REGION", "ZONE"]);
+            one_of(&obj, "autonomy", &["FULL", "CONDITIONAL"]);
+            let parent = obj.get("parent_id");
+            assert!(parent.is_some_and(|p| p.is_null() || p.is_string()));
+            return obj;
+        }
+        "register" => {
+            one_of(&obj, "kind", &["EDGE", "DC", "GATEWAY", "RELAY", "VIRTUAL"]);
+            for key in ["domain_id", "region", "zone"] {
+                assert!(!str_field(&obj, key).is_empty());
+            }
+            let tags = obj.get("tags").and_then(Value::as_array);
+            assert!(tags.is_some_and(|t| t.iter().all(Value::is_string)));
+            let hw = object(&obj, "hardware");
+            for key in ["serial", "manufacturer", "model", "batch_id", "origin"] {
+                assert!(!str_field(hw, key).is_empty());
+            }
+            let fw = object(&obj, "firmware");
+            assert!(!str_field(fw, "version").is_empty());
+            assert!(str_field(fw, "signature").starts_with("sha256:"));
+            assert!(obj.get("public_key").is_none_or(Value::is_null));
+        }
+        "heartbeat" => {
+            assert!(num_field(&obj, "rtt_ms") >= 0.0);
+            assert!((0.0..=100.0).contains(&num_field(&obj, "loss_pct")));
+            uint_field(&obj, "bandwidth_kbps");
+            uint_field(&obj, "backlog_messages");
+            uint_field(&obj, "uptime_s");
+            one_of(&obj, "health", &["OK", "DEGRADED", "FAILED", "UNKNOWN"]);
+        }
+        "snapshot" => {
+            one_of(&obj, "reported_version", &["1.4.5", "1.4.6", "1.4.7"]);
+            assert!(str_field(&obj, "policy_version").starts_with("policy-v"));
+            assert!(!object(&obj, "config").is_empty());
+            assert!(!str_field(&obj, "firmware_version").is_empty());
+            let sbom = str_field(&obj, "sbom_hash");
+            assert!(
+                sbom.starts_with("sha256:") && sbom.len() == 7 + 64,
+                "{sbom}"
+            );
+            let inv = object(&obj, "inventory");
+            assert!(inv["cpu"].as_str().is_some_and(|cpu| !cpu.is_empty()));
+            for key in ["ram_gb", "storage_gb"] {
+                uint_field(inv, key);
+            }
+            assert!(inv["gpus"]
+                .as_array()
+                .is_some_and(|gpus| gpus.iter().all(serde_json::Value::is_string)));
+        }
+        "link" => one_of(&obj, "state", &["lost", "detected"]),
+        other => panic!("unexpected type {other:?}"),
+    }
+    assert_eq!(str_field(&obj, "node_id"), msg.key);
+    obj
+}
+
+#[test]
+fn every_message_matches_the_contract() {
+    let msgs = run(&config(150, 11), 25);
+    for msg in &msgs {
+        check_contract(msg);
+    }
+    let example = parse(&msgs[msgs.len() - 1]);
+    assert!(example.contains_key("type"), "{example:?}");
+}
+
+#[test]
+fn same_seed_same_bytes_other_seed_other_bytes() {
+    let a = run(&config(80, 42), 15);
+    let b = run(&config(80, 42), 15);
+    assert_eq!(a, b);
+    let c = run(&config(80, 43), 15);
+    assert_ne!(a, c);
+}
+
+#[test]
+fn fewer_rounds_give_a_prefix() {
+    let long = run(&config(40, 5), 12);
+    let short = run(&config(40, 5), 4);
+    assert!(short.len() < long.len());
+    assert_eq!(short[..], long[..short.len()]);
+}
+
+#[test]
+fn seq_counts_up_by_one_per_key() {
+    let mut last: HashMap<String, u64> = HashMap::new();
+    for msg in run(&config(120, 3), 40) {
+        let seq = uint_field(&parse(&msg), "seq");
+        let prev = last.insert(msg.key.clone(), seq).unwrap_or(0);
+        assert_eq!(seq, prev + 1, "key {}", msg.key);
+    }
+}
+
+#[test]
+fn domains_then_registers_then_rounds_in_event_time_order() {
+    let cfg = config(60, 9);
+    let msgs = run(&cfg, 6);
+    let types: Vec<String> = msgs
+        .iter()
+        .map(|m| str_field(&parse(m), "type").to_owned())
+        .collect();
+    assert!(types[..7].iter().all(|t| t == "domain"));
+    assert!(types[7..67].iter().all(|t| t == "register"));
+    assert!(types[67..].iter().all(|t| t != "domain" && t != "register"));
+    assert_eq!(msgs[0].event_time_ms, DEFAULT_START_MS);
+    assert!(msgs
+        .windows(2)
+        .all(|w| w[0].event_time_ms <= w[1].event_time_ms));
+    let last = msgs.last().map_or(0, |m| m.event_time_ms);
+    let round_6 = DEFAULT_START_MS + 6 * 30_000..DEFAULT_START_MS + 7 * 30_000;
+    assert!(round_6.contains(&last), "{last}");
+}
+
+#[test]
+fn domain_records_follow_seed_000() {
+    let msgs = run(&config(1, 0), 0);
+    let domains: Vec<(String, Option<String>, String, String)> = msgs
+        .iter()
+        .map(parse)
+        .filter(|o| o.get("type").and_then(Value::as_str) == Some("domain"))
+        .map(|o| {
+            let parent = o
+                .get("parent_id")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            let field = |k: &str| str_field(&o, k).to_owned();
+            (
+                field("domain_id"),
+                parent,
+                field("level"),
+                field("autonomy"),
+            )
+        })
+        .collect();
+    let expect = |id: &str, parent: Option<&str>, level: &str, autonomy: &str| {
+        let want = (
+            id.to_owned(),
+            parent.map(str::to_owned),
+            level.to_owned(),
+            autonomy.to_owned(),
+        );
+        assert!(domains.contains(&want), "missing {want:?} in {domains:?}");
+    };
+    assert_eq!(domains.len(), 7);
+    expect("global", None, "GLOBAL", "FULL");
+    expect("region-a", Some("global"), "REGION", "FULL");
+    expect("edge-zone-a1", Some("region-a"), "ZONE", "CONDITIONAL");
+    expect("edge-zone-a2", Some("region-a"), "ZONE", "CONDITIONAL");
+    expect("region-b", Some("global"), "REGION", "FULL");
+    expect("edge-zone-b1", Some("region-b"), "ZONE", "FULL");
+    expect("edge-zone-c", Some("global"), "ZONE", "FULL");
+}
+
+#[test]
+fn fleet_has_the_variety_projections_need() {
+    let msgs = run(&config(300, 21), 60);
+    let mut versions = HashMap::new();
+    let (mut degraded, mut delayed_nodes, mut zones) = (0, HashMap::new(), HashMap::new());
+    let mut link_state: HashMap<String, &str> = HashMap::new();
+    let (mut lost, mut detected) = (0, 0);
+    for msg in &msgs {
+        let obj = parse(msg);
+        match str_field(&obj, "type") {
+            "register" => *zones.entry(str_field(&obj, "zone").to_owned()).or_insert(0) += 1,
+            "snapshot" => {
+                *versions
+                    .entry(str_field(&obj, "reported_version").to_owned())
+                    .or_insert(0) += 1
+            }
+            "heartbeat" => {
+                assert_ne!(
+                    link_state.get(&msg.key),
+                    Some(&"lost"),
+                    "heartbeat while lost: {}",
+                    msg.key
+                );
+                degraded += usize::from(str_field(&obj, "health") == "DEGRADED");
+                let slow = delayed_nodes.entry(msg.key.clone()).or_insert((0, 0));
+                slow.0 += usize::from(num_field(&obj, "rtt_ms") > 500.0);
+                slow.1 += 1;
+            }
+            "link" => {
+                let state = if str_field(&obj, "state") == "lost" {
+                    "lost"
+                } else {
+                    "detected"
+                };
+                let prev = link_state.insert(msg.key.clone(), state);
+                if state == "lost" {
+                    lost += 1;
+                    assert_ne!(prev, Some("lost"));
+                } else {
+                    detected += 1;
+                    assert_eq!(prev, Some("lost"), "detected without lost: {}", msg.key);
+                }
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(versions.len(), 3, "{versions:?}");
+    assert!(degraded > 0);
+    // Nodes slow on most heartbeats: what a projection classifies DELAYED.
+    let mostly_slow = delayed_nodes
+        .values()
+        .filter(|(slow, all)| 2 * slow > *all)
+        .count();
+    let delayed_share = mostly_slow as f64 / 300.0;
+    assert!((0.03..0.4).contains(&delayed_share), "{delayed_share}");
+    assert!(lost > 0 && detected > 0, "lost {lost}, detected {detected}");
+    assert_eq!(zones.len(), 4);
+    assert!(zones["edge-zone-a1"] > zones["edge-zone-c"]);
+}

@@ -1,0 +1,458 @@
+//! The consume-transform-produce loop around a [`Stage`].
+//!
+//! One session = one consumer + one producer + the stage's state restored from its changelog.
+//! Any failed commit ends the session: the open transaction is aborted, the stage's state is
+//! dropped, and a new session resumes from the committed offsets and restores the state again.
+//! That keeps the error path small and the state always equal to what the committed log says.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rdkafka::consumer::stream_consumer::StreamConsumer;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::OwnedMessage;
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use rdkafka::{ClientContext, Message, Offset, TopicPartitionList};
+use tracing::{info, warn};
+
+use crate::restore::restore_partition;
+use crate::{Delivery, Input, KafkaConfig, Output, RuntimeError, Shutdown, Stage};
+
+/// How a stage is driven.
+#[derive(Clone, Debug)]
+pub struct StageRunConfig {
+    /// Cluster settings.
+    pub kafka: KafkaConfig,
+    /// Consumer group (the application id); every instance of the stage uses the same one.
+    pub group: String,
+    /// Transactional id of this instance; unique per instance, stable across its restarts so a
+    /// restarted instance fences its predecessor.
+    pub transactional_id: String,
+    /// Input topics (co-partitioned when the stage keeps state).
+    pub inputs: Vec<String>,
+    /// Exactly-once or at-least-once.
+    pub delivery: Delivery,
+    /// Most records in one batch (one transaction).
+    pub max_batch: usize,
+    /// How long a batch waits for more records after its first one.
+    pub linger: Duration,
+    /// `transaction.timeout.ms`: how long the broker waits before aborting a transaction of a
+    /// writer that died. Bounds how long a restore after a crash may wait.
+    pub transaction_timeout: Duration,
+}
+
+impl StageRunConfig {
+    /// Defaults for a stage in `group` reading `inputs`: exactly-once, batches of up to 5,000
+    /// records or 50 ms, a 10 s transaction timeout.
+    pub fn new(kafka: KafkaConfig, group: &str, inputs: Vec<String>) -> Self {
+        Self {
+            kafka,
+            group: group.to_owned(),
+            transactional_id: format!("{group}-0"),
+            inputs,
+            delivery: Delivery::ExactlyOnce,
+            max_batch: 5_000,
+            linger: Duration::from_millis(50),
+            transaction_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// What a run did, for logs, tests and benchmarks.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StageStats {
+    /// Input records processed in committed batches.
+    pub records_in: u64,
+    /// Records written in committed batches (outputs and changelog).
+    pub records_out: u64,
+    /// Committed batches.
+    pub batches: u64,
+    /// Changelog records read while restoring.
+    pub restored: u64,
+    /// Sessions started (1 + number of recoveries).
+    pub sessions: u64,
+}
+
+/// Runs `stage` until `shutdown` triggers. Retryable failures (Kafka unavailable, a failed
+/// commit) start a new session after a back-off; internal errors stop the run.
+///
+/// # Errors
+/// [`RuntimeError::Internal`] when the stage reports a broken invariant.
+pub async fn run_stage(
+    config: &StageRunConfig,
+    stage: &mut dyn Stage,
+    shutdown: &Shutdown,
+) -> Result<StageStats, RuntimeError> {
+    let mut stats = StageStats::default();
+    let mut backoff = Duration::from_millis(500);
+    loop {
+        stats.sessions += 1;
+        stage.reset();
+        match run_session(config, stage, shutdown, &mut stats).await {
+            Ok(()) => return Ok(stats),
+            Err(error) if error.is_retryable() => {
+                warn!(stage = stage.name(), error = %error_chain(&error), backoff_ms = backoff.as_millis() as u64, "session failed; restarting");
+                tokio::select! {
+                    _ = shutdown.triggered() => return Ok(stats),
+                    _ = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(30));
+            }
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+/// Formats an error with its whole source chain.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Records rebalance events so the loop can act on them between polls.
+#[derive(Default)]
+struct RebalanceLog {
+    events: Mutex<Vec<RebalanceEvent>>,
+}
+
+enum RebalanceEvent {
+    Assigned(Vec<(String, i32)>),
+    Revoked(Vec<(String, i32)>),
+}
+
+impl ClientContext for RebalanceLog {}
+
+impl ConsumerContext for RebalanceLog {
+    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        let partitions = |list: &TopicPartitionList| {
+            list.elements()
+                .iter()
+                .map(|e| (e.topic().to_owned(), e.partition()))
+                .collect::<Vec<_>>()
+        };
+        let event = match rebalance {
+            Rebalance::Assign(list) => RebalanceEvent::Assigned(partitions(list)),
+            Rebalance::Revoke(list) => RebalanceEvent::Revoked(partitions(list)),
+            Rebalance::Error(error) => {
+                warn!(%error, "rebalance error");
+                return;
+            }
+        };
+        if let Ok(mut events) = self.events.lock() {
+            events.push(event);
+        }
+    }
+}
+
+impl RebalanceLog {
+    fn drain(&self) -> Vec<RebalanceEvent> {
+        self.events
+            .lock()
+            .map(|mut events| std::mem::take(&mut *events))
+            .unwrap_or_default()
+    }
+}
+
+struct Session<'a> {
+    config: &'a StageRunConfig,
+    consumer: StreamConsumer<RebalanceLog>,
+    producer: FutureProducer,
+    /// Input partitions whose state is loaded.
+    owned: BTreeSet<i32>,
+    /// Newly assigned partitions whose state must be restored before processing.
+    to_restore: BTreeSet<i32>,
+}
+
+async fn run_session(
+    config: &StageRunConfig,
+    stage: &mut dyn Stage,
+    shutdown: &Shutdown,
+    stats: &mut StageStats,
+) -> Result<(), RuntimeError> {
+    let transactional = config.delivery == Delivery::ExactlyOnce;
+    let producer: FutureProducer = config
+        .kafka
+        .producer(
+            transactional.then_some(config.transactional_id.as_str()),
+            config.transaction_timeout,
+        )
+        .create()
+        .map_err(RuntimeError::kafka("create producer"))?;
+    if transactional {
+        // Fences an earlier incarnation and aborts its open transaction, so the restore below
+        // sees a stable changelog.
+        tokio::task::block_in_place(|| producer.init_transactions(Duration::from_secs(60)))
+            .map_err(RuntimeError::kafka("init transactions"))?;
+    }
+    let consumer: StreamConsumer<RebalanceLog> = config
+        .kafka
+        .consumer(&config.group)
+        .create_with_context(RebalanceLog::default())
+        .map_err(RuntimeError::kafka("create consumer"))?;
+    let topics: Vec<&str> = config.inputs.iter().map(String::as_str).collect();
+    consumer
+        .subscribe(&topics)
+        .map_err(RuntimeError::kafka("subscribe"))?;
+    info!(stage = stage.name(), group = %config.group, inputs = ?config.inputs, delivery = ?config.delivery, "session started");
+
+    let mut session = Session {
+        config,
+        consumer,
+        producer,
+        owned: BTreeSet::new(),
+        to_restore: BTreeSet::new(),
+    };
+    loop {
+        let Some(batch) = session.next_batch(stage, shutdown).await? else {
+            return Ok(());
+        };
+        stats.restored += session.restore_assigned(stage)?;
+        if batch.is_empty() {
+            continue;
+        }
+        let mut outputs = Vec::new();
+        for message in &batch {
+            let input = Input {
+                topic: message.topic(),
+                partition: message.partition(),
+                offset: message.offset(),
+                key: message.key(),
+                payload: message.payload(),
+                timestamp_ms: message.timestamp().to_millis(),
+            };
+            stage
+                .process(&input, &mut outputs)
+                .map_err(|error| RuntimeError::Internal {
+                    stage: stage.name(),
+                    topic: message.topic().to_owned(),
+                    partition: message.partition(),
+                    offset: message.offset(),
+                    detail: error.0,
+                })?;
+        }
+        stage
+            .flush(&mut outputs)
+            .map_err(|error| RuntimeError::Internal {
+                stage: stage.name(),
+                topic: config.inputs.join(","),
+                partition: -1,
+                offset: -1,
+                detail: error.0,
+            })?;
+        let offsets = next_offsets(&batch)?;
+        session.commit(&outputs, &offsets).await?;
+        stats.records_in += batch.len() as u64;
+        stats.records_out += outputs.len() as u64;
+        stats.batches += 1;
+    }
+}
+
+impl Session<'_> {
+    /// Collects up to `max_batch` records, waiting at most `linger` after the first one.
+    /// Returns `None` on shutdown. Records of partitions revoked meanwhile are dropped: their
+    /// next owner resumes from the committed offset.
+    async fn next_batch(
+        &mut self,
+        stage: &mut dyn Stage,
+        shutdown: &Shutdown,
+    ) -> Result<Option<Vec<OwnedMessage>>, RuntimeError> {
+        let mut batch: Vec<OwnedMessage> = Vec::new();
+        let idle = Duration::from_millis(200);
+        let first = tokio::select! {
+            _ = shutdown.triggered() => return Ok(None),
+            received = tokio::time::timeout(idle, self.consumer.recv()) => received,
+        };
+        let deadline = tokio::time::Instant::now() + self.config.linger;
+        let mut received = first;
+        loop {
+            match received {
+                Ok(Ok(message)) => {
+                    let message = message.detach();
+                    self.apply_rebalances(stage, &mut batch);
+                    batch.push(message);
+                }
+                Ok(Err(source)) => {
+                    return Err(RuntimeError::Kafka {
+                        operation: "consume",
+                        source,
+                    })
+                }
+                Err(_elapsed) => {
+                    self.apply_rebalances(stage, &mut batch);
+                    break;
+                }
+            }
+            if batch.len() >= self.config.max_batch {
+                self.apply_rebalances(stage, &mut batch);
+                break;
+            }
+            received = tokio::time::timeout_at(deadline, self.consumer.recv()).await;
+        }
+        Ok(Some(batch))
+    }
+
+    fn apply_rebalances(&mut self, stage: &mut dyn Stage, batch: &mut Vec<OwnedMessage>) {
+        for event in self.consumer.context().drain() {
+            match event {
+                RebalanceEvent::Revoked(partitions) => {
+                    let revoked: BTreeSet<i32> = partitions.iter().map(|(_, p)| *p).collect();
+                    batch.retain(|m| !revoked.contains(&m.partition()));
+                    for partition in revoked {
+                        stage.revoke(partition);
+                        self.owned.remove(&partition);
+                        self.to_restore.remove(&partition);
+                    }
+                    info!(stage = stage.name(), ?partitions, "partitions revoked");
+                }
+                RebalanceEvent::Assigned(partitions) => {
+                    for (_, partition) in &partitions {
+                        if !self.owned.contains(partition) {
+                            self.to_restore.insert(*partition);
+                        }
+                    }
+                    info!(stage = stage.name(), ?partitions, "partitions assigned");
+                }
+            }
+        }
+    }
+
+    fn restore_assigned(&mut self, stage: &mut dyn Stage) -> Result<u64, RuntimeError> {
+        let mut restored = 0;
+        while let Some(partition) = self.to_restore.pop_first() {
+            if let Some(changelog) = stage.changelog().map(str::to_owned) {
+                restored += tokio::task::block_in_place(|| {
+                    restore_partition(&self.config.kafka, stage, &changelog, partition)
+                })?;
+            }
+            self.owned.insert(partition);
+        }
+        Ok(restored)
+    }
+
+    async fn commit(
+        &self,
+        outputs: &[Output],
+        offsets: &TopicPartitionList,
+    ) -> Result<(), RuntimeError> {
+        match self.config.delivery {
+            Delivery::ExactlyOnce => {
+                self.producer
+                    .begin_transaction()
+                    .map_err(RuntimeError::kafka("begin transaction"))?;
+                let result = self.commit_transaction(outputs, offsets).await;
+                if result.is_err() {
+                    let _ = tokio::task::block_in_place(|| {
+                        self.producer.abort_transaction(Duration::from_secs(30))
+                    });
+                }
+                result
+            }
+            Delivery::AtLeastOnce => {
+                self.send_all(outputs).await?;
+                self.consumer
+                    .commit(offsets, CommitMode::Sync)
+                    .map_err(RuntimeError::kafka("commit offsets"))
+            }
+        }
+    }
+
+    async fn commit_transaction(
+        &self,
+        outputs: &[Output],
+        offsets: &TopicPartitionList,
+    ) -> Result<(), RuntimeError> {
+        self.send_all(outputs).await?;
+        let metadata = self
+            .consumer
+            .group_metadata()
+            .ok_or(RuntimeError::NoGroupMetadata)?;
+        tokio::task::block_in_place(|| {
+            self.producer
+                .send_offsets_to_transaction(offsets, &metadata, Duration::from_secs(30))
+                .map_err(RuntimeError::kafka("send offsets to transaction"))?;
+            self.producer
+                .commit_transaction(Duration::from_secs(60))
+                .map_err(RuntimeError::kafka("commit transaction"))
+        })
+    }
+
+    /// Enqueues every output and waits until each is acknowledged.
+    async fn send_all(&self, outputs: &[Output]) -> Result<(), RuntimeError> {
+        let mut deliveries = Vec::with_capacity(outputs.len());
+        for output in outputs {
+            let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(&output.topic);
+            if let Some(key) = &output.key {
+                record = record.key(key.as_slice());
+            }
+            if let Some(payload) = &output.payload {
+                record = record.payload(payload.as_slice());
+            }
+            if let Some(partition) = output.partition {
+                record = record.partition(partition);
+            }
+            let mut pending = record;
+            loop {
+                match self.producer.send_result(pending) {
+                    Ok(delivery) => {
+                        deliveries.push(delivery);
+                        break;
+                    }
+                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                        pending = back;
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                    }
+                    Err((source, _)) => {
+                        return Err(RuntimeError::Kafka {
+                            operation: "produce",
+                            source,
+                        })
+                    }
+                }
+            }
+        }
+        for delivery in deliveries {
+            match delivery.await {
+                Ok(Ok(_)) => {}
+                Ok(Err((source, _))) => {
+                    return Err(RuntimeError::Kafka {
+                        operation: "deliver",
+                        source,
+                    })
+                }
+                Err(_canceled) => {
+                    return Err(RuntimeError::Kafka {
+                        operation: "deliver",
+                        source: KafkaError::Canceled,
+                    })
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The offsets to commit after `batch`: one past the last record of each partition.
+fn next_offsets(batch: &[OwnedMessage]) -> Result<TopicPartitionList, RuntimeError> {
+    let mut last: BTreeMap<(&str, i32), i64> = BTreeMap::new();
+    for message in batch {
+        let entry = last
+            .entry((message.topic(), message.partition()))
+            .or_insert(-1);
+        *entry = (*entry).max(message.offset());
+    }
+    let mut offsets = TopicPartitionList::new();
+    for ((topic, partition), offset) in last {
+        offsets
+            .add_partition_offset(topic, partition, Offset::Offset(offset + 1))
+            .map_err(RuntimeError::kafka("build offsets"))?;
+    }
+    Ok(offsets)
+}

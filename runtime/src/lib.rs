@@ -1,0 +1,29 @@
+//! Kafka runtime glue shared by every stage of the pipeline.
+//!
+//! Stages (normalizer, processors, sinks) are pure cores; this crate is the thin driver around
+//! them: it owns the consumer, the (transactional) producer, offsets, changelog restore and
+//! shutdown, so a stage only says what one input record turns into.
+//!
+//! Layout:
+//! - [`config`]: Kafka client settings and the [`Delivery`] choice.
+//! - [`topics`]: the pipeline's topic names (with a per-deployment prefix) and topic creation.
+//! - [`stage`]: the [`Stage`] trait a pure core implements, and its input/output records.
+//! - [`driver`]: the consume-transform-produce loop (exactly-once or at-least-once).
+//! - [`restore`]: reading a changelog partition back into a stage before it processes anything.
+//! - [`shutdown`]: the shutdown trigger passed into every `run`.
+//! - [`error`]: the runtime's error type, classed by who must act.
+
+pub mod config;
+pub mod driver;
+pub mod error;
+pub mod restore;
+pub mod shutdown;
+pub mod stage;
+pub mod topics;
+
+pub use config::{Delivery, KafkaConfig};
+pub use driver::{run_stage, StageRunConfig};
+pub use error::RuntimeError;
+pub use shutdown::Shutdown;
+pub use stage::{Input, Output, Stage};
+pub use topics::Topics;

@@ -1,0 +1,87 @@
+//! The contract between a pure stage core and the driver.
+
+/// One input record, borrowed from the consumer.
+#[derive(Clone, Copy, Debug)]
+pub struct Input<'a> {
+    /// Topic it was read from.
+    pub topic: &'a str,
+    /// Partition it was read from.
+    pub partition: i32,
+    /// Offset in that partition.
+    pub offset: i64,
+    /// Message key, if any.
+    pub key: Option<&'a [u8]>,
+    /// Message value; `None` for a tombstone.
+    pub payload: Option<&'a [u8]>,
+    /// The message's Kafka timestamp in epoch ms (create or log-append time), if any. Stages use
+    /// it as the ingest time: it is part of the log, so a replay sees the same value.
+    pub timestamp_ms: Option<i64>,
+}
+
+/// One record a stage wants written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Output {
+    /// Destination topic.
+    pub topic: String,
+    /// Explicit partition (changelogs are co-partitioned with the input); `None` lets the
+    /// producer's partitioner choose by key.
+    pub partition: Option<i32>,
+    /// Message key.
+    pub key: Option<Vec<u8>>,
+    /// Message value; `None` writes a tombstone.
+    pub payload: Option<Vec<u8>>,
+}
+
+/// A broken invariant inside a stage. Bad *input* is not an error: the stage writes a DLQ
+/// record for it and goes on. This stops the partition instead.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct InternalError(pub String);
+
+/// A pure stage core, driven by [`crate::driver::run_stage`].
+///
+/// The driver calls, for every batch: [`Stage::restore`] for newly assigned partitions (fed
+/// from the changelog, if the stage has one), then [`Stage::process`] for each record in
+/// offset order, then [`Stage::flush`]; everything these return is written atomically with the
+/// input offsets (in exactly-once mode). After a failed commit the driver discards the stage's
+/// state with [`Stage::reset`] and restores it again.
+pub trait Stage: Send {
+    /// Short name for logs and metrics.
+    fn name(&self) -> &'static str;
+
+    /// The compacted changelog this stage's state lives in, co-partitioned with its input;
+    /// `None` for a stateless stage.
+    fn changelog(&self) -> Option<&str>;
+
+    /// Feeds one changelog record of `partition` while restoring. `value` is `None` for a
+    /// tombstone.
+    ///
+    /// # Errors
+    /// [`InternalError`] when a changelog record cannot be read back (a format the stage does
+    /// not know): restoring must never silently produce wrong state.
+    fn restore(
+        &mut self,
+        partition: i32,
+        key: &[u8],
+        value: Option<&[u8]>,
+    ) -> Result<(), InternalError>;
+
+    /// Drops the state of a partition this instance no longer owns.
+    fn revoke(&mut self, partition: i32);
+
+    /// Drops all state (after an aborted transaction the state is restored again).
+    fn reset(&mut self);
+
+    /// Applies one input record, appending whatever it produces to `out`.
+    ///
+    /// # Errors
+    /// [`InternalError`] when the stage finds a broken invariant; the driver stops.
+    fn process(&mut self, input: &Input<'_>, out: &mut Vec<Output>) -> Result<(), InternalError>;
+
+    /// Called once per batch before the commit: appends changelog records for the state changed
+    /// in this batch (one per key, coalesced).
+    ///
+    /// # Errors
+    /// [`InternalError`] when changed state cannot be written; the batch is not committed.
+    fn flush(&mut self, out: &mut Vec<Output>) -> Result<(), InternalError>;
+}

@@ -1,0 +1,137 @@
+//! The pipeline's topics and their creation.
+
+use std::time::Duration;
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::error::RDKafkaErrorCode;
+
+use crate::{KafkaConfig, RuntimeError};
+
+/// Topic names of one deployment. Every name carries the same prefix (empty in production),
+/// so tests and side-by-side deployments never share a topic.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Topics {
+    /// Raw JSON from nodes, relays and controllers.
+    pub raw: String,
+    /// Canonical node events (Avro), keyed by node id.
+    pub events: String,
+    /// Canonical control-plane records (Avro), keyed by domain or bundle id.
+    pub control: String,
+    /// Latest digital twin per node (Avro), compacted.
+    pub twin: String,
+    /// Rejected input with its original bytes and a reason.
+    pub dlq: String,
+    prefix: String,
+}
+
+impl Default for Topics {
+    fn default() -> Self {
+        Self::with_prefix("")
+    }
+}
+
+impl Topics {
+    /// The standard names, each preceded by `prefix`.
+    pub fn with_prefix(prefix: &str) -> Self {
+        let name = |base: &str| format!("{prefix}{base}");
+        Self {
+            raw: name("fleet.raw.v1"),
+            events: name("fleet.events.v1"),
+            control: name("fleet.control.v1"),
+            twin: name("fleet.twin.v1"),
+            dlq: name("fleet.dlq.v1"),
+            prefix: prefix.to_owned(),
+        }
+    }
+
+    /// The prefix every name carries.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// The changelog topic of `store` in application `app_id`: `<app>-<store>-changelog`,
+    /// preceded by this deployment's prefix.
+    pub fn changelog(&self, app_id: &str, store: &str) -> String {
+        format!("{}{app_id}-{store}-changelog", self.prefix)
+    }
+
+    /// Specs of the pipeline's own topics, each with `partitions` partitions.
+    pub fn specs(&self, partitions: i32) -> Vec<TopicSpec> {
+        vec![
+            TopicSpec::new(&self.raw, partitions),
+            TopicSpec::new(&self.events, partitions),
+            TopicSpec::new(&self.control, partitions),
+            TopicSpec::new(&self.twin, partitions).compacted(),
+            TopicSpec::new(&self.dlq, partitions),
+        ]
+    }
+}
+
+/// A topic to create.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TopicSpec {
+    /// Topic name.
+    pub name: String,
+    /// Partition count.
+    pub partitions: i32,
+    /// `cleanup.policy=compact` when true.
+    pub compact: bool,
+}
+
+impl TopicSpec {
+    /// A delete-policy topic.
+    pub fn new(name: &str, partitions: i32) -> Self {
+        Self {
+            name: name.to_owned(),
+            partitions,
+            compact: false,
+        }
+    }
+
+    /// The same topic with `cleanup.policy=compact`.
+    pub fn compacted(mut self) -> Self {
+        self.compact = true;
+        self
+    }
+}
+
+/// Creates each topic that does not exist yet (replication factor 1 unless the cluster's
+/// default says otherwise). Existing topics are left as they are.
+///
+/// # Errors
+/// [`RuntimeError::Kafka`] when the admin request fails or a topic cannot be created.
+pub async fn ensure_topics(kafka: &KafkaConfig, specs: &[TopicSpec]) -> Result<(), RuntimeError> {
+    let admin: AdminClient<DefaultClientContext> = kafka
+        .client()
+        .create()
+        .map_err(RuntimeError::kafka("create admin client"))?;
+    let new_topics: Vec<NewTopic<'_>> = specs
+        .iter()
+        .map(|spec| {
+            let topic = NewTopic::new(&spec.name, spec.partitions, TopicReplication::Fixed(-1));
+            if spec.compact {
+                topic.set("cleanup.policy", "compact")
+            } else {
+                topic
+            }
+        })
+        .collect();
+    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
+    let results = admin
+        .create_topics(&new_topics, &options)
+        .await
+        .map_err(RuntimeError::kafka("create topics"))?;
+    for result in results {
+        match result {
+            Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+            Err((_, code)) => {
+                return Err(RuntimeError::Kafka {
+                    operation: "create topic",
+                    source: rdkafka::error::KafkaError::AdminOp(code),
+                })
+            }
+        }
+    }
+    Ok(())
+}

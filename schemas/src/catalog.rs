@@ -1,0 +1,153 @@
+//! The schema catalog: every top-level schema with its fixed schema id.
+//!
+//! No schema registry is needed: a schema id in the Confluent wire header names one entry of
+//! this table. Ids play the role registry ids would: an id names one exact schema text, so a
+//! schema whose encoding changes gets a new id (see `schemas/README.md`). A registry can be
+//! added later by mapping its ids onto these entries.
+//!
+//! Named types used by more than one top-level schema live in `avro/common/` ([`SHARED_TYPES`])
+//! and are referenced by name from the top-level files. All files are parsed together and each
+//! entry is expanded into one self-contained schema ([`crate::expanded_schema_json`]).
+
+/// Avro namespace of every schema of this crate.
+pub const NAMESPACE: &str = "io.souverix.fleet.v1";
+
+/// One top-level schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CatalogEntry {
+    /// Schema id written in bytes 1..5 of the wire header.
+    pub id: u32,
+    /// Avro record name (unqualified); also the file stem under `avro/`.
+    pub name: &'static str,
+    /// Released version the current text corresponds to: `avro/released/<name>.v<version>.avsc`
+    /// holds the expanded form of this version.
+    pub version: u32,
+    /// Topic that carries this record, when one does.
+    pub topic: Option<&'static str>,
+    /// The `.avsc` source as written (may reference [`SHARED_TYPES`] by name).
+    pub avsc: &'static str,
+}
+
+/// Well-known schema ids.
+pub mod ids {
+    /// [`crate::FleetEvent`] on `fleet.events.v1`.
+    pub const FLEET_EVENT: u32 = 1001;
+    /// [`crate::ControlEvent`] on `fleet.control.v1`.
+    pub const CONTROL_EVENT: u32 = 1002;
+    /// [`crate::Node`] (the digital twin) on `fleet.twin.v1`.
+    pub const NODE: u32 = 1003;
+    /// [`crate::DeadLetter`] on `fleet.dlq.v1`.
+    pub const DEAD_LETTER: u32 = 1004;
+    /// [`crate::Relay`].
+    pub const RELAY: u32 = 1005;
+    /// [`crate::Domain`].
+    pub const DOMAIN: u32 = 1006;
+    /// [`crate::PolicyBundle`].
+    pub const POLICY_BUNDLE: u32 = 1007;
+    /// [`crate::Observation`].
+    pub const OBSERVATION: u32 = 1008;
+    /// [`crate::Command`].
+    pub const COMMAND: u32 = 1009;
+    /// [`crate::Artifact`].
+    pub const ARTIFACT: u32 = 1010;
+    /// [`crate::Timeline`].
+    pub const TIMELINE: u32 = 1011;
+}
+
+macro_rules! entry {
+    ($id:expr, $name:literal, $topic:expr) => {
+        CatalogEntry {
+            id: $id,
+            name: $name,
+            version: 1,
+            topic: $topic,
+            avsc: include_str!(concat!("../avro/", $name, ".avsc")),
+        }
+    };
+}
+
+/// `FleetEvent` entry.
+pub const FLEET_EVENT: CatalogEntry =
+    entry!(ids::FLEET_EVENT, "FleetEvent", Some("fleet.events.v1"));
+/// `ControlEvent` entry.
+pub const CONTROL_EVENT: CatalogEntry =
+    entry!(ids::CONTROL_EVENT, "ControlEvent", Some("fleet.control.v1"));
+/// `Node` entry.
+pub const NODE: CatalogEntry = entry!(ids::NODE, "Node", Some("fleet.twin.v1"));
+/// `DeadLetter` entry.
+pub const DEAD_LETTER: CatalogEntry = entry!(ids::DEAD_LETTER, "DeadLetter", Some("fleet.dlq.v1"));
+/// `Relay` entry.
+pub const RELAY: CatalogEntry = entry!(ids::RELAY, "Relay", None);
+/// `Domain` entry.
+pub const DOMAIN: CatalogEntry = entry!(ids::DOMAIN, "Domain", None);
+/// `PolicyBundle` entry.
+pub const POLICY_BUNDLE: CatalogEntry = entry!(ids::POLICY_BUNDLE, "PolicyBundle", None);
+/// `Observation` entry.
+pub const OBSERVATION: CatalogEntry = entry!(ids::OBSERVATION, "Observation", None);
+/// `Command` entry.
+pub const COMMAND: CatalogEntry = entry!(ids::COMMAND, "Command", None);
+/// `Artifact` entry.
+pub const ARTIFACT: CatalogEntry = entry!(ids::ARTIFACT, "Artifact", None);
+/// `Timeline` entry.
+pub const TIMELINE: CatalogEntry = entry!(ids::TIMELINE, "Timeline", None);
+
+/// Every top-level schema, in id order.
+pub const CATALOG: &[CatalogEntry] = &[
+    FLEET_EVENT,
+    CONTROL_EVENT,
+    NODE,
+    DEAD_LETTER,
+    RELAY,
+    DOMAIN,
+    POLICY_BUNDLE,
+    OBSERVATION,
+    COMMAND,
+    ARTIFACT,
+    TIMELINE,
+];
+
+/// A named type shared by several top-level schemas (`avro/common/<name>.avsc`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SharedType {
+    /// Avro name (unqualified); also the file stem.
+    pub name: &'static str,
+    /// The `.avsc` source.
+    pub avsc: &'static str,
+}
+
+macro_rules! shared {
+    ($($name:literal),+ $(,)?) => {
+        &[$(SharedType {
+            name: $name,
+            avsc: include_str!(concat!("../avro/common/", $name, ".avsc")),
+        }),+]
+    };
+}
+
+/// Named types defined once in `avro/common/` and referenced by name elsewhere.
+pub const SHARED_TYPES: &[SharedType] = shared!(
+    "Source",
+    "EventKind",
+    "NodeKind",
+    "Health",
+    "AuthorityLevel",
+    "DomainLevel",
+    "ConnectivityMode",
+    "LifecyclePhase",
+    "AttestationResult",
+    "Hardware",
+    "Firmware",
+    "Inventory",
+    "LinkQuality",
+    "AuthorityClaim",
+);
+
+/// The entry with this schema id, if any.
+pub fn by_id(id: u32) -> Option<&'static CatalogEntry> {
+    CATALOG.iter().find(|entry| entry.id == id)
+}
+
+/// The entry with this record name (e.g. `"FleetEvent"`), if any.
+pub fn by_name(name: &str) -> Option<&'static CatalogEntry> {
+    CATALOG.iter().find(|entry| entry.name == name)
+}

@@ -1,0 +1,221 @@
+//! `FleetEvent` (topic `fleet.events.v1`): the canonical node event and its payloads.
+//!
+//! [`FleetEvent`] is the ergonomic domain type: its payload is an enum, so kind and payload
+//! cannot disagree. [`FleetEventWire`] mirrors the Avro record field by field (one nullable
+//! field per payload). Encoding a `FleetEvent` writes the wire record directly from borrowed
+//! fields; decoding reads a `FleetEventWire` and checks it, see [`TryFrom<FleetEventWire>`].
+
+use serde::{Deserialize, Serialize};
+
+use super::avro_enum;
+use super::common::{AttestationResult, EventKind, Firmware, Hardware, Health, Inventory};
+use super::common::{NodeKind, Source};
+use super::{EpochMillis, StringMap};
+
+pub use super::fleet_event_wire::FleetEventWire;
+
+/// A canonical node event.
+///
+/// Serde (Avro, and also JSON) sees it as the wire record; see the module docs.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(try_from = "FleetEventWire")]
+pub struct FleetEvent {
+    /// Event id from the source, else `"<node_id>:<seq>"` (see [`FleetEvent::derived_event_id`]).
+    pub event_id: String,
+    /// Immutable node id.
+    pub node_id: String,
+    /// Per-node monotonic sequence number.
+    pub seq: i64,
+    /// Event time.
+    pub event_time_ms: EpochMillis,
+    /// Ingest time: raw Kafka message timestamp or HTTP receive time, never a processor clock.
+    pub received_ms: EpochMillis,
+    /// How the event entered the pipeline.
+    pub source: Source,
+    /// True when the event arrived inside a replay chunk.
+    pub replayed: bool,
+    /// What happened.
+    pub payload: EventPayload,
+}
+
+impl FleetEvent {
+    /// The event id used when the source gives none: `"<node_id>:<seq>"`.
+    pub fn derived_event_id(node_id: &str, seq: i64) -> String {
+        format!("{node_id}:{seq}")
+    }
+
+    /// Kind of the payload.
+    pub fn kind(&self) -> EventKind {
+        self.payload.kind()
+    }
+}
+
+/// Payload of a [`FleetEvent`], one variant per [`EventKind`] (except `Unknown`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum EventPayload {
+    /// Identity declaration.
+    Register(Register),
+    /// Liveness and link report.
+    Heartbeat(Heartbeat),
+    /// Control link lost or detected.
+    Link(Link),
+    /// Reported actual state.
+    Snapshot(Snapshot),
+    /// Lifecycle signal.
+    Lifecycle(Lifecycle),
+    /// Attestation result.
+    Attestation(Attestation),
+    /// Replay progress marker.
+    Replay(Replay),
+}
+
+impl EventPayload {
+    /// The [`EventKind`] matching this payload.
+    pub fn kind(&self) -> EventKind {
+        match self {
+            EventPayload::Register(_) => EventKind::Register,
+            EventPayload::Heartbeat(_) => EventKind::Heartbeat,
+            EventPayload::Link(_) => EventKind::Link,
+            EventPayload::Snapshot(_) => EventKind::Snapshot,
+            EventPayload::Lifecycle(_) => EventKind::Lifecycle,
+            EventPayload::Attestation(_) => EventKind::Attestation,
+            EventPayload::Replay(_) => EventKind::Replay,
+        }
+    }
+}
+
+impl EventKind {
+    /// Name of the FleetEvent field that carries this kind's payload (`None` for `Unknown`).
+    pub fn payload_field(self) -> Option<&'static str> {
+        match self {
+            EventKind::Register => Some("register"),
+            EventKind::Heartbeat => Some("heartbeat"),
+            EventKind::Link => Some("link"),
+            EventKind::Snapshot => Some("snapshot"),
+            EventKind::Lifecycle => Some("lifecycle"),
+            EventKind::Attestation => Some("attestation"),
+            EventKind::Replay => Some("replay"),
+            EventKind::Unknown => None,
+        }
+    }
+}
+
+/// Identity declaration of a node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Register {
+    /// Kind of node.
+    pub kind: NodeKind,
+    /// Domain the node belongs to.
+    pub domain_id: String,
+    /// Region.
+    pub region: String,
+    /// Zone within the region.
+    pub zone: String,
+    /// Free-form tags.
+    pub tags: Vec<String>,
+    /// Hardware identity.
+    pub hardware: Hardware,
+    /// Firmware identity.
+    pub firmware: Firmware,
+    /// Public key for signature verification.
+    pub public_key: Option<String>,
+}
+
+/// Periodic liveness and link report.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Heartbeat {
+    /// Round-trip time in ms.
+    pub rtt_ms: Option<f64>,
+    /// Packet loss in percent.
+    pub loss_pct: Option<f64>,
+    /// Bandwidth in kbit/s.
+    pub bandwidth_kbps: Option<i64>,
+    /// Messages buffered on the node.
+    pub backlog_messages: Option<i64>,
+    /// Self-reported health.
+    pub health: Health,
+    /// Seconds since boot.
+    pub uptime_s: Option<i64>,
+}
+
+avro_enum! {
+    /// Link transition.
+    pub enum LinkState {
+        /// The link dropped.
+        Lost = "LOST",
+        /// The link came back.
+        Detected = "DETECTED",
+    }
+}
+
+/// Control link lost or detected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    /// The transition.
+    pub state: LinkState,
+}
+
+/// Reported actual state of a node.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// Software version running.
+    pub reported_version: Option<String>,
+    /// Policy version applied.
+    pub policy_version: Option<String>,
+    /// Reported configuration; values are JSON values rendered as text (see [`StringMap`]).
+    pub config: StringMap,
+    /// Firmware version running.
+    pub firmware_version: Option<String>,
+    /// Hash of the running SBOM.
+    pub sbom_hash: Option<String>,
+    /// Hardware inventory, when reported.
+    pub inventory: Option<Inventory>,
+}
+
+/// Lifecycle signal; the lifecycle projection decides whether it is a valid transition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lifecycle {
+    /// Event name, e.g. `"enrollment_complete"`, `"activate"`, `"update_start"`.
+    pub event: String,
+    /// Free-text reason.
+    pub reason: Option<String>,
+}
+
+/// Result of a remote attestation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attestation {
+    /// Outcome.
+    pub result: AttestationResult,
+    /// Firmware signature measured.
+    pub firmware_signature: Option<String>,
+    /// Certificate expiry.
+    pub cert_not_after_ms: Option<EpochMillis>,
+}
+
+avro_enum! {
+    /// Replay protocol step.
+    pub enum ReplayPhase {
+        /// Session starts.
+        Begin = "BEGIN",
+        /// A chunk of backlog events.
+        Chunk = "CHUNK",
+        /// Session ends.
+        End = "END",
+    }
+}
+
+/// Replay progress marker; the events a chunk carries become their own FleetEvents with
+/// `replayed = true`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Replay {
+    /// Protocol step.
+    pub phase: ReplayPhase,
+    /// Session id, when given.
+    pub session_id: Option<String>,
+    /// Chunk number within the session.
+    pub chunk_seq: Option<i64>,
+    /// Total backlog announced.
+    pub backlog_total: Option<i64>,
+    /// Events carried in this chunk.
+    pub event_count: i64,
+}

@@ -1,0 +1,214 @@
+//! Samples of DeadLetter and the other canonical objects.
+
+use sxfleet_schemas::*;
+
+use super::{claim, map, T0};
+
+fn s(text: &str) -> Option<String> {
+    Some(text.to_owned())
+}
+
+pub fn dead_letters() -> Vec<(&'static str, DeadLetter)> {
+    let full = DeadLetter {
+        original: b"{\"type\":\"heartbeat\",\"node_id\":\"edge-42\",\"health\":\"MAYBE\"}\xff\x00"
+            .to_vec(),
+        source: Source::KafkaRaw,
+        source_topic: s("fleet.raw.v1"),
+        source_partition: Some(3),
+        source_offset: Some(1_234_567_890_123),
+        node_id: s("edge-42"),
+        reason_code: "bad_enum".into(),
+        detail: "health: unknown value \"MAYBE\"".into(),
+        stage: stage::NORMALIZER.into(),
+        received_ms: T0,
+    };
+    let minimal = DeadLetter {
+        original: Vec::new(),
+        source: Source::Http,
+        source_topic: None,
+        source_partition: None,
+        source_offset: None,
+        node_id: None,
+        reason_code: "invalid_json".into(),
+        detail: String::new(),
+        stage: stage::SINK.into(),
+        received_ms: 0,
+    };
+    vec![("DeadLetter_full", full), ("DeadLetter_minimal", minimal)]
+}
+
+pub fn relays() -> Vec<(&'static str, Relay)> {
+    let full = Relay {
+        relay_id: "relay-sat-1".into(),
+        name: s("Sat uplink 1"),
+        kind: RelayKind::Satellite,
+        domain_id: "dom-eu".into(),
+        tags: vec!["sat".into()],
+        upstream_ids: vec!["relay-gw-1".into(), "relay-gw-2".into()],
+        health: Health::Ok,
+        link_quality: LinkQuality {
+            rtt_ms: Some(612.0),
+            loss_pct: Some(1.5),
+            bandwidth_kbps: Some(2048),
+        },
+        last_seen_ms: Some(T0),
+        backlog_messages: Some(99),
+    };
+    let minimal = Relay {
+        relay_id: "relay-0".into(),
+        name: None,
+        kind: RelayKind::Unknown,
+        domain_id: String::new(),
+        tags: vec![],
+        upstream_ids: vec![],
+        health: Health::Unknown,
+        link_quality: LinkQuality::default(),
+        last_seen_ms: None,
+        backlog_messages: None,
+    };
+    vec![("Relay_full", full), ("Relay_minimal", minimal)]
+}
+
+pub fn domains() -> Vec<(&'static str, Domain)> {
+    let full = Domain {
+        domain_id: "dom-eu".into(),
+        name: s("Europe"),
+        parent_id: s("dom-global"),
+        level: DomainLevel::Region,
+        autonomy: s("opportunistic-sync"),
+        authority: Some(claim()),
+        updated_ms: T0,
+    };
+    let minimal = Domain {
+        domain_id: "dom-global".into(),
+        name: None,
+        parent_id: None,
+        level: DomainLevel::Global,
+        autonomy: None,
+        authority: None,
+        updated_ms: 0,
+    };
+    vec![("Domain_full", full), ("Domain_minimal", minimal)]
+}
+
+pub fn policy_bundles() -> Vec<(&'static str, PolicyBundle)> {
+    let minimal = PolicyBundle {
+        bundle_id: "b".into(),
+        version: String::new(),
+        target_version: String::new(),
+        policy_version: String::new(),
+        config: StringMap::new(),
+        constraints: StringMap::new(),
+    };
+    vec![
+        ("PolicyBundle_full", super::policy_bundle()),
+        ("PolicyBundle_minimal", minimal),
+    ]
+}
+
+pub fn observations() -> Vec<(&'static str, Observation)> {
+    let full = Observation {
+        node_id: "edge-42".into(),
+        observed_ms: T0,
+        kind: ObservationKind::Snapshot,
+        event_kind: Some(EventKind::Snapshot),
+        event_id: s("edge-42:3"),
+        reference: s("kafka://fleet.events.v1/3/1234"),
+        summary: map(&[("reported_version", "souverix-1.4.6")]),
+    };
+    let minimal = Observation {
+        node_id: "edge-42".into(),
+        observed_ms: T0,
+        kind: ObservationKind::Event,
+        event_kind: None,
+        event_id: None,
+        reference: None,
+        summary: StringMap::new(),
+    };
+    vec![("Observation_full", full), ("Observation_minimal", minimal)]
+}
+
+pub fn commands() -> Vec<(&'static str, Command)> {
+    let full = Command {
+        command_id: "cmd-1".into(),
+        node_id: "edge-42".into(),
+        issued_ms: T0,
+        expires_ms: Some(T0 + 3_600_000),
+        authority: Some(claim()),
+        delivery: Delivery::AtLeastOnce,
+        idempotency_key: "apply:bundle-7:edge-42".into(),
+        action: "apply_bundle".into(),
+        params: map(&[("bundle_id", "bundle-7")]),
+    };
+    let minimal = Command {
+        command_id: "cmd-2".into(),
+        node_id: "edge-42".into(),
+        issued_ms: T0,
+        expires_ms: None,
+        authority: None,
+        delivery: Delivery::AtMostOnce,
+        idempotency_key: String::new(),
+        action: "reboot".into(),
+        params: StringMap::new(),
+    };
+    vec![("Command_full", full), ("Command_minimal", minimal)]
+}
+
+pub fn artifacts() -> Vec<(&'static str, Artifact)> {
+    let full = Artifact {
+        artifact_id: "art-1".into(),
+        kind: ArtifactKind::Software,
+        name: "souverix-rempart".into(),
+        version: "1.4.7".into(),
+        digest: "sha256:0123".into(),
+        signature: s("cosign:xyz"),
+        sbom_ref: s("cyclonedx:rempart-1.4.7"),
+        provenance: s("signed-by-build-system"),
+        attestations: vec!["https://example.invalid/att/1".into()],
+        created_ms: Some(T0 - 86_400_000),
+    };
+    let minimal = Artifact {
+        artifact_id: "art-2".into(),
+        kind: ArtifactKind::Firmware,
+        name: "fw".into(),
+        version: "2.1.3".into(),
+        digest: "sha256:4567".into(),
+        signature: None,
+        sbom_ref: None,
+        provenance: None,
+        attestations: vec![],
+        created_ms: None,
+    };
+    vec![("Artifact_full", full), ("Artifact_minimal", minimal)]
+}
+
+pub fn timelines() -> Vec<(&'static str, Timeline)> {
+    let full = Timeline {
+        node_id: "edge-42".into(),
+        phase: LifecyclePhase::Quarantined,
+        state: "QUARANTINED".into(),
+        transitions: vec![
+            Transition {
+                at_ms: T0,
+                from: None,
+                to: "PROVISIONING".into(),
+                reason: None,
+                event_id: s("edge-42:0"),
+            },
+            Transition {
+                at_ms: T0 + 5,
+                from: s("REPLAYING"),
+                to: "QUARANTINED".into(),
+                reason: s("forged replay"),
+                event_id: None,
+            },
+        ],
+    };
+    let minimal = Timeline {
+        node_id: "edge-42".into(),
+        phase: LifecyclePhase::Provisioning,
+        state: String::new(),
+        transitions: vec![],
+    };
+    vec![("Timeline_full", full), ("Timeline_minimal", minimal)]
+}

@@ -1,0 +1,289 @@
+//! The Confluent framing and every decode error variant.
+
+mod common;
+
+use common::*;
+use proptest::prelude::*;
+use serde::Serialize;
+use sxfleet_schemas::*;
+
+fn heartbeat_event() -> FleetEvent {
+    fleet_event(
+        1,
+        EventPayload::Heartbeat(Heartbeat {
+            health: Health::Ok,
+            ..Heartbeat::default()
+        }),
+    )
+}
+
+#[test]
+fn header_is_magic_zero_then_big_endian_schema_id() {
+    let bytes = encode(&heartbeat_event()).unwrap();
+    assert_eq!(&bytes[..5], &[0x00, 0x00, 0x00, 0x03, 0xE9]); // 1001
+    let bytes = encode(&Node::new("n")).unwrap();
+    assert_eq!(&bytes[..5], &[0x00, 0x00, 0x00, 0x03, 0xEB]); // 1003
+    for vector in all_vectors() {
+        assert_eq!(vector.bytes[0], MAGIC, "{}", vector.name);
+        assert_eq!(peek_schema_id(&vector.bytes).unwrap(), vector.schema_id);
+    }
+}
+
+#[test]
+fn avro_body_starts_with_the_first_field() {
+    // event_id "edge-42:1" (9 bytes): zigzag length 18 = 0x12, then the UTF-8 text.
+    let bytes = encode(&heartbeat_event()).unwrap();
+    assert_eq!(bytes[HEADER_LEN], 0x12);
+    assert_eq!(&bytes[HEADER_LEN + 1..HEADER_LEN + 10], b"edge-42:1");
+}
+
+#[test]
+fn peek_rejects_short_and_bad_magic() {
+    assert!(matches!(
+        peek_schema_id(&[0, 0, 0, 3]),
+        Err(CodecError::TooShort { len: 4 })
+    ));
+    assert!(matches!(
+        peek_schema_id(&[]),
+        Err(CodecError::TooShort { len: 0 })
+    ));
+    assert!(matches!(
+        peek_schema_id(&[1, 0, 0, 3, 0xE9]),
+        Err(CodecError::BadMagic(1))
+    ));
+    assert_eq!(peek_schema_id(&[0, 0, 0, 3, 0xE9]).unwrap(), 1001);
+}
+
+#[test]
+fn every_truncation_is_an_error() {
+    let bytes = encode(&fleet_events()[3].1).unwrap(); // full snapshot
+    for len in 0..bytes.len() {
+        let err = decode::<FleetEvent>(&bytes[..len]).unwrap_err();
+        if len < HEADER_LEN {
+            assert!(
+                matches!(err, CodecError::TooShort { len: l } if l == len),
+                "{len}: {err:?}"
+            );
+        } else {
+            assert!(
+                matches!(
+                    err,
+                    CodecError::Decode {
+                        schema: "FleetEvent",
+                        ..
+                    }
+                ),
+                "{len}: {err:?}"
+            );
+        }
+        assert_eq!(err.class(), ErrorClass::BadData);
+    }
+}
+
+#[test]
+fn bad_magic_is_rejected() {
+    let mut bytes = encode(&heartbeat_event()).unwrap();
+    bytes[0] = 0x7B; // '{': somebody sent JSON
+    assert!(matches!(
+        decode::<FleetEvent>(&bytes),
+        Err(CodecError::BadMagic(0x7B))
+    ));
+}
+
+#[test]
+fn another_types_schema_id_is_a_mismatch() {
+    let bytes = encode(&Node::new("n")).unwrap();
+    let err = decode::<FleetEvent>(&bytes).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            CodecError::SchemaMismatch {
+                expected: 1001,
+                found: 1003
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn unknown_schema_id_is_rejected() {
+    let mut bytes = encode(&heartbeat_event()).unwrap();
+    bytes[1..5].copy_from_slice(&9999u32.to_be_bytes());
+    assert!(matches!(
+        decode::<FleetEvent>(&bytes),
+        Err(CodecError::UnknownSchemaId(9999))
+    ));
+    assert!(matches!(
+        schema(9999),
+        Err(CodecError::UnknownSchemaId(9999))
+    ));
+}
+
+#[test]
+fn trailing_bytes_are_rejected() {
+    let mut bytes = encode(&heartbeat_event()).unwrap();
+    bytes.extend_from_slice(&[0, 0]);
+    assert!(matches!(
+        decode::<FleetEvent>(&bytes),
+        Err(CodecError::TrailingBytes {
+            schema: "FleetEvent",
+            count: 2
+        })
+    ));
+}
+
+fn wire(kind: EventKind) -> FleetEventWire {
+    let mut wire = FleetEventWire::from(heartbeat_event());
+    wire.kind = kind;
+    wire
+}
+
+#[test]
+fn kind_and_payload_must_agree() {
+    // HEARTBEAT payload under kind LINK: missing link payload and an unexpected heartbeat.
+    let bytes = encode(&wire(EventKind::Link)).unwrap();
+    let err = decode::<FleetEvent>(&bytes).unwrap_err();
+    let unexpected = PayloadError::Unexpected {
+        record: "FleetEvent",
+        kind: "LINK",
+        fields: vec!["heartbeat"],
+    };
+    assert!(
+        matches!(&err, CodecError::Payload(e) if *e == unexpected),
+        "{err:?}"
+    );
+    assert_eq!(err.class(), ErrorClass::BadData);
+    // The unchecked wire type still decodes.
+    assert_eq!(
+        decode::<FleetEventWire>(&bytes).unwrap().kind,
+        EventKind::Link
+    );
+
+    let mut none = wire(EventKind::Heartbeat);
+    none.heartbeat = None;
+    let err = decode::<FleetEvent>(&encode(&none).unwrap()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            CodecError::Payload(PayloadError::Missing {
+                field: "heartbeat",
+                ..
+            })
+        ),
+        "{err:?}"
+    );
+
+    let mut two = wire(EventKind::Heartbeat);
+    two.link = Some(Link {
+        state: LinkState::Lost,
+    });
+    two.replay = Some(Replay {
+        phase: ReplayPhase::End,
+        session_id: None,
+        chunk_seq: None,
+        backlog_total: None,
+        event_count: 0,
+    });
+    let err = FleetEvent::try_from(two).unwrap_err();
+    assert_eq!(
+        err,
+        PayloadError::Unexpected {
+            record: "FleetEvent",
+            kind: "HEARTBEAT",
+            fields: vec!["link", "replay"]
+        }
+    );
+
+    let err = decode::<FleetEvent>(&encode(&wire(EventKind::Unknown)).unwrap()).unwrap_err();
+    assert!(
+        matches!(err, CodecError::Payload(PayloadError::UnknownKind { .. })),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn control_kind_and_payload_must_agree() {
+    let (_, event) = control_events().remove(0); // DOMAIN
+    let mut wire = ControlEventWire::from(event);
+    wire.kind = ControlKind::Assign;
+    let err = decode::<ControlEvent>(&encode(&wire).unwrap()).unwrap_err();
+    let unexpected = PayloadError::Unexpected {
+        record: "ControlEvent",
+        kind: "ASSIGN",
+        fields: vec!["domain"],
+    };
+    assert!(
+        matches!(&err, CodecError::Payload(e) if *e == unexpected),
+        "{err:?}"
+    );
+    wire.domain = None;
+    let err = ControlEvent::try_from(wire).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            PayloadError::Missing {
+                field: "assign",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+/// A type that claims the FleetEvent schema but writes only one of its fields.
+#[derive(Serialize)]
+#[serde(rename = "FleetEvent")]
+struct NotAFleetEvent {
+    event_id: String,
+}
+
+impl Canonical for NotAFleetEvent {
+    const ENTRY: &'static catalog::CatalogEntry = &catalog::FLEET_EVENT;
+    type Wire = FleetEventWire;
+    fn from_wire(_: FleetEventWire) -> Result<Self, PayloadError> {
+        unreachable!("only encoded in this test")
+    }
+}
+
+#[test]
+fn encode_error_is_internal_and_leaves_the_buffer_alone() {
+    let mut buf = b"keep".to_vec();
+    let value = NotAFleetEvent {
+        event_id: "x".into(),
+    };
+    let err = encode_into(&value, &mut buf).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            CodecError::Encode {
+                schema: "FleetEvent",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(err.class(), ErrorClass::Internal);
+    assert_eq!(buf, b"keep");
+}
+
+#[test]
+fn decode_error_keeps_the_avro_cause_as_source() {
+    let bytes = encode(&heartbeat_event()).unwrap();
+    let err = decode::<FleetEvent>(&bytes[..8]).unwrap_err();
+    let source = std::error::Error::source(&err).expect("decode error has a source");
+    assert!(!source.to_string().is_empty());
+}
+
+proptest! {
+    /// Garbage after a valid header never panics and never decodes into an event silently
+    /// unless it really is one.
+    #[test]
+    fn garbage_body_is_an_error_not_a_panic(body in proptest::collection::vec(any::<u8>(), 0..64)) {
+        let mut bytes = vec![0, 0, 0, 0x03, 0xE9];
+        bytes.extend_from_slice(&body);
+        if let Ok(event) = decode::<FleetEvent>(&bytes) {
+            prop_assert_eq!(encode(&event).unwrap(), bytes);
+        }
+    }
+}

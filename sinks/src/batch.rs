@@ -1,0 +1,179 @@
+//! One batch: rows per table plus the highest offset seen per input partition. Pure state; the
+//! driver decides when to close it (limits, linger, shutdown) and what to do with it.
+
+use crate::route::TableRow;
+use crate::rows::{DlqRow, EventRow, NodeStateRow};
+
+/// An input partition.
+pub type Partition = (String, i32);
+
+/// Rows waiting to be inserted and the offsets to commit once they are.
+#[derive(Debug, Default)]
+pub struct Batch {
+    events: Vec<EventRow>,
+    node_state: Vec<NodeStateRow>,
+    dlq: Vec<DlqRow>,
+    /// Index into `partitions` of each row, per table, in row order (for revocation).
+    events_from: Vec<usize>,
+    node_state_from: Vec<usize>,
+    dlq_from: Vec<usize>,
+    /// Each partition seen in this batch with the highest offset handled (row or not).
+    partitions: Vec<(Partition, i64)>,
+    bytes: usize,
+}
+
+impl Batch {
+    /// An empty batch.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds one handled record: its row if it has one, and its offset (also for records that
+    /// produce no row, such as dead-lettered ones, so the commit moves past them).
+    pub fn push(
+        &mut self,
+        topic: &str,
+        partition: i32,
+        offset: i64,
+        row: Option<TableRow>,
+        bytes: usize,
+    ) {
+        let index = match self
+            .partitions
+            .iter()
+            .position(|((t, p), _)| t == topic && *p == partition)
+        {
+            Some(index) => {
+                if let Some((_, highest)) = self.partitions.get_mut(index) {
+                    *highest = (*highest).max(offset);
+                }
+                index
+            }
+            None => {
+                self.partitions
+                    .push(((topic.to_owned(), partition), offset));
+                self.partitions.len() - 1
+            }
+        };
+        self.bytes = self.bytes.saturating_add(bytes);
+        match row {
+            Some(TableRow::Event(row)) => {
+                self.events.push(row);
+                self.events_from.push(index);
+            }
+            Some(TableRow::NodeState(row)) => {
+                self.node_state.push(*row);
+                self.node_state_from.push(index);
+            }
+            Some(TableRow::Dlq(row)) => {
+                self.dlq.push(row);
+                self.dlq_from.push(index);
+            }
+            None => {}
+        }
+    }
+
+    /// Rows over all tables.
+    pub fn rows(&self) -> usize {
+        self.events.len() + self.node_state.len() + self.dlq.len()
+    }
+
+    /// Payload bytes of the records added.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// True when no record was added since the last [`Batch::clear`].
+    pub fn is_empty(&self) -> bool {
+        self.partitions.is_empty()
+    }
+
+    /// True when the batch reached `max_rows` rows or `max_bytes` bytes.
+    pub fn is_full(&self, max_rows: usize, max_bytes: usize) -> bool {
+        self.rows() >= max_rows || self.bytes >= max_bytes
+    }
+
+    /// Rows for `events`.
+    pub fn events(&self) -> &[EventRow] {
+        &self.events
+    }
+
+    /// Rows for `node_state`.
+    pub fn node_state(&self) -> &[NodeStateRow] {
+        &self.node_state
+    }
+
+    /// Rows for `dlq`.
+    pub fn dlq(&self) -> &[DlqRow] {
+        &self.dlq
+    }
+
+    /// The offsets to commit: for each partition, the offset after the highest one handled.
+    pub fn commit_offsets(&self) -> Vec<(Partition, i64)> {
+        self.partitions
+            .iter()
+            .map(|(partition, highest)| (partition.clone(), highest.saturating_add(1)))
+            .collect()
+    }
+
+    /// Forgets everything read from `revoked` partitions: their rows are not inserted and their
+    /// offsets not committed, so whoever owns them next reads them again from the last commit.
+    /// Returns the number of rows dropped.
+    pub fn drop_partitions(&mut self, revoked: &[Partition]) -> usize {
+        let gone: Vec<bool> = self
+            .partitions
+            .iter()
+            .map(|(partition, _)| revoked.contains(partition))
+            .collect();
+        if !gone.contains(&true) {
+            return 0;
+        }
+        let before = self.rows();
+        retain_rows(&mut self.events, &mut self.events_from, &gone);
+        retain_rows(&mut self.node_state, &mut self.node_state_from, &gone);
+        retain_rows(&mut self.dlq, &mut self.dlq_from, &gone);
+        // Renumber the partitions that stay.
+        let mut new_index = Vec::with_capacity(gone.len());
+        let mut next = 0;
+        for is_gone in &gone {
+            new_index.push(next);
+            if !is_gone {
+                next += 1;
+            }
+        }
+        for from in [
+            &mut self.events_from,
+            &mut self.node_state_from,
+            &mut self.dlq_from,
+        ] {
+            for index in from.iter_mut() {
+                *index = new_index.get(*index).copied().unwrap_or(0);
+            }
+        }
+        let mut flags = gone.iter();
+        self.partitions
+            .retain(|_| !flags.next().copied().unwrap_or(false));
+        // `bytes` is not split per partition; it stays as an upper bound until the batch
+        // is cleared (at worst the batch closes a little early).
+        if self.partitions.is_empty() {
+            self.bytes = 0;
+        }
+        before - self.rows()
+    }
+
+    /// Empties the batch after it was written and committed.
+    pub fn clear(&mut self) {
+        *self = Self::default();
+    }
+}
+
+fn retain_rows<T>(rows: &mut Vec<T>, from: &mut Vec<usize>, gone: &[bool]) {
+    let is_gone = |index: &usize| gone.get(*index).copied().unwrap_or(false);
+    let mut keep = from.iter().map(|index| !is_gone(index));
+    rows.retain(|_| keep.next().unwrap_or(true));
+    from.retain(|index| !is_gone(index));
+}
+
+#[cfg(test)]
+#[path = "batch_tests.rs"]
+mod tests;

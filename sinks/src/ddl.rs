@@ -1,0 +1,389 @@
+//! Table definitions (DDL) of the sink's ClickHouse database.
+//!
+//! Every statement runs on ClickHouse 18.16 and on current releases: Enum8 for fixed sets,
+//! `DateTime('UTC')` next to Int64 epoch-millisecond columns, the `ENGINE = MergeTree()
+//! PARTITION BY ... ORDER BY ...` syntax, no Nullable column in a sorting key. Newer features
+//! appear only when [`ServerCaps`] says the server has them; the column *types seen by a
+//! RowBinary insert* never depend on the caps (`LowCardinality(String)` and `String` take the
+//! same bytes; a codec changes storage only), so one row struct serves every server.
+//!
+//! Every statement is idempotent (`IF NOT EXISTS`), so a migration interrupted half-way can
+//! simply run again.
+//!
+//! The Enum8 value tables below are the contract between the DDL and [`crate::rows`]: a row
+//! carries the `i8` code, and the tests check each schema enum variant maps to the entry with
+//! its own name. Codes are stable forever; new symbols get new codes. `UNKNOWN` is `0`
+//! wherever the Avro enum has it as its resolution default, so a record written with a newer
+//! schema still inserts.
+
+use std::fmt::Write as _;
+
+use crate::caps::ServerCaps;
+
+/// A fixed set of names and their Enum8 codes.
+pub type Enum8Values = &'static [(&'static str, i8)];
+
+/// `events.kind`: the canonical event kinds (Avro `EventKind`).
+pub const EVENT_KIND: Enum8Values = &[
+    ("UNKNOWN", 0),
+    ("REGISTER", 1),
+    ("HEARTBEAT", 2),
+    ("LINK", 3),
+    ("SNAPSHOT", 4),
+    ("LIFECYCLE", 5),
+    ("ATTESTATION", 6),
+    ("REPLAY", 7),
+];
+
+/// `events.source`, `dlq.source`: how a record entered the pipeline (Avro `Source`).
+pub const SOURCE: Enum8Values = &[("UNKNOWN", 0), ("KAFKA_RAW", 1), ("HTTP", 2), ("REPLAY", 3)];
+
+/// `node_state.kind` (Avro `NodeKind`).
+pub const NODE_KIND: Enum8Values = &[
+    ("UNKNOWN", 0),
+    ("EDGE", 1),
+    ("DC", 2),
+    ("GATEWAY", 3),
+    ("RELAY", 4),
+    ("VIRTUAL", 5),
+];
+
+/// `node_state.connectivity`: the connectivity spectrum (Avro `ConnectivityMode`), in
+/// spectrum order so `ORDER BY connectivity` reads from best to worst.
+pub const CONNECTIVITY: Enum8Values = &[
+    ("UNKNOWN", 0),
+    ("LIVE", 1),
+    ("DELAYED", 2),
+    ("EDGE_CACHED", 3),
+    ("AUTONOMOUS", 4),
+    ("DISCONNECTED", 5),
+    ("RETURNING", 6),
+    ("REPLAYING", 7),
+];
+
+/// `node_state.lifecycle_phase` (Avro `LifecyclePhase`, a closed set), in state-machine order.
+pub const LIFECYCLE_PHASE: Enum8Values = &[
+    ("PROVISIONING", 1),
+    ("ENROLLED", 2),
+    ("ACTIVE", 3),
+    ("UPDATING", 4),
+    ("DEGRADED", 5),
+    ("QUARANTINED", 6),
+    ("DECOMMISSIONING", 7),
+    ("RETIRED", 8),
+];
+
+/// `node_state.health` (Avro `Health`).
+pub const HEALTH: Enum8Values = &[("UNKNOWN", 0), ("OK", 1), ("DEGRADED", 2), ("FAILED", 3)];
+
+/// `node_state.attestation`: the last attestation result (Avro `AttestationResult`), `NONE`
+/// when the node was never attested.
+pub const ATTESTATION: Enum8Values = &[("NONE", 0), ("VERIFIED", 1), ("FAILED", 2)];
+
+/// The code of `name` in `values`, if it is one of them.
+pub fn enum8_code(values: Enum8Values, name: &str) -> Option<i8> {
+    values
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, code)| *code)
+}
+
+/// Renders `Enum8('A' = 1, 'B' = 2)`. Names are plain upper-case identifiers, so they need no
+/// escaping.
+pub fn enum8(values: Enum8Values) -> String {
+    let mut sql = String::from("Enum8(");
+    for (i, (name, code)) in values.iter().enumerate() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        // Writing to a String cannot fail.
+        let _ = write!(sql, "'{name}' = {code}");
+    }
+    sql.push(')');
+    sql
+}
+
+/// Names of the sink's tables.
+pub mod table {
+    /// Applied migrations.
+    pub const SCHEMA_MIGRATIONS: &str = "schema_migrations";
+    /// One row per canonical event.
+    pub const EVENTS: &str = "events";
+    /// The flattened digital twin, one live row per node under `FINAL`.
+    pub const NODE_STATE: &str = "node_state";
+    /// Dead letters.
+    pub const DLQ: &str = "dlq";
+}
+
+/// True when `name` is a plain identifier (`[A-Za-z_][A-Za-z0-9_]*`), the only database names
+/// the sink accepts, so names can be spliced into SQL without escaping.
+pub fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// `` `db`.`table` ``. The caller has checked `db` with [`is_identifier`]; table names are
+/// this module's constants.
+pub fn qualified(database: &str, table: &str) -> String {
+    format!("`{database}`.`{table}`")
+}
+
+/// Column type of a string with few distinct values (region, zone, versions...).
+fn low_cardinality_string(caps: &ServerCaps) -> &'static str {
+    if caps.low_cardinality {
+        "LowCardinality(String)"
+    } else {
+        "String"
+    }
+}
+
+/// Codec clause for a mostly increasing Int64 timestamp column, empty without codec support.
+fn delta_codec(caps: &ServerCaps) -> &'static str {
+    if caps.codecs {
+        " CODEC(Delta(8), LZ4)"
+    } else {
+        ""
+    }
+}
+
+/// `CREATE DATABASE IF NOT EXISTS`.
+pub fn create_database(database: &str) -> String {
+    format!("CREATE DATABASE IF NOT EXISTS `{database}`")
+}
+
+/// The migrations ledger. ReplacingMergeTree so that two sinks migrating at the same moment
+/// (both insert the same version) still read back one row per version under `FINAL`.
+pub fn schema_migrations(database: &str) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {}
+(
+    version UInt32,
+    description String,
+    applied_at DateTime('UTC')
+)
+ENGINE = ReplacingMergeTree(applied_at)
+ORDER BY version",
+        qualified(database, table::SCHEMA_MIGRATIONS)
+    )
+}
+
+/// `events`: one row per canonical event, with the Kafka coordinates it was read from so
+/// duplicates from an at-least-once replay can be removed later.
+pub fn events(database: &str, caps: &ServerCaps) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {table}
+(
+    event_id String,
+    node_id String,
+    seq UInt64,
+    kind {kind},
+    source {source},
+    replayed UInt8,
+    event_time DateTime('UTC'),
+    event_time_ms Int64{codec},
+    received_ms Int64{codec},
+    payload String,
+    topic {lc},
+    partition Int32,
+    offset Int64
+)
+ENGINE = MergeTree()
+PARTITION BY toYYYYMM(event_time)
+ORDER BY (node_id, event_time_ms, seq)",
+        table = qualified(database, table::EVENTS),
+        kind = enum8(EVENT_KIND),
+        source = enum8(SOURCE),
+        codec = delta_codec(caps),
+        lc = low_cardinality_string(caps),
+    )
+}
+
+/// `node_state`: the flattened twin, deduplicated by `version` (ReplacingMergeTree keeps the
+/// row with the highest version per node) and read with `FINAL`.
+///
+/// Absent values: strings are `''` and timestamps (`*_ms`) are `0` ("never"; no real
+/// observation is at the epoch). The link-quality measurements and uptime are Nullable instead,
+/// because `0` is a real measurement there and `avg()`/`quantile()` must skip nodes that never
+/// reported one; they are not part of the sorting key, which 18.16 requires.
+pub fn node_state(database: &str, caps: &ServerCaps) -> String {
+    let lc = low_cardinality_string(caps);
+    format!(
+        "CREATE TABLE IF NOT EXISTS {table}
+(
+    node_id String,
+    name String,
+    kind {kind},
+    tags Array(String),
+    domain_id {lc},
+    region {lc},
+    zone {lc},
+    authority_level {lc},
+    controller_ids Array(String),
+    authority_updated_ms Int64,
+    connectivity {connectivity},
+    last_seen_ms Int64,
+    rtt_ms Nullable(Float64),
+    loss_pct Nullable(Float64),
+    bandwidth_kbps Nullable(Int64),
+    seconds_behind Int64,
+    backlog_messages Int64,
+    replay_required UInt8,
+    lifecycle_phase {phase},
+    lifecycle_state String,
+    lifecycle_reason String,
+    lifecycle_transition_ms Int64,
+    health {health},
+    last_heartbeat_ms Int64,
+    uptime_s Nullable(Int64),
+    reported_version {lc},
+    policy_version {lc},
+    desired_bundle_id {lc},
+    target_version {lc},
+    desired_policy_version {lc},
+    drift_score Float64,
+    drift_objects Int32,
+    drift_evaluated_ms Int64,
+    hw_serial String,
+    hw_manufacturer {lc},
+    hw_model {lc},
+    hw_batch_id String,
+    hw_origin {lc},
+    firmware_version {lc},
+    firmware_signature String,
+    sbom_hash String,
+    attestation {attestation},
+    attested_ms Int64,
+    version UInt64,
+    last_seq UInt64,
+    last_event_id String,
+    events_applied UInt64,
+    updated_ms Int64,
+    updated_at DateTime('UTC')
+)
+ENGINE = ReplacingMergeTree(version)
+ORDER BY node_id",
+        table = qualified(database, table::NODE_STATE),
+        kind = enum8(NODE_KIND),
+        connectivity = enum8(CONNECTIVITY),
+        phase = enum8(LIFECYCLE_PHASE),
+        health = enum8(HEALTH),
+        attestation = enum8(ATTESTATION),
+    )
+}
+
+/// `dlq`: every dead letter with its reason, the coordinates of the input it replaces, the
+/// original bytes (raw JSON is text; other bytes are kept as they are, since a ClickHouse
+/// String is a byte string) and the dead letter's own Kafka coordinates.
+pub fn dlq(database: &str, caps: &ServerCaps) -> String {
+    let lc = low_cardinality_string(caps);
+    format!(
+        "CREATE TABLE IF NOT EXISTS {table}
+(
+    received_ms Int64{codec},
+    received_at DateTime('UTC'),
+    stage {lc},
+    source {source},
+    reason_code {lc},
+    detail String,
+    node_id String,
+    source_topic {lc},
+    source_partition Int32,
+    source_offset Int64,
+    original String,
+    dlq_topic {lc},
+    dlq_partition Int32,
+    dlq_offset Int64
+)
+ENGINE = MergeTree()
+PARTITION BY toYYYYMM(received_at)
+ORDER BY (reason_code, received_ms)",
+        table = qualified(database, table::DLQ),
+        source = enum8(SOURCE),
+        codec = delta_codec(caps),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn old() -> ServerCaps {
+        ServerCaps::from_version("18.16.1").unwrap()
+    }
+
+    fn new() -> ServerCaps {
+        ServerCaps::from_version("24.8.4.13").unwrap()
+    }
+
+    #[test]
+    fn enum8_renders_codes() {
+        assert_eq!(
+            enum8(HEALTH),
+            "Enum8('UNKNOWN' = 0, 'OK' = 1, 'DEGRADED' = 2, 'FAILED' = 3)"
+        );
+    }
+
+    #[test]
+    fn enum_tables_have_unique_names_and_codes() {
+        for values in [
+            EVENT_KIND,
+            SOURCE,
+            NODE_KIND,
+            CONNECTIVITY,
+            LIFECYCLE_PHASE,
+            HEALTH,
+            ATTESTATION,
+        ] {
+            for (i, (name, code)) in values.iter().enumerate() {
+                for (other_name, other_code) in &values[i + 1..] {
+                    assert_ne!(name, other_name);
+                    assert_ne!(code, other_code);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn identifiers() {
+        assert!(is_identifier("fleet"));
+        assert!(is_identifier("fleet_t0a9f"));
+        assert!(is_identifier("_x1"));
+        for bad in ["", "1fleet", "fleet-t", "fleet`; DROP", "flé"] {
+            assert!(!is_identifier(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn old_server_gets_no_new_features() {
+        let caps = old();
+        for sql in [
+            events("db", &caps),
+            node_state("db", &caps),
+            dlq("db", &caps),
+        ] {
+            assert!(!sql.contains("LowCardinality"), "{sql}");
+            assert!(!sql.contains("CODEC"), "{sql}");
+            assert!(!sql.contains("DateTime64"), "{sql}");
+            assert!(!sql.contains("TTL"), "{sql}");
+            assert!(sql.starts_with("CREATE TABLE IF NOT EXISTS `db`."), "{sql}");
+        }
+    }
+
+    #[test]
+    fn new_server_gets_low_cardinality_and_codecs() {
+        let caps = new();
+        assert!(node_state("db", &caps).contains("region LowCardinality(String)"));
+        assert!(events("db", &caps).contains("event_time_ms Int64 CODEC(Delta(8), LZ4)"));
+        assert!(dlq("db", &caps).contains("reason_code LowCardinality(String)"));
+    }
+
+    #[test]
+    fn sorting_keys_have_no_nullable_columns() {
+        let sql = node_state("db", &old());
+        for line in sql.lines().filter(|l| l.contains("Nullable")) {
+            let column = line.split_whitespace().next().unwrap_or_default();
+            assert!(!sql.contains(&format!("ORDER BY {column}")), "{column}");
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! ClickHouse sink of the fleet pipeline.
+//!
+//! Lands canonical events, digital twins and dead letters from Kafka in ClickHouse: versioned
+//! DDL migrations applied at start-up, pure row building, and a driver that batches rows per
+//! table, inserts each batch in one RowBinary `INSERT` and commits the Kafka offsets only after
+//! every insert of the batch succeeded (at-least-once; `node_state` deduplicates by version and
+//! `events` carries its Kafka coordinates for later deduplication).
+//!
+//! The DDL and queries run on Debian's ClickHouse 18.16 and on current releases; features
+//! newer than 18.16 are gated on the [`ServerCaps`] detected at start-up.
+//!
+//! Layout (from a Kafka record to a ClickHouse row):
+//! - [`config`]: the sink's settings ([`SinkConfig`]).
+//! - [`sink`]: the driver, [`run_sink`]: fill, revoke, flush, commit.
+//! - `consumer`: the driver's rebalance context and synchronous offset commit.
+//! - [`route`]: what one Kafka record becomes: a row, a dead letter, or nothing.
+//! - [`rows`]: pure row building from decoded schema values and Kafka coordinates.
+//! - [`batch`]: rows per table and offsets per partition of the batch being filled.
+//! - [`insert`]: one `INSERT` per table and batch, and the back-off retry loop.
+//! - [`client`]: ClickHouse settings and a connection fitted to the server.
+//! - [`caps`]: server version parsing and the feature flags derived from it.
+//! - [`ddl`]: table definitions and the Enum8 value tables shared with the rows.
+//! - [`mod@migrate`]: the migration list and the idempotent migrator.
+//! - [`summary`]: the fleet overview queries and their printed report.
+//! - [`error`]: error types, classed by who must act.
+
+pub mod batch;
+pub mod caps;
+pub mod client;
+pub mod config;
+mod consumer;
+pub mod ddl;
+pub mod error;
+pub mod insert;
+pub mod migrate;
+pub mod route;
+pub mod rows;
+pub mod sink;
+pub mod summary;
+
+pub use caps::ServerCaps;
+pub use client::{ClickHouse, ClickHouseConfig};
+pub use config::{BatchConfig, RetryConfig, SinkConfig};
+pub use error::{ClickHouseError, ErrorClass, SinkError};
+pub use migrate::{migrate, MigrationReport};
+pub use sink::{run_sink, SinkStats};
+pub use summary::{fleet_summary, summary_sql, Summary, SummarySql};
+
+/// Sample schema values for the unit tests, shared with the integration tests.
+#[cfg(test)]
+#[path = "../tests/common/samples.rs"]
+mod samples;

@@ -1,0 +1,126 @@
+//! Unit tests of [`super::route`], on records encoded with the real codec.
+
+use sxfleet_schemas::encode;
+
+use super::*;
+
+use crate::samples;
+
+fn record<'a>(topic: &'a str, key: Option<&'a [u8]>, payload: Option<&'a [u8]>) -> Record<'a> {
+    Record {
+        coords: Coords {
+            topic,
+            partition: 2,
+            offset: 17,
+        },
+        key,
+        payload,
+        timestamp_ms: Some(samples::T0),
+    }
+}
+
+fn expect_dead_letter(routed: Routed) -> DeadLetter {
+    match routed {
+        Routed::DeadLetter(dead) => *dead,
+        other => panic!("expected a dead letter, got {other:?}"),
+    }
+}
+
+#[test]
+fn event_becomes_an_events_row() {
+    let event = samples::heartbeat_event("edge-1", 3);
+    let bytes = encode(&event).unwrap();
+    let rec = record("ev", Some(b"edge-1"), Some(&bytes));
+    let expected = rows::event_row(&event, rec.coords).unwrap();
+    assert_eq!(
+        route(TopicRole::Events, &rec),
+        Routed::Row(TableRow::Event(expected))
+    );
+}
+
+#[test]
+fn twin_becomes_a_node_state_row() {
+    let node = samples::node("edge-1", 4);
+    let bytes = encode(&node).unwrap();
+    let rec = record("twin", Some(b"edge-1"), Some(&bytes));
+    let expected = rows::node_state_row(&node).unwrap();
+    assert_eq!(
+        route(TopicRole::Twin, &rec),
+        Routed::Row(TableRow::NodeState(Box::new(expected)))
+    );
+}
+
+#[test]
+fn dead_letter_becomes_a_dlq_row() {
+    let dead = samples::dead_letter();
+    let bytes = encode(&dead).unwrap();
+    let rec = record("dlq", None, Some(&bytes));
+    let expected = rows::dlq_row(&dead, rec.coords).unwrap();
+    assert_eq!(
+        route(TopicRole::DeadLetters, &rec),
+        Routed::Row(TableRow::Dlq(expected))
+    );
+}
+
+#[test]
+fn garbage_event_is_dead_lettered_with_its_bytes_and_coordinates() {
+    let rec = record("ev", Some(b"edge-9"), Some(b"{not avro"));
+    let dead = expect_dead_letter(route(TopicRole::Events, &rec));
+    assert_eq!(dead.original, b"{not avro");
+    assert_eq!(dead.source, Source::Unknown);
+    assert_eq!(dead.source_topic.as_deref(), Some("ev"));
+    assert_eq!(dead.source_partition, Some(2));
+    assert_eq!(dead.source_offset, Some(17));
+    assert_eq!(dead.node_id.as_deref(), Some("edge-9"));
+    assert_eq!(dead.reason_code, UNDECODABLE);
+    assert_eq!(dead.stage, "sink");
+    assert_eq!(dead.received_ms, samples::T0);
+    assert!(dead.detail.contains("magic"), "{}", dead.detail);
+}
+
+#[test]
+fn a_twin_on_the_events_topic_is_dead_lettered() {
+    let bytes = encode(&samples::node("n", 1)).unwrap();
+    let rec = record("ev", Some(&[0xff, 0xfe]), Some(&bytes));
+    let dead = expect_dead_letter(route(TopicRole::Events, &rec));
+    assert_eq!(dead.reason_code, UNDECODABLE);
+    assert_eq!(dead.node_id, None, "a key that is not UTF-8 is no node id");
+    assert_eq!(dead.original, bytes);
+}
+
+#[test]
+fn negative_seq_is_dead_lettered_as_out_of_range() {
+    let mut event = samples::heartbeat_event("edge-1", 1);
+    event.seq = -1;
+    let bytes = encode(&event).unwrap();
+    let dead = expect_dead_letter(route(TopicRole::Events, &record("ev", None, Some(&bytes))));
+    assert_eq!(dead.reason_code, "out_of_range");
+    assert_eq!(dead.detail, "seq is negative (-1)");
+}
+
+#[test]
+fn tombstones() {
+    assert_eq!(
+        route(TopicRole::Twin, &record("twin", Some(b"n"), None)),
+        Routed::Tombstone
+    );
+    let dead = expect_dead_letter(route(TopicRole::Events, &record("ev", Some(b"n"), None)));
+    assert!(dead.original.is_empty());
+    assert_eq!(dead.detail, "record has no value");
+    assert!(matches!(
+        route(TopicRole::DeadLetters, &record("dlq", None, None)),
+        Routed::UnreadableDeadLetter { .. }
+    ));
+}
+
+#[test]
+fn an_unreadable_dead_letter_is_not_dead_lettered_again() {
+    let routed = route(
+        TopicRole::DeadLetters,
+        &record("dlq", None, Some(b"\0\0\0")),
+    );
+    match routed {
+        Routed::UnreadableDeadLetter { detail } => assert!(detail.contains("shorter"), "{detail}"),
+        other => panic!("{other:?}"),
+    }
+}

@@ -1,0 +1,384 @@
+//! The sink driver: Kafka in, ClickHouse out, offsets committed after the inserts.
+//!
+//! Protocol, one batch at a time (at-least-once):
+//! 1. *Fill*: read records from the events, twin and DLQ topics and route each one
+//!    ([`crate::route`]) into the batch, until it holds `max_rows` rows or `max_bytes` bytes,
+//!    its linger time has passed since its first record, or shutdown triggers. A record that
+//!    cannot be decoded is written to the DLQ topic (idempotent producer, retried) before its
+//!    offset joins the batch.
+//! 2. *Revoke*: rows and offsets of partitions taken away by a rebalance are dropped from the
+//!    batch (never inserted, never committed), so the new owner reads them again.
+//! 3. *Flush*: one RowBinary `INSERT` per non-empty table, each retried with back-off until it
+//!    succeeds or shutdown triggers (then the run ends without committing).
+//! 4. *Commit*: the offset after the highest one handled, per partition, synchronously. A failed
+//!    commit (e.g. during a rebalance) is logged and counted: the rows are in ClickHouse and will
+//!    be read again, which `node_state` absorbs by version and `events` can dedupe by its Kafka
+//!    coordinates.
+
+use std::time::Duration;
+
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::message::BorrowedMessage;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::util::Timeout;
+use rdkafka::Message;
+use sxfleet_runtime::driver::error_chain;
+use sxfleet_runtime::{Shutdown, Topics};
+use tokio::time::Instant;
+use tracing::{debug, info, warn};
+
+use crate::batch::Batch;
+use crate::client::ClickHouse;
+use crate::config::SinkConfig;
+use crate::consumer::{commit, RevocationLog};
+use crate::ddl::table;
+use crate::error::SinkError;
+use crate::insert::{insert_rows, retry, Backoff, Retried};
+use crate::migrate::migrate;
+use crate::route::{route, Record, Routed, TopicRole};
+use crate::rows::Coords;
+
+/// What a run did. Row counts are rows the server acknowledged.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SinkStats {
+    /// Records read from Kafka and handled (including those later dropped by a revocation).
+    pub records: u64,
+    /// Rows inserted into `events`.
+    pub events_inserted: u64,
+    /// Rows inserted into `node_state`.
+    pub node_states_inserted: u64,
+    /// Rows inserted into `dlq`.
+    pub dlq_inserted: u64,
+    /// Undecodable (or unfit) input records written to the DLQ topic.
+    pub dead_lettered: u64,
+    /// Records on the DLQ topic that could not be read; logged with their coordinates.
+    pub unreadable_dead_letters: u64,
+    /// Tombstones on the twin topic (nothing to insert).
+    pub tombstones: u64,
+    /// Batches whose offsets were committed.
+    pub commits: u64,
+    /// Commits that failed (their rows may be inserted again later).
+    pub commit_failures: u64,
+    /// Failed tries of inserts and dead-letter writes that were retried.
+    pub retries: u64,
+    /// Rows dropped from the batch because their partition was revoked.
+    pub revoked_rows: u64,
+    /// Rows of the last batch left uninserted (or uncommitted) because shutdown came first.
+    pub abandoned_rows: u64,
+    /// Errors reported by the consumer while polling (transient; librdkafka recovers).
+    pub consumer_errors: u64,
+}
+
+/// Runs the sink until `shutdown` triggers: connects to ClickHouse, applies the migrations,
+/// then consumes, inserts and commits batch after batch (see the module docs). On shutdown
+/// the batch being filled is written and committed if ClickHouse accepts it on the first try.
+///
+/// # Errors
+/// [`SinkError::Config`] for invalid settings; [`SinkError::ClickHouse`] when the server cannot
+/// be reached at start-up or a migration fails; [`SinkError::Kafka`] when a Kafka client cannot
+/// be created or subscribed; [`SinkError::Internal`] for a broken invariant (an embedded schema
+/// that does not load). ClickHouse and Kafka failures after start-up are retried, not returned.
+pub async fn run_sink(config: &SinkConfig, shutdown: &Shutdown) -> Result<SinkStats, SinkError> {
+    config.validate()?;
+    let ch = ClickHouse::connect(&config.clickhouse).await?;
+    migrate(&ch).await?;
+    let topics = config.topics();
+    let consumer: StreamConsumer<RevocationLog> = config
+        .kafka
+        .consumer(&config.group_id)
+        .create_with_context(RevocationLog::default())
+        .map_err(SinkError::kafka("create consumer"))?;
+    consumer
+        .subscribe(&[&topics.events, &topics.twin, &topics.dlq])
+        .map_err(SinkError::kafka("subscribe"))?;
+    let producer: FutureProducer = config
+        .kafka
+        .producer(None, Duration::from_secs(60))
+        .create()
+        .map_err(SinkError::kafka("create producer"))?;
+    info!(group = %config.group_id, events = %topics.events, twin = %topics.twin,
+        dlq = %topics.dlq, database = ch.database(), "clickhouse sink started");
+    let mut sink = Sink {
+        config,
+        topics,
+        ch,
+        producer,
+        shutdown,
+        batch: Batch::new(),
+        stats: SinkStats::default(),
+    };
+    loop {
+        let closed = sink.fill(&consumer).await?;
+        sink.drop_revoked(&consumer);
+        if !sink.batch.is_empty() && !sink.flush(&consumer).await {
+            break;
+        }
+        if closed == Closed::Shutdown || shutdown.is_triggered() {
+            break;
+        }
+    }
+    info!(stats = ?sink.stats, "clickhouse sink stopped");
+    Ok(sink.stats)
+}
+
+/// Why a batch stopped filling.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Closed {
+    Full,
+    Linger,
+    Shutdown,
+}
+
+/// The driver's state apart from the consumer (whose messages borrow it).
+struct Sink<'a> {
+    config: &'a SinkConfig,
+    topics: Topics,
+    ch: ClickHouse,
+    producer: FutureProducer,
+    shutdown: &'a Shutdown,
+    batch: Batch,
+    stats: SinkStats,
+}
+
+impl Sink<'_> {
+    /// Reads records into the batch until one of its limits, its linger time or shutdown.
+    async fn fill(
+        &mut self,
+        consumer: &StreamConsumer<RevocationLog>,
+    ) -> Result<Closed, SinkError> {
+        let limits = &self.config.batch;
+        let mut deadline: Option<Instant> = None;
+        loop {
+            let message = tokio::select! {
+                biased;
+                () = self.shutdown.triggered() => return Ok(Closed::Shutdown),
+                () = linger(deadline) => return Ok(Closed::Linger),
+                message = consumer.recv() => message,
+            };
+            self.drop_revoked(consumer);
+            match message {
+                Ok(message) => {
+                    if !self.handle(&message).await? {
+                        return Ok(Closed::Shutdown);
+                    }
+                }
+                Err(err) => {
+                    self.stats.consumer_errors += 1;
+                    warn!(error = %error_chain(&err), "consumer error");
+                }
+            }
+            if deadline.is_none() && !self.batch.is_empty() {
+                deadline = Some(Instant::now() + limits.linger);
+            }
+            if self.batch.is_full(limits.max_rows, limits.max_bytes) {
+                return Ok(Closed::Full);
+            }
+        }
+    }
+
+    /// Routes one record into the batch. Returns false when shutdown stopped a dead-letter
+    /// write: the record is then left out of the batch, so its offset is not committed.
+    async fn handle(&mut self, message: &BorrowedMessage<'_>) -> Result<bool, SinkError> {
+        let coords = Coords {
+            topic: message.topic(),
+            partition: message.partition(),
+            offset: message.offset(),
+        };
+        let Some(role) = self.role(coords.topic) else {
+            warn!(
+                topic = coords.topic,
+                "record from a topic the sink did not subscribe to"
+            );
+            return Ok(true);
+        };
+        let record = Record {
+            coords,
+            key: message.key(),
+            payload: message.payload(),
+            timestamp_ms: message.timestamp().to_millis(),
+        };
+        let bytes = record.payload.map_or(0, <[u8]>::len);
+        self.stats.records += 1;
+        let row = match route(role, &record) {
+            Routed::Row(row) => Some(row),
+            Routed::DeadLetter(dead) => {
+                let encoded = sxfleet_schemas::encode(dead.as_ref())
+                    .map_err(|err| internal(coords, error_chain(&err)))?;
+                if !self
+                    .write_dead_letter(&encoded, dead.node_id.as_deref(), coords)
+                    .await
+                {
+                    return Ok(false);
+                }
+                self.stats.dead_lettered += 1;
+                None
+            }
+            Routed::UnreadableDeadLetter { detail } => {
+                self.stats.unreadable_dead_letters += 1;
+                warn!(topic = coords.topic, partition = coords.partition,
+                    offset = coords.offset, %detail, "unreadable dead letter; skipped");
+                None
+            }
+            Routed::Tombstone => {
+                self.stats.tombstones += 1;
+                None
+            }
+            Routed::Internal(detail) => return Err(internal(coords, detail)),
+        };
+        self.batch
+            .push(coords.topic, coords.partition, coords.offset, row, bytes);
+        Ok(true)
+    }
+
+    fn role(&self, topic: &str) -> Option<TopicRole> {
+        if topic == self.topics.events {
+            Some(TopicRole::Events)
+        } else if topic == self.topics.twin {
+            Some(TopicRole::Twin)
+        } else if topic == self.topics.dlq {
+            Some(TopicRole::DeadLetters)
+        } else {
+            None
+        }
+    }
+
+    /// Writes a dead letter to the DLQ topic, retrying until it is acknowledged. False if
+    /// shutdown came first.
+    async fn write_dead_letter(
+        &mut self,
+        encoded: &[u8],
+        key: Option<&str>,
+        at: Coords<'_>,
+    ) -> bool {
+        let (producer, dlq) = (&self.producer, self.topics.dlq.as_str());
+        let outcome = retry(
+            "write dead letter",
+            self.backoff(),
+            self.shutdown,
+            || async move {
+                let mut record = FutureRecord::<str, [u8]>::to(dlq).payload(encoded);
+                if let Some(key) = key {
+                    record = record.key(key);
+                }
+                producer
+                    .send(record, Timeout::After(Duration::from_secs(30)))
+                    .await
+                    .map(|_| ())
+                    .map_err(|(err, _)| err)
+            },
+        )
+        .await;
+        match outcome {
+            Retried::Done { failures } => {
+                self.stats.retries += u64::from(failures);
+                warn!(
+                    topic = at.topic,
+                    partition = at.partition,
+                    offset = at.offset,
+                    "undecodable record written to the DLQ topic"
+                );
+                true
+            }
+            Retried::Abandoned { failures } => {
+                self.stats.retries += u64::from(failures);
+                false
+            }
+        }
+    }
+
+    /// Inserts the batch (one INSERT per non-empty table), then commits its offsets. False if
+    /// shutdown stopped the inserts: nothing is committed then.
+    async fn flush(&mut self, consumer: &StreamConsumer<RevocationLog>) -> bool {
+        let client = self.ch.client();
+        let timeout = Some(self.config.insert_timeout);
+        let batch = &self.batch;
+        let mut failures = 0;
+        let inserts = [
+            (table::EVENTS, batch.events().len()),
+            (table::NODE_STATE, batch.node_state().len()),
+            (table::DLQ, batch.dlq().len()),
+        ];
+        for (name, rows) in inserts {
+            if rows == 0 {
+                continue;
+            }
+            let what = format!("insert into {name}");
+            let client = &client;
+            let outcome = retry(&what, self.backoff(), self.shutdown, || async move {
+                match name {
+                    table::EVENTS => insert_rows(client, name, batch.events(), timeout).await,
+                    table::NODE_STATE => {
+                        insert_rows(client, name, batch.node_state(), timeout).await
+                    }
+                    _ => insert_rows(client, name, batch.dlq(), timeout).await,
+                }
+            })
+            .await;
+            match outcome {
+                Retried::Done { failures: f } => failures += u64::from(f),
+                Retried::Abandoned { failures: f } => {
+                    self.stats.retries += failures + u64::from(f);
+                    self.stats.abandoned_rows += self.batch.rows() as u64;
+                    warn!(
+                        rows = self.batch.rows(),
+                        "shutdown before the batch was inserted; not committing"
+                    );
+                    return false;
+                }
+            }
+        }
+        self.stats.retries += failures;
+        self.stats.events_inserted += batch.events().len() as u64;
+        self.stats.node_states_inserted += batch.node_state().len() as u64;
+        self.stats.dlq_inserted += batch.dlq().len() as u64;
+        match commit(consumer, &batch.commit_offsets()) {
+            Ok(()) => {
+                self.stats.commits += 1;
+                debug!(
+                    rows = batch.rows(),
+                    bytes = batch.bytes(),
+                    "batch inserted and committed"
+                );
+            }
+            Err(err) => {
+                self.stats.commit_failures += 1;
+                warn!(error = %error_chain(&err), rows = batch.rows(),
+                    "commit failed after insert; these rows may be inserted again");
+            }
+        }
+        self.batch.clear();
+        true
+    }
+
+    /// Applies revocations reported by the consumer since the last call.
+    fn drop_revoked(&mut self, consumer: &StreamConsumer<RevocationLog>) {
+        let revoked = consumer.context().take();
+        if revoked.is_empty() {
+            return;
+        }
+        let dropped = self.batch.drop_partitions(&revoked);
+        self.stats.revoked_rows += dropped as u64;
+        info!(partitions = ?revoked, dropped_rows = dropped, "partitions revoked");
+    }
+
+    fn backoff(&self) -> Backoff {
+        Backoff::new(self.config.retry.initial, self.config.retry.max)
+    }
+}
+
+/// Completes at `deadline`, never without one.
+async fn linger(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline).await,
+        None => std::future::pending().await,
+    }
+}
+
+fn internal(at: Coords<'_>, detail: String) -> SinkError {
+    SinkError::Internal {
+        topic: at.topic.to_owned(),
+        partition: at.partition,
+        offset: at.offset,
+        detail,
+    }
+}

@@ -1,0 +1,139 @@
+//! The DDL, applied twice, and the overview queries on a current ClickHouse engine: chDB
+//! (`pip install chdb-core`), run in process by `tests/python/chdb_check.py`. The caps come
+//! from chDB's own `version()`, so the modern branches of the DDL (LowCardinality, codecs) are
+//! the ones exercised. Rows go in as JSONEachRow of the same row structs the sink inserts.
+//!
+//! Needs `$SXFLEET_PYTHON` (else `python3`) with chDB; fails, never skips, when it is missing.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use common::{fleet, random_name, samples};
+use serde_json::json;
+use sxfleet_sinks::migrate::MIGRATIONS;
+use sxfleet_sinks::rows::{event_row, node_state_row, Coords};
+use sxfleet_sinks::{ddl, summary_sql, ServerCaps, Summary};
+
+/// Runs `steps` (SQL, optional answer name) in one fresh chDB session.
+fn chdb(steps: &[(String, Option<&str>)]) -> BTreeMap<String, String> {
+    let python = std::env::var("SXFLEET_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/chdb_check.py");
+    let manifest = std::env::temp_dir().join(format!("{}.json", random_name("sxfleet-chdb-")));
+    let steps: Vec<_> = steps
+        .iter()
+        .map(|(sql, name)| json!({"sql": sql, "name": name}))
+        .collect();
+    std::fs::write(&manifest, json!({ "steps": steps }).to_string()).expect("write manifest");
+    let output = Command::new(&python)
+        .arg(&script)
+        .arg(&manifest)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {python} (set SXFLEET_PYTHON): {e}"));
+    let _ = std::fs::remove_file(&manifest);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "chdb_check.py failed ({}):\n{stderr}",
+        output.status
+    );
+    serde_json::from_slice(&output.stdout).expect("answers")
+}
+
+fn parse_breakdown(tsv: &str) -> Vec<(String, u64)> {
+    tsv.lines()
+        .map(|line| {
+            let (label, count) = line.split_once('\t').expect("two columns");
+            (label.to_owned(), count.parse().expect("count"))
+        })
+        .collect()
+}
+
+#[test]
+fn modern_ddl_and_overview_run_on_chdb() {
+    let version = chdb(&[("SELECT version()".to_owned(), Some("version"))]);
+    let caps = ServerCaps::from_version(&version["version"]).expect("version");
+    assert!(caps.major >= 24, "{caps}");
+    assert!(
+        caps.low_cardinality && caps.codecs && caps.row_binary_validation,
+        "{caps}"
+    );
+
+    let db = "fleet_chdb";
+    let mut steps: Vec<(String, Option<&str>)> = Vec::new();
+    // Everything twice: every statement must be idempotent on this server too.
+    for _ in 0..2 {
+        steps.push((ddl::create_database(db), None));
+        steps.push((ddl::schema_migrations(db), None));
+        for migration in MIGRATIONS {
+            for sql in (migration.statements)(db, &caps) {
+                steps.push((sql, None));
+            }
+        }
+    }
+    let columns = format!(
+        "SELECT table, name, type FROM system.columns WHERE database = '{db}' \
+         AND name IN ('region', 'event_time_ms', 'reason_code', 'rtt_ms') ORDER BY table, name"
+    );
+    steps.push((columns, Some("columns")));
+
+    let rows: Vec<String> = fleet::twins()
+        .iter()
+        .map(|n| serde_json::to_string(&node_state_row(n).expect("row")).expect("json"))
+        .collect();
+    let table = ddl::qualified(db, ddl::table::NODE_STATE);
+    for part in [&rows[..4], &rows[4..]] {
+        let sql = format!(
+            "INSERT INTO {table} FORMAT JSONEachRow\n{}",
+            part.join("\n")
+        );
+        steps.push((sql, None));
+    }
+    let at = Coords {
+        topic: "t.ev",
+        partition: 2,
+        offset: 9,
+    };
+    let event = event_row(&samples::heartbeat_event("edge-1", 3), at).expect("row");
+    let sql = format!(
+        "INSERT INTO {} FORMAT JSONEachRow\n{}",
+        ddl::qualified(db, ddl::table::EVENTS),
+        serde_json::to_string(&event).expect("json")
+    );
+    steps.push((sql, None));
+    let sql = format!(
+        "SELECT kind, source, event_time, event_time_ms, offset FROM {}",
+        ddl::qualified(db, ddl::table::EVENTS)
+    );
+    steps.push((sql, Some("event")));
+
+    let sql = summary_sql(db);
+    let names = ["region", "connectivity", "phase", "version"];
+    steps.push((sql.total.clone(), Some("total")));
+    for (query, name) in sql.breakdowns.iter().zip(names) {
+        steps.push((query.clone(), Some(name)));
+    }
+
+    let answers = chdb(&steps);
+    assert_eq!(
+        answers["columns"],
+        "dlq\treason_code\tLowCardinality(String)\n\
+         events\tevent_time_ms\tInt64\n\
+         node_state\tregion\tLowCardinality(String)\n\
+         node_state\trtt_ms\tNullable(Float64)\n"
+    );
+    assert_eq!(
+        answers["event"],
+        "HEARTBEAT\tHTTP\t2026-02-25 06:13:23\t1772000003123\t9\n"
+    );
+    let summary = Summary {
+        total_nodes: answers["total"].trim().parse().expect("total"),
+        by_region: parse_breakdown(&answers["region"]),
+        by_connectivity: parse_breakdown(&answers["connectivity"]),
+        by_lifecycle_phase: parse_breakdown(&answers["phase"]),
+        by_reported_version: parse_breakdown(&answers["version"]),
+    };
+    assert_eq!(summary, fleet::expected_summary());
+}

@@ -1,0 +1,107 @@
+//! Kafka side of the end-to-end tests: fresh topics, producing, running the sink.
+
+use std::time::Duration;
+
+use rdkafka::admin::{AdminClient, AdminOptions};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::util::Timeout;
+use sxfleet_runtime::topics::{ensure_topics, TopicSpec};
+use sxfleet_runtime::{KafkaConfig, Shutdown, Topics};
+use sxfleet_sinks::{run_sink, ClickHouse, SinkConfig, SinkStats};
+use tokio::task::JoinHandle;
+
+use super::{kafka_bootstrap, random_name, try_tsv, TestDb};
+
+/// The sink's three input topics under a random prefix, 4 partitions each, and a producer.
+pub struct TestTopics {
+    pub kafka: KafkaConfig,
+    pub topics: Topics,
+    pub producer: FutureProducer,
+}
+
+impl TestTopics {
+    pub async fn create() -> Self {
+        let kafka = KafkaConfig::new(kafka_bootstrap());
+        let topics = Topics::with_prefix(&format!("{}.", random_name("t")));
+        ensure_topics(&kafka, &Self::specs(&topics))
+            .await
+            .expect("create topics");
+        let producer = kafka
+            .producer(None, Duration::from_secs(60))
+            .create()
+            .expect("producer");
+        Self {
+            kafka,
+            topics,
+            producer,
+        }
+    }
+
+    fn specs(topics: &Topics) -> [TopicSpec; 3] {
+        [
+            TopicSpec::new(&topics.events, 4),
+            TopicSpec::new(&topics.twin, 4).compacted(),
+            TopicSpec::new(&topics.dlq, 4),
+        ]
+    }
+
+    /// Sink settings for these topics and `db`, a fresh group, short linger and back-off.
+    pub fn sink_config(&self, db: &TestDb) -> SinkConfig {
+        let mut config = SinkConfig {
+            clickhouse: db.config(),
+            kafka: self.kafka.clone(),
+            topic_prefix: self.topics.prefix().to_owned(),
+            group_id: random_name("g"),
+            ..SinkConfig::default()
+        };
+        config.batch.linger = Duration::from_millis(200);
+        config.retry.max = Duration::from_secs(1);
+        config
+    }
+
+    pub async fn produce(&self, topic: &str, key: &str, payload: Option<&[u8]>) {
+        let mut record = FutureRecord::<str, [u8]>::to(topic).key(key);
+        if let Some(payload) = payload {
+            record = record.payload(payload);
+        }
+        self.producer
+            .send(record, Timeout::After(Duration::from_secs(30)))
+            .await
+            .map_err(|(err, _)| err)
+            .expect("produce");
+    }
+
+    pub async fn delete(self) {
+        let admin: AdminClient<DefaultClientContext> = self.kafka.client().create().expect("admin");
+        let specs = Self::specs(&self.topics);
+        let names: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
+        let _ = admin.delete_topics(&names, &AdminOptions::new()).await;
+    }
+}
+
+/// Runs the sink in a task until `shutdown` triggers.
+pub fn start(config: &SinkConfig, shutdown: &Shutdown) -> JoinHandle<SinkStats> {
+    let (config, shutdown) = (config.clone(), shutdown.clone());
+    tokio::spawn(async move { run_sink(&config, &shutdown).await.expect("run_sink") })
+}
+
+/// Polls `sql` (a single number) until it equals `want` or 60 s pass. Errors (the sink has
+/// not created the database yet) count as 0.
+pub async fn wait_for(ch: &ClickHouse, sql: &str, want: u64) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let got: u64 = match try_tsv(ch, sql).await {
+            Ok(text) => text.trim().parse().unwrap_or(0),
+            Err(_) => 0,
+        };
+        if got == want {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{sql}: {got}, want {want}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

@@ -1,0 +1,176 @@
+//! End to end against the real Kafka and ClickHouse: Avro records on fresh topics, the sink
+//! run until they land, exact rows checked, then a second run that must not insert again what
+//! the first one committed.
+
+mod common;
+
+use std::time::Duration;
+
+use common::kafka::{start, wait_for, TestTopics};
+use common::{samples, tsv, TestDb};
+use sxfleet_runtime::Shutdown;
+use sxfleet_schemas::{encode, FleetEvent};
+use sxfleet_sinks::rows::{dlq_row, event_row, node_state_row, Coords};
+use sxfleet_sinks::rows::{DlqRow, EventRow, NodeStateRow};
+
+const GARBAGE_EVENT: &[u8] = b"{\"type\":\"heartbeat\"}";
+const GARBAGE_DLQ: &[u8] = b"\x00\x00";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sink_lands_records_once() {
+    let db = TestDb::new();
+    let ch = db.connect().await;
+    let kafka = TestTopics::create().await;
+    let topics = kafka.topics.clone();
+
+    // 12 events over 3 nodes, 3 twin versions over 2 nodes plus a tombstone, one dead letter,
+    // and a record of garbage on the events topic and on the DLQ topic.
+    let mut events: Vec<FleetEvent> = Vec::new();
+    for seq in 1..=4 {
+        for node in ["edge-a", "edge-b", "gw-c"] {
+            events.push(samples::heartbeat_event(node, seq));
+        }
+    }
+    for event in &events {
+        let bytes = encode(event).expect("encode");
+        kafka
+            .produce(&topics.events, &event.node_id, Some(&bytes))
+            .await;
+    }
+    let twins = [
+        samples::node("edge-a", 1),
+        samples::node("edge-a", 2),
+        samples::node("edge-b", 1),
+    ];
+    for twin in &twins {
+        let bytes = encode(twin).expect("encode");
+        kafka.produce(&topics.twin, &twin.id, Some(&bytes)).await;
+    }
+    kafka.produce(&topics.twin, "gone", None).await;
+    let dead = samples::dead_letter();
+    let bytes = encode(&dead).expect("encode");
+    kafka.produce(&topics.dlq, "edge-9", Some(&bytes)).await;
+    kafka
+        .produce(&topics.events, "edge-x", Some(GARBAGE_EVENT))
+        .await;
+    kafka
+        .produce(&topics.dlq, "edge-y", Some(GARBAGE_DLQ))
+        .await;
+
+    // First run: everything lands.
+    let config = kafka.sink_config(&db);
+    let shutdown = Shutdown::new();
+    let run = start(&config, &shutdown);
+    let q = |sql: &str| sql.replace("DB", &db.name);
+    wait_for(&ch, &q("SELECT count() FROM DB.events"), 12).await;
+    wait_for(&ch, &q("SELECT count() FROM DB.node_state"), 3).await;
+    wait_for(&ch, &q("SELECT count() FROM DB.dlq"), 2).await;
+    shutdown.trigger();
+    let stats = run.await.expect("join");
+    assert_eq!(stats.events_inserted, 12, "{stats:?}");
+    assert_eq!(stats.node_states_inserted, 3, "{stats:?}");
+    assert_eq!(stats.dlq_inserted, 2, "{stats:?}");
+    assert_eq!(stats.dead_lettered, 1, "{stats:?}");
+    assert_eq!(stats.unreadable_dead_letters, 1, "{stats:?}");
+    assert_eq!(stats.tombstones, 1, "{stats:?}");
+    assert_eq!(stats.records, 20, "{stats:?}");
+    assert_eq!(
+        (stats.commit_failures, stats.abandoned_rows),
+        (0, 0),
+        "{stats:?}"
+    );
+    assert!(stats.commits >= 1, "{stats:?}");
+
+    let client = ch.client();
+    // Every events row equals the row built from the event it came from, at its coordinates.
+    let rows: Vec<EventRow> = client
+        .query("SELECT ?fields FROM events ORDER BY node_id, seq")
+        .fetch_all()
+        .await
+        .expect("events");
+    assert_eq!(rows.len(), 12);
+    for row in &rows {
+        assert_eq!(row.topic, topics.events);
+        assert!((0..4).contains(&row.partition), "{row:?}");
+        let event = events
+            .iter()
+            .find(|e| e.node_id == row.node_id && e.seq as u64 == row.seq)
+            .expect("source event");
+        let at = Coords {
+            topic: &topics.events,
+            partition: row.partition,
+            offset: row.offset,
+        };
+        assert_eq!(row, &event_row(event, at).expect("row"));
+    }
+    let text = tsv(
+        &ch,
+        &q("SELECT uniqExact(partition, offset) FROM DB.events"),
+    )
+    .await;
+    assert_eq!(text, "12\n");
+
+    // node_state: the newest version of each twin.
+    let rows: Vec<NodeStateRow> = client
+        .query("SELECT ?fields FROM node_state FINAL ORDER BY node_id")
+        .fetch_all()
+        .await
+        .expect("node_state");
+    let expected: Vec<NodeStateRow> = [&twins[1], &twins[2]]
+        .into_iter()
+        .map(|n| node_state_row(n).expect("row"))
+        .collect();
+    assert_eq!(rows, expected);
+
+    // dlq: the dead letter as produced, and the sink's own one for the garbage event.
+    let rows: Vec<DlqRow> = client
+        .query("SELECT ?fields FROM dlq ORDER BY reason_code")
+        .fetch_all()
+        .await
+        .expect("dlq");
+    assert_eq!(rows.len(), 2);
+    let at = Coords {
+        topic: &topics.dlq,
+        partition: rows[0].dlq_partition,
+        offset: rows[0].dlq_offset,
+    };
+    assert_eq!(rows[0], dlq_row(&dead, at).expect("row"));
+    let own = &rows[1];
+    assert_eq!(own.reason_code, "undecodable");
+    assert_eq!(own.stage, "sink");
+    assert_eq!(own.original, GARBAGE_EVENT);
+    assert_eq!(own.node_id, "edge-x");
+    assert_eq!(own.source_topic, topics.events);
+    assert!(own.source_offset >= 0 && own.received_ms > 0, "{own:?}");
+    assert_eq!(own.dlq_topic, topics.dlq);
+
+    // Second run, same group: only the new records are read; nothing committed comes back.
+    let more: Vec<FleetEvent> = (5..=7)
+        .map(|seq| samples::heartbeat_event("edge-a", seq))
+        .collect();
+    for event in &more {
+        let bytes = encode(event).expect("encode");
+        kafka
+            .produce(&topics.events, &event.node_id, Some(&bytes))
+            .await;
+    }
+    let shutdown = Shutdown::new();
+    let run = start(&config, &shutdown);
+    wait_for(&ch, &q("SELECT count() FROM DB.events"), 15).await;
+    // Give a wrongly re-read backlog time to show up before stopping.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    shutdown.trigger();
+    let stats = run.await.expect("join");
+    assert_eq!(stats.records, 3, "{stats:?}");
+    assert_eq!(stats.events_inserted, 3, "{stats:?}");
+    assert_eq!(
+        (stats.node_states_inserted, stats.dlq_inserted),
+        (0, 0),
+        "{stats:?}"
+    );
+    let sql = q("SELECT count(), uniqExact(topic, partition, offset) FROM DB.events");
+    assert_eq!(tsv(&ch, &sql).await, "15\t15\n");
+    assert_eq!(tsv(&ch, &q("SELECT count() FROM DB.dlq")).await, "2\n");
+
+    kafka.delete().await;
+}

@@ -1,0 +1,212 @@
+//! `sxfleet`: one binary, a subcommand per stage, and `run` for the whole pipeline.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use sxfleet::demo::{run_demo, DemoOptions};
+use sxfleet::pipeline::{self, PipelineConfig};
+use sxfleet_ingest::NormalizerConfig;
+use sxfleet_runtime::{Delivery, KafkaConfig, Shutdown};
+use sxfleet_sinks::ClickHouseConfig;
+
+#[derive(Parser)]
+#[command(
+    name = "sxfleet",
+    version,
+    about = "Souverix fleet pipeline on Kafka and ClickHouse"
+)]
+struct Cli {
+    #[command(flatten)]
+    common: Common,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct Common {
+    /// Kafka bootstrap servers.
+    #[arg(
+        long,
+        env = "KAFKA_BOOTSTRAP",
+        default_value = "127.0.0.1:9092",
+        global = true
+    )]
+    kafka: String,
+    /// Prefix of every topic and application id of this deployment.
+    #[arg(long, env = "SXFLEET_TOPIC_PREFIX", default_value = "", global = true)]
+    topic_prefix: String,
+    /// Partitions of the topics the pipeline creates.
+    #[arg(long, default_value_t = 4, global = true)]
+    partitions: i32,
+    /// Use at-least-once delivery (for clusters without transactions).
+    #[arg(long, global = true)]
+    at_least_once: bool,
+    /// ClickHouse HTTP endpoint.
+    #[arg(
+        long,
+        env = "CLICKHOUSE_URL",
+        default_value = "http://127.0.0.1:8123",
+        global = true
+    )]
+    clickhouse: String,
+    /// ClickHouse database of the sink's tables.
+    #[arg(long, env = "SXFLEET_DATABASE", default_value = "fleet", global = true)]
+    database: String,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create the pipeline's topics (idempotent).
+    Topics,
+    /// Run the normalizer: raw JSON -> canonical Avro events, control records, DLQ.
+    Normalize,
+    /// Run the twin processor: events -> digital twins with changelog-backed state.
+    Process,
+    /// Run the ClickHouse sink: events, twins and DLQ -> tables.
+    Sink,
+    /// Run normalizer, processor and sink in one process.
+    Run,
+    /// Send a simulated fleet's raw telemetry to the raw topic.
+    Simulate(SimulateArgs),
+    /// Print the fleet summary queried from ClickHouse.
+    Summary,
+    /// The whole pipeline on a simulated fleet, then a summary from ClickHouse.
+    Demo(DemoArgs),
+}
+
+#[derive(Args)]
+struct SimulateArgs {
+    /// Number of nodes.
+    #[arg(long, default_value_t = 1000)]
+    nodes: u32,
+    /// Seed of the simulation (same seed, same messages).
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Messages per second (unlimited when absent).
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Heartbeat rounds to send (each node sends one heartbeat per round).
+    #[arg(long, default_value_t = 10)]
+    rounds: u64,
+}
+
+#[derive(Args)]
+struct DemoArgs {
+    /// Number of simulated nodes.
+    #[arg(long, default_value_t = 2000)]
+    nodes: u32,
+    /// How long the simulator sends, e.g. `60s`.
+    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
+    duration: Duration,
+    /// Messages per second the simulator sends.
+    #[arg(long, default_value_t = 5000.0)]
+    rate: f64,
+    /// Seed of the simulation.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// ClickHouse database the demo owns: dropped and created anew at the start.
+    #[arg(long, default_value = "fleet_demo")]
+    demo_database: String,
+}
+
+impl Common {
+    fn pipeline(&self) -> PipelineConfig {
+        let mut config = PipelineConfig::new(KafkaConfig::new(&self.kafka), &self.topic_prefix);
+        config.partitions = self.partitions;
+        if self.at_least_once {
+            config.delivery = Delivery::AtLeastOnce;
+        }
+        config
+    }
+
+    fn clickhouse(&self) -> ClickHouseConfig {
+        ClickHouseConfig::new(&self.clickhouse, &self.database)
+    }
+}
+
+/// Triggers `shutdown` on Ctrl-C.
+fn shutdown_on_ctrl_c() -> Shutdown {
+    let shutdown = Shutdown::new();
+    let trigger = shutdown.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            tracing::info!("Ctrl-C: shutting down");
+            trigger.trigger();
+        }
+    });
+    shutdown
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "warn,sxfleet=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let config = cli.common.pipeline();
+    let shutdown = shutdown_on_ctrl_c();
+    match cli.command {
+        Command::Topics => pipeline::create_topics(&config).await?,
+        Command::Normalize => {
+            pipeline::create_topics(&config).await?;
+            let stats =
+                pipeline::run_normalizer(&config, NormalizerConfig::default(), &shutdown).await?;
+            println!("normalizer: {stats:?}");
+        }
+        Command::Process => {
+            pipeline::create_topics(&config).await?;
+            let stats = pipeline::run_twin(&config, &shutdown).await?;
+            println!("twin processor: {stats:?}");
+        }
+        Command::Sink => {
+            pipeline::create_topics(&config).await?;
+            let stats = pipeline::run_sink(&config, &cli.common.clickhouse(), &shutdown).await?;
+            println!("sink: {stats:?}");
+        }
+        Command::Run => {
+            pipeline::create_topics(&config).await?;
+            pipeline::run_all(&config, &cli.common.clickhouse(), &shutdown).await?;
+        }
+        Command::Simulate(args) => {
+            pipeline::create_topics(&config).await?;
+            let summary = pipeline::simulate(
+                &config,
+                args.nodes,
+                args.seed,
+                args.rate,
+                args.rounds,
+                &shutdown,
+            )
+            .await?;
+            println!(
+                "sent {} messages in {:.1} s ({:.0}/s), {} failed",
+                summary.sent,
+                summary.elapsed.as_secs_f64(),
+                summary.events_per_sec,
+                summary.failed
+            );
+        }
+        Command::Summary => {
+            let summary = pipeline::summary(&cli.common.clickhouse())
+                .await
+                .context("querying the summary")?;
+            println!("{summary}");
+        }
+        Command::Demo(args) => {
+            let options = DemoOptions {
+                nodes: args.nodes,
+                duration: args.duration,
+                rate: args.rate,
+                seed: args.seed,
+            };
+            let clickhouse = ClickHouseConfig::new(&cli.common.clickhouse, &args.demo_database);
+            run_demo(&cli.common.kafka, &clickhouse, options, &shutdown).await?;
+        }
+    }
+    Ok(())
+}

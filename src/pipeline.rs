@@ -1,0 +1,191 @@
+//! Topic creation and the stage runners, alone or together in one process.
+
+use anyhow::Context;
+use sxfleet_ingest::{NormalizerConfig, NormalizerStage};
+use sxfleet_load_tests::{produce, ProduceOptions, ProduceSummary, SimConfig, Simulator};
+use sxfleet_processors::{TwinStage, TWIN_STORE};
+use sxfleet_runtime::driver::StageStats;
+use sxfleet_runtime::topics::{ensure_topics, TopicSpec};
+use sxfleet_runtime::{run_stage, Delivery, KafkaConfig, Shutdown, StageRunConfig, Topics};
+use sxfleet_sinks::summary::{fleet_summary, Summary};
+use sxfleet_sinks::{ClickHouse, ClickHouseConfig, SinkConfig, SinkStats};
+
+/// Everything the stages of one deployment share.
+#[derive(Clone, Debug)]
+pub struct PipelineConfig {
+    /// Kafka cluster.
+    pub kafka: KafkaConfig,
+    /// Topic names (with the deployment's prefix).
+    pub topics: Topics,
+    /// Prefix of the application ids (consumer groups, transactional ids, changelog names):
+    /// `<prefix>normalizer`, `<prefix>twin`, `<prefix>sink`.
+    pub app_prefix: String,
+    /// Partitions of every topic the pipeline creates.
+    pub partitions: i32,
+    /// Exactly-once (default) or at-least-once.
+    pub delivery: Delivery,
+    /// Identifies this instance among the instances of a stage (part of its transactional id).
+    pub instance: String,
+}
+
+impl PipelineConfig {
+    /// Defaults for a deployment on `kafka` whose topics and application ids carry `prefix`.
+    pub fn new(kafka: KafkaConfig, prefix: &str) -> Self {
+        Self {
+            kafka,
+            topics: Topics::with_prefix(prefix),
+            app_prefix: format!("{prefix}sxfleet-"),
+            partitions: 4,
+            delivery: Delivery::ExactlyOnce,
+            instance: "0".to_owned(),
+        }
+    }
+
+    /// Application id of `stage`.
+    pub fn app_id(&self, stage: &str) -> String {
+        format!("{}{stage}", self.app_prefix)
+    }
+
+    fn run_config(&self, stage: &str, inputs: Vec<String>) -> StageRunConfig {
+        let app_id = self.app_id(stage);
+        let mut config = StageRunConfig::new(self.kafka.clone(), &app_id, inputs);
+        config.transactional_id = format!("{app_id}-{}", self.instance);
+        config.delivery = self.delivery;
+        config
+    }
+}
+
+/// Creates the pipeline's topics and the twin changelog (compacted, co-partitioned with the
+/// events topic) if they do not exist.
+///
+/// # Errors
+/// When Kafka refuses or cannot be reached.
+pub async fn create_topics(config: &PipelineConfig) -> anyhow::Result<()> {
+    let mut specs = config.topics.specs(config.partitions);
+    let changelog = config.topics.changelog(&config.app_id("twin"), TWIN_STORE);
+    specs.push(TopicSpec::new(&changelog, config.partitions).compacted());
+    ensure_topics(&config.kafka, &specs)
+        .await
+        .context("creating the pipeline's topics")
+}
+
+/// Runs the normalizer (raw topic -> events, control, DLQ) until `shutdown`.
+///
+/// # Errors
+/// When the stage stops on an internal error.
+pub async fn run_normalizer(
+    config: &PipelineConfig,
+    normalizer: NormalizerConfig,
+    shutdown: &Shutdown,
+) -> anyhow::Result<StageStats> {
+    let run = config.run_config("normalizer", vec![config.topics.raw.clone()]);
+    let mut stage = NormalizerStage::new(normalizer, config.topics.clone());
+    run_stage(&run, &mut stage, shutdown)
+        .await
+        .context("normalizer stopped")
+}
+
+/// Runs the twin processor (events -> twins, changelog) until `shutdown`.
+///
+/// # Errors
+/// When the stage stops on an internal error.
+pub async fn run_twin(config: &PipelineConfig, shutdown: &Shutdown) -> anyhow::Result<StageStats> {
+    let app_id = config.app_id("twin");
+    let run = config.run_config("twin", vec![config.topics.events.clone()]);
+    let mut stage = TwinStage::new(&app_id, config.topics.clone());
+    run_stage(&run, &mut stage, shutdown)
+        .await
+        .context("twin processor stopped")
+}
+
+/// Runs the ClickHouse sink (events, twins, DLQ -> tables) until `shutdown`. Applies the
+/// migrations first.
+///
+/// # Errors
+/// When ClickHouse or Kafka cannot be used, or the sink hits an internal error.
+pub async fn run_sink(
+    config: &PipelineConfig,
+    clickhouse: &ClickHouseConfig,
+    shutdown: &Shutdown,
+) -> anyhow::Result<SinkStats> {
+    let sink = SinkConfig {
+        clickhouse: clickhouse.clone(),
+        kafka: config.kafka.clone(),
+        topic_prefix: config.topics.prefix().to_owned(),
+        group_id: config.app_id("sink"),
+        ..SinkConfig::default()
+    };
+    sxfleet_sinks::run_sink(&sink, shutdown)
+        .await
+        .context("ClickHouse sink stopped")
+}
+
+/// Sends `rounds` heartbeat rounds of a simulated fleet of `nodes` to the raw topic.
+///
+/// # Errors
+/// When the simulation settings are invalid or Kafka does not acknowledge every message.
+pub async fn simulate(
+    config: &PipelineConfig,
+    nodes: u32,
+    seed: u64,
+    rate: Option<f64>,
+    rounds: u64,
+    shutdown: &Shutdown,
+) -> anyhow::Result<ProduceSummary> {
+    let sim = SimConfig {
+        nodes,
+        seed,
+        ..SimConfig::default()
+    };
+    let simulator = Simulator::new(sim)?.with_max_rounds(rounds);
+    let mut options = ProduceOptions::new(config.topics.raw.clone());
+    options.rate = rate;
+    let summary = produce(
+        &config.kafka.client(),
+        &options,
+        futures::stream::iter(simulator),
+        shutdown.receiver(),
+    )
+    .await?;
+    summary.ensure_delivered()?;
+    Ok(summary)
+}
+
+/// The fleet overview queried from ClickHouse.
+///
+/// # Errors
+/// When ClickHouse cannot be reached or the tables do not exist.
+pub async fn summary(clickhouse: &ClickHouseConfig) -> anyhow::Result<Summary> {
+    let ch = ClickHouse::connect(clickhouse).await?;
+    Ok(fleet_summary(&ch.client(), ch.database()).await?)
+}
+
+/// Runs normalizer, twin processor and sink in one process until `shutdown`; if one stage
+/// fails, the others are stopped and the first error is returned.
+///
+/// # Errors
+/// The first stage error.
+pub async fn run_all(
+    config: &PipelineConfig,
+    clickhouse: &ClickHouseConfig,
+    shutdown: &Shutdown,
+) -> anyhow::Result<()> {
+    let stop_all = |result: anyhow::Result<()>| {
+        if result.is_err() {
+            shutdown.trigger();
+        }
+        result
+    };
+    let (normalizer, twin, sink) = tokio::join!(
+        async {
+            stop_all(
+                run_normalizer(config, NormalizerConfig::default(), shutdown)
+                    .await
+                    .map(drop),
+            )
+        },
+        async { stop_all(run_twin(config, shutdown).await.map(drop)) },
+        async { stop_all(run_sink(config, clickhouse, shutdown).await.map(drop)) },
+    );
+    normalizer.and(twin).and(sink)
+}
