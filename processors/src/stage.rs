@@ -1,10 +1,8 @@
 //! The twin processor as a [`Stage`]: canonical events in; the latest twin per node out, with
-//! its state in a compacted changelog.
+//! its state in a changelog-backed [`Store`].
 
-use std::collections::BTreeSet;
-
-use hashbrown::HashMap;
 use sxfleet_runtime::stage::InternalError;
+use sxfleet_runtime::store::{Store, StoreSpec};
 use sxfleet_runtime::{Input, Output, Stage, Topics};
 use sxfleet_schemas::{decode, encode, DeadLetter, FleetEvent, Node, Source};
 
@@ -13,34 +11,32 @@ use crate::twin::{apply, Applied};
 /// Name of the twin store; its changelog is `<application-id>-twins-changelog`.
 pub const TWIN_STORE: &str = "twins";
 
-/// One input partition's twins and the keys changed since the last flush.
-#[derive(Default)]
-struct PartitionState {
-    twins: HashMap<String, Node>,
-    dirty: BTreeSet<String>,
-}
+/// Version of the twin store's value format (the Avro `Node` in wire format).
+pub const TWIN_STORE_VERSION: u32 = 1;
 
 /// The twin processor.
 pub struct TwinStage {
     topics: Topics,
-    changelog: String,
-    partitions: HashMap<i32, PartitionState>,
+    twins: Store<Node>,
 }
 
 impl TwinStage {
     /// A twin processor for application `app_id` writing to `topics`.
     pub fn new(app_id: &str, topics: Topics) -> Self {
-        let changelog = topics.changelog(app_id, TWIN_STORE);
+        let spec = StoreSpec {
+            name: TWIN_STORE,
+            changelog: topics.changelog(app_id, TWIN_STORE),
+            format_version: TWIN_STORE_VERSION,
+        };
         Self {
             topics,
-            changelog,
-            partitions: HashMap::new(),
+            twins: Store::new(spec),
         }
     }
 
-    /// The twin of `node_id` held for input `partition`, if any (for tests and inspection).
-    pub fn twin(&self, partition: i32, node_id: &str) -> Option<&Node> {
-        self.partitions.get(&partition)?.twins.get(node_id)
+    /// The twin store (for tests and inspection).
+    pub fn twins(&self) -> &Store<Node> {
+        &self.twins
     }
 
     fn dead_letter(&self, input: &Input<'_>, detail: String) -> Result<Output, InternalError> {
@@ -78,7 +74,7 @@ impl Stage for TwinStage {
     }
 
     fn changelog(&self) -> Option<&str> {
-        Some(&self.changelog)
+        Some(&self.twins.spec().changelog)
     }
 
     fn restore(
@@ -87,28 +83,15 @@ impl Stage for TwinStage {
         key: &[u8],
         value: Option<&[u8]>,
     ) -> Result<(), InternalError> {
-        let state = self.partitions.entry(partition).or_default();
-        let node_id = String::from_utf8_lossy(key).into_owned();
-        match value {
-            None => {
-                state.twins.remove(&node_id);
-            }
-            Some(bytes) => {
-                let node: Node = decode(bytes).map_err(|error| {
-                    InternalError(format!("twin of {node_id} does not decode: {error}"))
-                })?;
-                state.twins.insert(node_id, node);
-            }
-        }
-        Ok(())
+        self.twins.restore(partition, key, value)
     }
 
     fn revoke(&mut self, partition: i32) {
-        self.partitions.remove(&partition);
+        self.twins.revoke(partition);
     }
 
     fn reset(&mut self) {
-        self.partitions.clear();
+        self.twins.reset();
     }
 
     fn process(&mut self, input: &Input<'_>, out: &mut Vec<Output>) -> Result<(), InternalError> {
@@ -119,42 +102,26 @@ impl Stage for TwinStage {
                 return Ok(());
             }
         };
-        let state = self.partitions.entry(input.partition).or_default();
-        let mut twin = state.twins.remove(&event.node_id);
-        let applied = apply(&mut twin, &event);
-        if let Some(node) = twin {
-            state.twins.insert(event.node_id.clone(), node);
-        }
-        if applied == Applied::Updated {
-            state.dirty.insert(event.node_id);
-        }
+        self.twins.update(input.partition, &event.node_id, |twin| {
+            (apply(twin, &event) == Applied::Updated, ())
+        });
         Ok(())
     }
 
     fn flush(&mut self, out: &mut Vec<Output>) -> Result<(), InternalError> {
-        for (partition, state) in &mut self.partitions {
-            for node_id in std::mem::take(&mut state.dirty) {
-                let Some(node) = state.twins.get(&node_id) else {
-                    continue;
-                };
-                let bytes = encode(node).map_err(|error| {
-                    InternalError(format!("twin of {node_id} does not encode: {error}"))
-                })?;
-                let key = node_id.into_bytes();
-                out.push(Output {
-                    topic: self.changelog.clone(),
-                    partition: Some(*partition),
-                    key: Some(key.clone()),
-                    payload: Some(bytes.clone()),
-                });
-                out.push(Output {
-                    topic: self.topics.twin.clone(),
-                    partition: None,
-                    key: Some(key),
-                    payload: Some(bytes),
-                });
-            }
-        }
+        let start = out.len();
+        self.twins.flush(out)?;
+        // Every changed twin also goes to the twin topic (compacted, latest per node).
+        let published: Vec<Output> = out[start..]
+            .iter()
+            .map(|record| Output {
+                topic: self.topics.twin.clone(),
+                partition: None,
+                key: record.key.clone(),
+                payload: record.payload.clone(),
+            })
+            .collect();
+        out.extend(published);
         Ok(())
     }
 }

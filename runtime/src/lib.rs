@@ -10,6 +10,7 @@
 //! - [`stage`]: the [`Stage`] trait a pure core implements, and its input/output records.
 //! - [`driver`]: the consume-transform-produce loop (exactly-once or at-least-once).
 //! - [`restore`]: reading a changelog partition back into a stage before it processes anything.
+//! - [`store`]: state stores: per-partition maps with a compacted changelog.
 //! - [`shutdown`]: the shutdown trigger passed into every `run`.
 //! - [`error`]: the runtime's error type, classed by who must act.
 
@@ -19,6 +20,7 @@ pub mod error;
 pub mod restore;
 pub mod shutdown;
 pub mod stage;
+pub mod store;
 pub mod topics;
 
 pub use config::{Delivery, KafkaConfig};

@@ -1,0 +1,227 @@
+//! State stores: named, versioned key-value maps per input partition, backed by a compacted
+//! changelog topic and restorable from local snapshots.
+//!
+//! A stage keeps its state in one or more [`Store`]s. Every `put`/`delete` marks the key dirty;
+//! [`Store::flush`] turns the dirty keys into one changelog record each (coalesced per key per
+//! commit), in the changelog partition equal to the input partition. Restoring feeds changelog
+//! records back through [`Store::restore`]. Keys are `Box<str>` (no spare capacity) in a
+//! hashbrown map.
+
+use std::collections::BTreeSet;
+
+use hashbrown::HashMap;
+
+use crate::stage::InternalError;
+use crate::Output;
+
+/// How a store's values are written to and read back from its changelog.
+pub trait StoreCodec: Sized {
+    /// The value as changelog bytes.
+    ///
+    /// # Errors
+    /// [`InternalError`] when the value cannot be encoded (a bug).
+    fn encode(&self) -> Result<Vec<u8>, InternalError>;
+
+    /// A value from changelog (or snapshot) bytes.
+    ///
+    /// # Errors
+    /// [`InternalError`] when the bytes are not a value of this format: restoring must never
+    /// produce wrong state silently.
+    fn decode(bytes: &[u8]) -> Result<Self, InternalError>;
+}
+
+/// What a store is: its name, its changelog and the version of its value format.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoreSpec {
+    /// Store name, e.g. `twins`.
+    pub name: &'static str,
+    /// The compacted changelog topic, `<prefix><app-id>-<name>-changelog`.
+    pub changelog: String,
+    /// Version of the value format. Snapshots of another version are ignored (the store is
+    /// restored from the changelog instead), so bump it whenever [`StoreCodec`] changes.
+    pub format_version: u32,
+}
+
+#[derive(Debug)]
+struct Partition<V> {
+    values: HashMap<Box<str>, V>,
+    dirty: BTreeSet<Box<str>>,
+}
+
+impl<V> Default for Partition<V> {
+    fn default() -> Self {
+        Self {
+            values: HashMap::new(),
+            dirty: BTreeSet::new(),
+        }
+    }
+}
+
+/// One state store, partitioned like the stage's input.
+#[derive(Debug)]
+pub struct Store<V> {
+    spec: StoreSpec,
+    partitions: HashMap<i32, Partition<V>>,
+}
+
+impl<V: StoreCodec> Store<V> {
+    /// An empty store.
+    pub fn new(spec: StoreSpec) -> Self {
+        Self {
+            spec,
+            partitions: HashMap::new(),
+        }
+    }
+
+    /// What this store is.
+    pub fn spec(&self) -> &StoreSpec {
+        &self.spec
+    }
+
+    /// The value of `key` in `partition`.
+    pub fn get(&self, partition: i32, key: &str) -> Option<&V> {
+        self.partitions.get(&partition)?.values.get(key)
+    }
+
+    /// Updates `key` in place: `update` gets the current value (`None` if absent; leaving
+    /// `None` deletes the key) and returns whether it changed anything. Only a change marks the
+    /// key dirty.
+    pub fn update<R>(
+        &mut self,
+        partition: i32,
+        key: &str,
+        update: impl FnOnce(&mut Option<V>) -> (bool, R),
+    ) -> R {
+        let part = self.partitions.entry(partition).or_default();
+        let mut value = part.values.remove(key);
+        let (changed, result) = update(&mut value);
+        if changed {
+            part.dirty.insert(key.into());
+        }
+        if let Some(value) = value {
+            part.values.insert(key.into(), value);
+        }
+        result
+    }
+
+    /// Sets `key` to `value` in `partition`.
+    pub fn put(&mut self, partition: i32, key: &str, value: V) {
+        let part = self.partitions.entry(partition).or_default();
+        part.dirty.insert(key.into());
+        part.values.insert(key.into(), value);
+    }
+
+    /// Deletes `key` in `partition` (a tombstone at the next flush).
+    pub fn delete(&mut self, partition: i32, key: &str) {
+        let part = self.partitions.entry(partition).or_default();
+        part.dirty.insert(key.into());
+        part.values.remove(key);
+    }
+
+    /// Applies one changelog record while restoring; `None` is a tombstone.
+    ///
+    /// # Errors
+    /// [`InternalError`] when the value does not decode.
+    pub fn restore(
+        &mut self,
+        partition: i32,
+        key: &[u8],
+        value: Option<&[u8]>,
+    ) -> Result<(), InternalError> {
+        let key = std::str::from_utf8(key).map_err(|_| {
+            InternalError(format!(
+                "store {}: changelog key is not UTF-8",
+                self.spec.name
+            ))
+        })?;
+        let part = self.partitions.entry(partition).or_default();
+        match value {
+            None => {
+                part.values.remove(key);
+            }
+            Some(bytes) => {
+                part.values.insert(key.into(), V::decode(bytes)?);
+            }
+        }
+        Ok(())
+    }
+
+    /// Drops a partition's state (revoked, or before a restore from scratch).
+    pub fn revoke(&mut self, partition: i32) {
+        self.partitions.remove(&partition);
+    }
+
+    /// Drops all state.
+    pub fn reset(&mut self) {
+        self.partitions.clear();
+    }
+
+    /// Number of keys held for `partition`.
+    pub fn len(&self, partition: i32) -> usize {
+        self.partitions
+            .get(&partition)
+            .map_or(0, |p| p.values.len())
+    }
+
+    /// True when no partition holds a key.
+    pub fn is_empty(&self) -> bool {
+        self.partitions.values().all(|p| p.values.is_empty())
+    }
+
+    /// Every (key, value) of `partition`, in key order (for snapshots and comparisons).
+    pub fn entries(&self, partition: i32) -> Vec<(&str, &V)> {
+        let mut entries: Vec<(&str, &V)> = self
+            .partitions
+            .get(&partition)
+            .map(|p| p.values.iter().map(|(k, v)| (&**k, v)).collect())
+            .unwrap_or_default();
+        entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        entries
+    }
+
+    /// Partitions currently held.
+    pub fn partitions(&self) -> Vec<i32> {
+        let mut partitions: Vec<i32> = self.partitions.keys().copied().collect();
+        partitions.sort_unstable();
+        partitions
+    }
+
+    /// Appends one changelog record per key changed since the last flush (tombstones for
+    /// deleted keys), in the input's partition, and marks everything clean.
+    ///
+    /// # Errors
+    /// [`InternalError`] when a value does not encode.
+    pub fn flush(&mut self, out: &mut Vec<Output>) -> Result<(), InternalError> {
+        for (partition, part) in &mut self.partitions {
+            for key in std::mem::take(&mut part.dirty) {
+                let payload = match part.values.get(&key) {
+                    Some(value) => Some(value.encode()?),
+                    None => None,
+                };
+                out.push(Output {
+                    topic: self.spec.changelog.clone(),
+                    partition: Some(*partition),
+                    key: Some(key.as_bytes().to_vec()),
+                    payload,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Canonical Avro records are stored in their Confluent wire format: the schema id in the
+/// header names the value's format, so a changelog written by another version is detected.
+impl<T: sxfleet_schemas::Canonical + serde::Serialize> StoreCodec for T {
+    fn encode(&self) -> Result<Vec<u8>, InternalError> {
+        sxfleet_schemas::encode(self).map_err(|error| InternalError(format!("encode: {error}")))
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Self, InternalError> {
+        sxfleet_schemas::decode(bytes).map_err(|error| InternalError(format!("decode: {error}")))
+    }
+}
+
+#[cfg(test)]
+#[path = "store_tests.rs"]
+mod tests;
