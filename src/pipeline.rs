@@ -1,5 +1,7 @@
 //! Topic creation and the stage runners, alone or together in one process.
 
+use std::path::PathBuf;
+
 use anyhow::Context;
 use sxfleet_ingest::{NormalizerConfig, NormalizerStage};
 use sxfleet_load_tests::{produce, ProduceOptions, ProduceSummary, SimConfig, Simulator};
@@ -26,6 +28,9 @@ pub struct PipelineConfig {
     pub delivery: Delivery,
     /// Identifies this instance among the instances of a stage (part of its transactional id).
     pub instance: String,
+    /// Folder for local snapshots of processor state (bounded restore time); `None` restores
+    /// from the whole changelog.
+    pub state_dir: Option<PathBuf>,
 }
 
 impl PipelineConfig {
@@ -38,6 +43,7 @@ impl PipelineConfig {
             partitions: 4,
             delivery: Delivery::ExactlyOnce,
             instance: "0".to_owned(),
+            state_dir: None,
         }
     }
 
@@ -46,11 +52,13 @@ impl PipelineConfig {
         format!("{}{stage}", self.app_prefix)
     }
 
-    fn run_config(&self, stage: &str, inputs: Vec<String>) -> StageRunConfig {
+    /// How the runtime drives `stage` reading `inputs` in this deployment.
+    pub fn run_config(&self, stage: &str, inputs: Vec<String>) -> StageRunConfig {
         let app_id = self.app_id(stage);
         let mut config = StageRunConfig::new(self.kafka.clone(), &app_id, inputs);
         config.transactional_id = format!("{app_id}-{}", self.instance);
         config.delivery = self.delivery;
+        config.state_dir = self.state_dir.clone();
         config
     }
 }

@@ -1,7 +1,9 @@
 //! The twin processor as a [`Stage`]: canonical events in; the latest twin per node out, with
 //! its state in a changelog-backed [`Store`].
 
-use sxfleet_runtime::stage::InternalError;
+use std::path::Path;
+
+use sxfleet_runtime::stage::{InternalError, SnapshotError, SnapshotInfo};
 use sxfleet_runtime::store::{Store, StoreSpec};
 use sxfleet_runtime::{Input, Output, Stage, Topics};
 use sxfleet_schemas::{decode, encode, DeadLetter, FleetEvent, Node, Source};
@@ -84,6 +86,25 @@ impl Stage for TwinStage {
         value: Option<&[u8]>,
     ) -> Result<(), InternalError> {
         self.twins.restore(partition, key, value)
+    }
+
+    fn load_snapshot(
+        &mut self,
+        dir: &Path,
+        partition: i32,
+    ) -> Result<Option<SnapshotInfo>, SnapshotError> {
+        self.twins.load_snapshot(dir, partition)
+    }
+
+    fn save_snapshot(
+        &self,
+        dir: &Path,
+        partition: i32,
+        next_offset: i64,
+        now_ms: i64,
+    ) -> Result<(), SnapshotError> {
+        self.twins
+            .save_snapshot(dir, partition, next_offset, now_ms)
     }
 
     fn revoke(&mut self, partition: i32) {

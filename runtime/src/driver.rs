@@ -6,8 +6,9 @@
 //! That keeps the error path small and the state always equal to what the committed log says.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rdkafka::consumer::stream_consumer::StreamConsumer;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
@@ -17,7 +18,8 @@ use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::{ClientContext, Message, Offset, TopicPartitionList};
 use tracing::{info, warn};
 
-use crate::restore::restore_partition;
+use crate::restore::{restore, SnapshotPolicy};
+use crate::telemetry;
 use crate::{Delivery, Input, KafkaConfig, Output, RuntimeError, Shutdown, Stage};
 
 /// How a stage is driven.
@@ -41,6 +43,13 @@ pub struct StageRunConfig {
     /// `transaction.timeout.ms`: how long the broker waits before aborting a transaction of a
     /// writer that died. Bounds how long a restore after a crash may wait.
     pub transaction_timeout: Duration,
+    /// Folder for local snapshots of the stage's state; `None` restores from the whole
+    /// changelog every time.
+    pub state_dir: Option<PathBuf>,
+    /// How often (wall clock, after a commit) each owned partition's state is snapshotted.
+    pub snapshot_interval: Duration,
+    /// Snapshots older than this are not trusted at restore (see [`SnapshotPolicy`]).
+    pub snapshot_max_age: Duration,
 }
 
 impl StageRunConfig {
@@ -56,6 +65,9 @@ impl StageRunConfig {
             max_batch: 5_000,
             linger: Duration::from_millis(50),
             transaction_timeout: Duration::from_secs(10),
+            state_dir: None,
+            snapshot_interval: Duration::from_secs(60),
+            snapshot_max_age: Duration::from_secs(12 * 3600),
         }
     }
 }
@@ -71,6 +83,10 @@ pub struct StageStats {
     pub batches: u64,
     /// Changelog records read while restoring.
     pub restored: u64,
+    /// Entries loaded from local snapshots while restoring.
+    pub restored_from_snapshots: u64,
+    /// Snapshots written.
+    pub snapshots: u64,
     /// Sessions started (1 + number of recoveries).
     pub sessions: u64,
 }
@@ -94,6 +110,7 @@ pub async fn run_stage(
             Ok(()) => return Ok(stats),
             Err(error) if error.is_retryable() => {
                 warn!(stage = stage.name(), error = %error_chain(&error), backoff_ms = backoff.as_millis() as u64, "session failed; restarting");
+                metrics::counter!(telemetry::SESSIONS_FAILED, "stage" => stage.name()).increment(1);
                 tokio::select! {
                     _ = shutdown.triggered() => return Ok(stats),
                     _ = tokio::time::sleep(backoff) => {}
@@ -169,6 +186,10 @@ struct Session<'a> {
     owned: BTreeSet<i32>,
     /// Newly assigned partitions whose state must be restored before processing.
     to_restore: BTreeSet<i32>,
+    /// Per owned partition: the changelog position its state reflects (next offset to read).
+    changelog_position: BTreeMap<i32, i64>,
+    /// When snapshots were last written.
+    last_snapshot: Instant,
 }
 
 async fn run_session(
@@ -209,12 +230,15 @@ async fn run_session(
         producer,
         owned: BTreeSet::new(),
         to_restore: BTreeSet::new(),
+        changelog_position: BTreeMap::new(),
+        last_snapshot: Instant::now(),
     };
     loop {
         let Some(batch) = session.next_batch(stage, shutdown).await? else {
+            stats.snapshots += session.snapshot(stage);
             return Ok(());
         };
-        stats.restored += session.restore_assigned(stage)?;
+        session.restore_assigned(stage, stats)?;
         if batch.is_empty() {
             continue;
         }
@@ -248,10 +272,17 @@ async fn run_session(
                 detail: error.0,
             })?;
         let offsets = next_offsets(&batch)?;
-        session.commit(&outputs, &offsets).await?;
+        let changelog = stage.changelog().map(str::to_owned);
+        session
+            .commit(changelog.as_deref(), &outputs, &offsets)
+            .await?;
         stats.records_in += batch.len() as u64;
         stats.records_out += outputs.len() as u64;
         stats.batches += 1;
+        metrics::counter!(telemetry::BATCHES_COMMITTED, "stage" => stage.name()).increment(1);
+        if session.last_snapshot.elapsed() >= config.snapshot_interval {
+            stats.snapshots += session.snapshot(stage);
+        }
     }
 }
 
@@ -309,6 +340,7 @@ impl Session<'_> {
                         stage.revoke(partition);
                         self.owned.remove(&partition);
                         self.to_restore.remove(&partition);
+                        self.changelog_position.remove(&partition);
                     }
                     info!(stage = stage.name(), ?partitions, "partitions revoked");
                 }
@@ -324,24 +356,73 @@ impl Session<'_> {
         }
     }
 
-    fn restore_assigned(&mut self, stage: &mut dyn Stage) -> Result<u64, RuntimeError> {
-        let mut restored = 0;
+    fn restore_assigned(
+        &mut self,
+        stage: &mut dyn Stage,
+        stats: &mut StageStats,
+    ) -> Result<(), RuntimeError> {
         while let Some(partition) = self.to_restore.pop_first() {
             if let Some(changelog) = stage.changelog().map(str::to_owned) {
-                restored += tokio::task::block_in_place(|| {
-                    restore_partition(&self.config.kafka, stage, &changelog, partition)
+                let policy = self.config.state_dir.as_deref().map(|dir| SnapshotPolicy {
+                    dir,
+                    max_age: self.config.snapshot_max_age,
+                    now_ms: wall_clock_ms(),
+                });
+                let restored = tokio::task::block_in_place(|| {
+                    restore(&self.config.kafka, stage, &changelog, partition, policy)
                 })?;
+                stats.restored += restored.from_changelog;
+                stats.restored_from_snapshots += restored.from_snapshot;
+                self.changelog_position.insert(partition, restored.position);
             }
             self.owned.insert(partition);
         }
-        Ok(restored)
+        Ok(())
     }
 
+    /// Snapshots every owned partition whose changelog position is known. Runs right after a
+    /// commit (or at shutdown), when memory equals the committed changelog. Returns how many
+    /// were written; a failed write is logged and costs only restore time later.
+    fn snapshot(&mut self, stage: &dyn Stage) -> u64 {
+        self.last_snapshot = Instant::now();
+        let Some(dir) = self.config.state_dir.as_deref() else {
+            return 0;
+        };
+        let mut written = 0;
+        for (&partition, &position) in &self.changelog_position {
+            match stage.save_snapshot(dir, partition, position, wall_clock_ms()) {
+                Ok(()) => written += 1,
+                Err(error) => {
+                    warn!(stage = stage.name(), partition, error = %error_chain(&error), "snapshot not written")
+                }
+            }
+        }
+        metrics::counter!(telemetry::SNAPSHOTS_WRITTEN, "stage" => stage.name()).increment(written);
+        written
+    }
+
+    /// Commits a batch and records the changelog positions its records reached.
     async fn commit(
-        &self,
+        &mut self,
+        changelog: Option<&str>,
         outputs: &[Output],
         offsets: &TopicPartitionList,
     ) -> Result<(), RuntimeError> {
+        let written = self.commit_outputs(outputs, offsets).await?;
+        for (output, (partition, offset)) in outputs.iter().zip(written) {
+            if Some(output.topic.as_str()) == changelog {
+                let position = self.changelog_position.entry(partition).or_insert(0);
+                *position = (*position).max(offset + 1);
+            }
+        }
+        Ok(())
+    }
+
+    async fn commit_outputs(
+        &self,
+        outputs: &[Output],
+        offsets: &TopicPartitionList,
+    ) -> Result<Vec<(i32, i64)>, RuntimeError> {
         match self.config.delivery {
             Delivery::ExactlyOnce => {
                 self.producer
@@ -356,10 +437,11 @@ impl Session<'_> {
                 result
             }
             Delivery::AtLeastOnce => {
-                self.send_all(outputs).await?;
+                let written = self.send_all(outputs).await?;
                 self.consumer
                     .commit(offsets, CommitMode::Sync)
-                    .map_err(RuntimeError::kafka("commit offsets"))
+                    .map_err(RuntimeError::kafka("commit offsets"))?;
+                Ok(written)
             }
         }
     }
@@ -368,8 +450,8 @@ impl Session<'_> {
         &self,
         outputs: &[Output],
         offsets: &TopicPartitionList,
-    ) -> Result<(), RuntimeError> {
-        self.send_all(outputs).await?;
+    ) -> Result<Vec<(i32, i64)>, RuntimeError> {
+        let written = self.send_all(outputs).await?;
         let metadata = self
             .consumer
             .group_metadata()
@@ -381,11 +463,13 @@ impl Session<'_> {
             self.producer
                 .commit_transaction(Duration::from_secs(60))
                 .map_err(RuntimeError::kafka("commit transaction"))
-        })
+        })?;
+        Ok(written)
     }
 
-    /// Enqueues every output and waits until each is acknowledged.
-    async fn send_all(&self, outputs: &[Output]) -> Result<(), RuntimeError> {
+    /// Enqueues every output and waits until each is acknowledged. Returns where each one was
+    /// written (partition, offset), in the order of `outputs`.
+    async fn send_all(&self, outputs: &[Output]) -> Result<Vec<(i32, i64)>, RuntimeError> {
         let mut deliveries = Vec::with_capacity(outputs.len());
         for output in outputs {
             let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(&output.topic);
@@ -418,9 +502,10 @@ impl Session<'_> {
                 }
             }
         }
+        let mut written = Vec::with_capacity(deliveries.len());
         for delivery in deliveries {
             match delivery.await {
-                Ok(Ok(_)) => {}
+                Ok(Ok(delivered)) => written.push((delivered.partition, delivered.offset)),
                 Ok(Err((source, _))) => {
                     return Err(RuntimeError::Kafka {
                         operation: "deliver",
@@ -435,8 +520,15 @@ impl Session<'_> {
                 }
             }
         }
-        Ok(())
+        Ok(written)
     }
+}
+
+/// Wall-clock time in epoch ms. Used only to stamp and age snapshot files, never for state.
+fn wall_clock_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// The offsets to commit after `batch`: one past the last record of each partition.

@@ -11,6 +11,8 @@
 //! - [`driver`]: the consume-transform-produce loop (exactly-once or at-least-once).
 //! - [`restore`]: reading a changelog partition back into a stage before it processes anything.
 //! - [`store`]: state stores: per-partition maps with a compacted changelog.
+//! - [`snapshot`]: local snapshot files of store partitions (bounded restore time).
+//! - [`telemetry`]: metric names.
 //! - [`shutdown`]: the shutdown trigger passed into every `run`.
 //! - [`error`]: the runtime's error type, classed by who must act.
 
@@ -19,8 +21,10 @@ pub mod driver;
 pub mod error;
 pub mod restore;
 pub mod shutdown;
+pub mod snapshot;
 pub mod stage;
 pub mod store;
+pub mod telemetry;
 pub mod topics;
 
 pub use config::{Delivery, KafkaConfig};

@@ -1,11 +1,14 @@
-//! Reading a changelog partition back into a stage.
+//! Reading a stage's state back before it processes anything: a local snapshot (if usable) plus
+//! the changelog's tail, or the whole changelog.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{Message, Offset, TopicPartitionList};
-use tracing::info;
+use tracing::{info, warn};
 
+use crate::telemetry;
 use crate::{KafkaConfig, RuntimeError, Stage};
 
 /// How long a restore may go without progress before it is reported as stalled. An open
@@ -13,45 +16,126 @@ use crate::{KafkaConfig, RuntimeError, Stage};
 /// so this must exceed the transaction timeout.
 const STALL_LIMIT: Duration = Duration::from_secs(90);
 
-/// Replays `partition` of the stage's changelog from the beginning to its current end into
-/// `stage`, reading only committed records. Returns the number of records restored.
+/// How often a long restore logs its progress.
+const PROGRESS_EVERY: Duration = Duration::from_secs(5);
+
+/// Where restored state came from and how much was read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Restored {
+    /// Entries loaded from a local snapshot.
+    pub from_snapshot: u64,
+    /// Changelog records replayed.
+    pub from_changelog: u64,
+    /// The changelog position the state now reflects (the next offset to read).
+    pub position: i64,
+}
+
+/// Snapshot settings of a restore.
+#[derive(Clone, Copy, Debug)]
+pub struct SnapshotPolicy<'a> {
+    /// Folder of the snapshot files.
+    pub dir: &'a Path,
+    /// Snapshots older than this are not used (a tombstone written after the snapshot may have
+    /// been compacted away from the changelog by then).
+    pub max_age: Duration,
+    /// Wall-clock now in epoch ms, to judge the age.
+    pub now_ms: i64,
+}
+
+/// Restores `partition` of the stage's changelog `topic` into `stage`: from a usable snapshot
+/// plus the changelog from the snapshot's offset, or else from the whole changelog. A missing,
+/// stale or corrupt snapshot is logged and ignored, never trusted.
 ///
 /// # Errors
 /// [`RuntimeError::Kafka`] if the changelog cannot be read, [`RuntimeError::RestoreStalled`]
-/// if it stops making progress.
-pub fn restore_partition(
+/// if it stops making progress, [`RuntimeError::Internal`] if a record does not decode.
+pub fn restore(
     kafka: &KafkaConfig,
     stage: &mut dyn Stage,
     topic: &str,
     partition: i32,
-) -> Result<u64, RuntimeError> {
-    let started = Instant::now();
+    snapshots: Option<SnapshotPolicy<'_>>,
+) -> Result<Restored, RuntimeError> {
+    let consumer = restore_consumer(kafka)?;
+    let (low, high) = consumer
+        .fetch_watermarks(topic, partition, Duration::from_secs(10))
+        .map_err(RuntimeError::kafka("fetch changelog watermarks"))?;
+    let mut restored = Restored::default();
+    let mut start = low;
+    if let Some(policy) = snapshots {
+        match stage.load_snapshot(policy.dir, partition) {
+            Ok(Some(snapshot)) => {
+                let age_ms = policy.now_ms.saturating_sub(snapshot.written_ms);
+                let fresh =
+                    u128::try_from(age_ms).is_ok_and(|age| age <= policy.max_age.as_millis());
+                if (low..=high).contains(&snapshot.next_offset) && fresh {
+                    restored.from_snapshot = snapshot.entries;
+                    start = snapshot.next_offset;
+                } else {
+                    warn!(
+                        topic,
+                        partition,
+                        snapshot_offset = snapshot.next_offset,
+                        low,
+                        high,
+                        age_ms,
+                        "snapshot is stale; restoring from the whole changelog"
+                    );
+                    stage.revoke(partition);
+                }
+            }
+            Ok(None) => {}
+            Err(error) => {
+                warn!(topic, partition, error = %crate::driver::error_chain(&error), "snapshot unusable; restoring from the whole changelog");
+                stage.revoke(partition);
+            }
+        }
+    }
+    let (records, position) = replay(&consumer, stage, topic, partition, start, high)?;
+    restored.from_changelog = records;
+    restored.position = position;
+    metrics::counter!(telemetry::RESTORED_RECORDS, "store" => topic.to_owned()).increment(records);
+    Ok(restored)
+}
+
+fn restore_consumer(kafka: &KafkaConfig) -> Result<BaseConsumer, RuntimeError> {
     let mut config = kafka.client();
     config
         .set("group.id", "sxfleet-restore")
         .set("enable.auto.commit", "false")
         .set("isolation.level", "read_committed")
         .set("enable.partition.eof", "false");
-    let consumer: BaseConsumer = config
+    config
         .create()
-        .map_err(RuntimeError::kafka("create restore consumer"))?;
-    let (low, high) = consumer
-        .fetch_watermarks(topic, partition, Duration::from_secs(10))
-        .map_err(RuntimeError::kafka("fetch changelog watermarks"))?;
-    if high <= low {
-        return Ok(0);
+        .map_err(RuntimeError::kafka("create restore consumer"))
+}
+
+/// Reads committed records of `topic[partition]` from `start` until `high` into the stage.
+/// Returns the records read and the position reached.
+fn replay(
+    consumer: &BaseConsumer,
+    stage: &mut dyn Stage,
+    topic: &str,
+    partition: i32,
+    start: i64,
+    high: i64,
+) -> Result<(u64, i64), RuntimeError> {
+    if start >= high {
+        return Ok((0, start.max(high)));
     }
+    let started = Instant::now();
     let mut assignment = TopicPartitionList::new();
     assignment
-        .add_partition_offset(topic, partition, Offset::Beginning)
+        .add_partition_offset(topic, partition, Offset::Offset(start))
         .map_err(RuntimeError::kafka("assign changelog partition"))?;
     consumer
         .assign(&assignment)
         .map_err(RuntimeError::kafka("assign changelog partition"))?;
 
     let mut restored = 0u64;
-    let mut position = low;
+    let mut position = start;
     let mut last_progress = Instant::now();
+    let mut last_log = Instant::now();
     while position < high {
         match consumer.poll(Duration::from_millis(100)) {
             Some(Ok(message)) => {
@@ -79,7 +163,7 @@ pub fn restore_partition(
             None => {
                 // Transaction markers and aborted records advance the position without
                 // yielding a message.
-                if let Some(next) = consumer_position(&consumer, topic, partition)? {
+                if let Some(next) = consumer_position(consumer, topic, partition)? {
                     if next > position {
                         position = next;
                         last_progress = Instant::now();
@@ -95,15 +179,24 @@ pub fn restore_partition(
                 }
             }
         }
+        if last_log.elapsed() > PROGRESS_EVERY {
+            info!(topic, partition, position, high, restored, "restoring");
+            metrics::gauge!(telemetry::RESTORE_REMAINING, "store" => topic.to_owned())
+                .set((high - position) as f64);
+            last_log = Instant::now();
+        }
     }
+    metrics::gauge!(telemetry::RESTORE_REMAINING, "store" => topic.to_owned()).set(0.0);
     info!(
         topic,
         partition,
+        from = start,
+        to = position,
         restored,
         elapsed_ms = started.elapsed().as_millis() as u64,
         "changelog partition restored"
     );
-    Ok(restored)
+    Ok((restored, position))
 }
 
 fn consumer_position(

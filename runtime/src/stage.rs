@@ -1,5 +1,20 @@
 //! The contract between a pure stage core and the driver.
 
+use std::path::Path;
+
+pub use crate::snapshot::SnapshotError;
+
+/// What a loaded snapshot covered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SnapshotInfo {
+    /// The changelog position it reflects (the next offset to read).
+    pub next_offset: i64,
+    /// When it was written (wall clock, epoch ms).
+    pub written_ms: i64,
+    /// Entries loaded.
+    pub entries: u64,
+}
+
 /// One input record, borrowed from the consumer.
 #[derive(Clone, Copy, Debug)]
 pub struct Input<'a> {
@@ -65,6 +80,36 @@ pub trait Stage: Send {
         key: &[u8],
         value: Option<&[u8]>,
     ) -> Result<(), InternalError>;
+
+    /// Loads `partition`'s state from its local snapshot under `dir`, replacing what is held.
+    /// Stateless stages keep the default (no snapshot).
+    ///
+    /// # Errors
+    /// [`SnapshotError`] when a snapshot exists but cannot be used; the driver then drops the
+    /// partition's state and restores from the whole changelog.
+    fn load_snapshot(
+        &mut self,
+        _dir: &Path,
+        _partition: i32,
+    ) -> Result<Option<SnapshotInfo>, SnapshotError> {
+        Ok(None)
+    }
+
+    /// Writes `partition`'s state as a snapshot under `dir`, stamped with the changelog
+    /// position `next_offset` it reflects. Called only right after a commit.
+    ///
+    /// # Errors
+    /// [`SnapshotError`] when the file cannot be written (the next restore reads more of the
+    /// changelog; nothing else is lost).
+    fn save_snapshot(
+        &self,
+        _dir: &Path,
+        _partition: i32,
+        _next_offset: i64,
+        _now_ms: i64,
+    ) -> Result<(), SnapshotError> {
+        Ok(())
+    }
 
     /// Drops the state of a partition this instance no longer owns.
     fn revoke(&mut self, partition: i32);

@@ -8,10 +8,12 @@
 //! hashbrown map.
 
 use std::collections::BTreeSet;
+use std::path::Path;
 
 use hashbrown::HashMap;
 
-use crate::stage::InternalError;
+use crate::snapshot::{self, SnapshotError};
+use crate::stage::{InternalError, SnapshotInfo};
 use crate::Output;
 
 /// How a store's values are written to and read back from its changelog.
@@ -184,6 +186,68 @@ impl<V: StoreCodec> Store<V> {
         let mut partitions: Vec<i32> = self.partitions.keys().copied().collect();
         partitions.sort_unstable();
         partitions
+    }
+
+    /// Writes `partition` as a snapshot file under `dir` stamped with `next_offset`.
+    ///
+    /// # Errors
+    /// [`SnapshotError`] when a value does not encode or the file cannot be written.
+    pub fn save_snapshot(
+        &self,
+        dir: &Path,
+        partition: i32,
+        next_offset: i64,
+        now_ms: i64,
+    ) -> Result<(), SnapshotError> {
+        let file = snapshot::path(dir, &self.spec.changelog, partition);
+        let mut entries = Vec::with_capacity(self.len(partition));
+        for (key, value) in self.entries(partition) {
+            let bytes = value.encode().map_err(|error| SnapshotError::Invalid {
+                path: file.clone(),
+                reason: format!("value of {key} does not encode: {}", error.0),
+            })?;
+            entries.push((key, bytes));
+        }
+        snapshot::write(
+            &file,
+            self.spec.format_version,
+            partition,
+            next_offset,
+            now_ms,
+            entries.into_iter(),
+        )
+    }
+
+    /// Replaces `partition` with its snapshot under `dir`, if there is one.
+    ///
+    /// # Errors
+    /// [`SnapshotError`] when the file is unusable or a value in it does not decode; the
+    /// partition is then left empty.
+    pub fn load_snapshot(
+        &mut self,
+        dir: &Path,
+        partition: i32,
+    ) -> Result<Option<SnapshotInfo>, SnapshotError> {
+        let file = snapshot::path(dir, &self.spec.changelog, partition);
+        self.partitions.remove(&partition);
+        let Some(snap) = snapshot::read(&file, self.spec.format_version, partition)? else {
+            return Ok(None);
+        };
+        let mut part = Partition::default();
+        for (key, bytes) in snap.entries {
+            let value = V::decode(&bytes).map_err(|error| SnapshotError::Invalid {
+                path: file.clone(),
+                reason: format!("value of {key} does not decode: {}", error.0),
+            })?;
+            part.values.insert(key, value);
+        }
+        let entries = part.values.len() as u64;
+        self.partitions.insert(partition, part);
+        Ok(Some(SnapshotInfo {
+            next_offset: snap.next_offset,
+            written_ms: snap.written_ms,
+            entries,
+        }))
     }
 
     /// Appends one changelog record per key changed since the last flush (tombstones for

@@ -123,3 +123,23 @@ fn revoke_drops_only_that_partition() {
     assert_eq!(store.partitions(), vec![1]);
     assert_eq!(store.len(1), 1);
 }
+
+#[test]
+fn a_store_partition_survives_a_snapshot_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut original = store();
+    for key in ["a", "b", "c"] {
+        bump(&mut original, 0, key);
+    }
+    bump(&mut original, 0, "b");
+    original.save_snapshot(dir.path(), 0, 77, 5).unwrap();
+    let mut loaded = store();
+    bump(&mut loaded, 0, "stale");
+    let info = loaded.load_snapshot(dir.path(), 0).unwrap().unwrap();
+    assert_eq!(
+        (info.next_offset, info.written_ms, info.entries),
+        (77, 5, 3)
+    );
+    assert_eq!(loaded.entries(0), original.entries(0));
+    assert!(loaded.load_snapshot(dir.path(), 1).unwrap().is_none());
+}
