@@ -6,8 +6,16 @@
 //!
 //! Layout:
 //! - [`twin`]: the digital-twin projection (identity, connectivity, runtime, lifecycle basics).
+//! - [`connectivity`]: the connectivity spectrum state machine, sync debt and replay progress.
+//! - [`lifecycle`]: the lifecycle state machine of seed 004 (3A), violations recorded.
+//! - [`drift`]: desired bundle vs reported snapshot: version, config and policy drift, score.
+//! - [`authority`]: master-of-record per domain, last-write-wins, split-brain detection.
 //! - [`stage`]: the twin processor stage and its store.
 
+pub mod authority;
+pub mod connectivity;
+pub mod drift;
+pub mod lifecycle;
 pub mod stage;
 pub mod twin;
 

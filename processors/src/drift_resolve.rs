@@ -1,0 +1,106 @@
+//! Desired-state resolution for the drift projection: which policy bundle applies to a node.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use sxfleet_schemas::{DomainDef, EpochMillis, PolicyBundle};
+
+use super::{DesiredSource, ResolvedDesired};
+
+/// Which bundle applies to which node: known domains (with their parents), bundles and the
+/// assignments in force. Only assignments that won the authority check (see
+/// [`crate::authority`]) should be recorded here.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DesiredResolver {
+    /// Parent of each known domain (`None` for a root).
+    pub parents: BTreeMap<String, Option<String>>,
+    /// Known bundles by id.
+    pub bundles: BTreeMap<String, PolicyBundle>,
+    /// Domain assignments: domain id -> (bundle id, assignment time).
+    pub domain_assignments: BTreeMap<String, (String, EpochMillis)>,
+    /// Node assignments: node id -> (bundle id, assignment time).
+    pub node_assignments: BTreeMap<String, (String, EpochMillis)>,
+}
+
+/// Outcome of resolving a node's desired state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Resolution {
+    /// A bundle applies.
+    Resolved(ResolvedDesired),
+    /// No assignment on the node or any domain of its chain.
+    Unassigned,
+    /// The nearest assignment names a bundle not defined (yet).
+    MissingBundle {
+        /// The bundle named.
+        bundle_id: String,
+    },
+}
+
+impl DesiredResolver {
+    /// Records (or updates) a domain declaration.
+    pub fn upsert_domain(&mut self, domain: &DomainDef) {
+        self.parents
+            .insert(domain.domain_id.clone(), domain.parent_id.clone());
+    }
+
+    /// Records (or replaces) a bundle definition.
+    pub fn upsert_bundle(&mut self, bundle: &PolicyBundle) {
+        self.bundles
+            .insert(bundle.bundle_id.clone(), bundle.clone());
+    }
+
+    /// Records the assignment in force for a domain.
+    pub fn assign_domain(&mut self, domain_id: &str, bundle_id: &str, at_ms: EpochMillis) {
+        let entry = (bundle_id.to_owned(), at_ms);
+        self.domain_assignments.insert(domain_id.to_owned(), entry);
+    }
+
+    /// Records the assignment in force for a node.
+    pub fn assign_node(&mut self, node_id: &str, bundle_id: &str, at_ms: EpochMillis) {
+        let entry = (bundle_id.to_owned(), at_ms);
+        self.node_assignments.insert(node_id.to_owned(), entry);
+    }
+
+    /// The desired state of `node_id` in `domain_id`: the node's own assignment, else the
+    /// nearest assignment walking from its domain up through the parents. A cycle in the
+    /// parent links ends the walk.
+    pub fn resolve(&self, node_id: &str, domain_id: Option<&str>) -> Resolution {
+        let (assignment, source) = match self.node_assignments.get(node_id) {
+            Some(a) => (a, DesiredSource::Node),
+            None => match self.nearest_domain_assignment(domain_id) {
+                Some((domain_id, a)) => (a, DesiredSource::Domain { domain_id }),
+                None => return Resolution::Unassigned,
+            },
+        };
+        let (bundle_id, assigned_ms) = assignment;
+        match self.bundles.get(bundle_id) {
+            Some(bundle) => Resolution::Resolved(ResolvedDesired {
+                bundle: bundle.clone(),
+                source,
+                assigned_ms: *assigned_ms,
+            }),
+            None => Resolution::MissingBundle {
+                bundle_id: bundle_id.clone(),
+            },
+        }
+    }
+
+    fn nearest_domain_assignment(
+        &self,
+        domain_id: Option<&str>,
+    ) -> Option<(String, &(String, EpochMillis))> {
+        let mut visited = BTreeSet::new();
+        let mut current = domain_id.map(str::to_owned);
+        while let Some(domain) = current {
+            if !visited.insert(domain.clone()) {
+                return None;
+            }
+            if let Some(a) = self.domain_assignments.get(&domain) {
+                return Some((domain, a));
+            }
+            current = self.parents.get(&domain).cloned().flatten();
+        }
+        None
+    }
+}
