@@ -22,6 +22,8 @@ pub struct Topics {
     pub twin: String,
     /// Rejected input with its original bytes and a reason.
     pub dlq: String,
+    /// Connectivity and lifecycle transitions (Avro), keyed by node id.
+    pub transitions: String,
     prefix: String,
 }
 
@@ -41,6 +43,7 @@ impl Topics {
             control: name("fleet.control.v1"),
             twin: name("fleet.twin.v1"),
             dlq: name("fleet.dlq.v1"),
+            transitions: name("fleet.transitions.v1"),
             prefix: prefix.to_owned(),
         }
     }
@@ -64,6 +67,7 @@ impl Topics {
             TopicSpec::new(&self.control, partitions),
             TopicSpec::new(&self.twin, partitions).compacted(),
             TopicSpec::new(&self.dlq, partitions),
+            TopicSpec::new(&self.transitions, partitions),
         ]
     }
 }
