@@ -13,7 +13,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use rdkafka::consumer::stream_consumer::StreamConsumer;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::OwnedMessage;
+use rdkafka::message::{Header, Headers, OwnedHeaders, OwnedMessage};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::{ClientContext, Message, Offset, TopicPartitionList};
 use tracing::{info, warn};
@@ -50,6 +50,11 @@ pub struct StageRunConfig {
     pub snapshot_interval: Duration,
     /// Snapshots older than this are not trusted at restore (see [`SnapshotPolicy`]).
     pub snapshot_max_age: Duration,
+    /// Wall-clock punctuation: when an owned input partition has had no record for this long,
+    /// a tick record is appended to it (see [`TICK_HEADER`]) so the stage's event-time timers
+    /// fire while its nodes are silent. The tick goes through the log, so a replay of the log
+    /// fires the same timers at the same places. `None` disables punctuation.
+    pub punctuate_after: Option<Duration>,
 }
 
 impl StageRunConfig {
@@ -68,6 +73,7 @@ impl StageRunConfig {
             state_dir: None,
             snapshot_interval: Duration::from_secs(60),
             snapshot_max_age: Duration::from_secs(12 * 3600),
+            punctuate_after: None,
         }
     }
 }
@@ -87,6 +93,8 @@ pub struct StageStats {
     pub restored_from_snapshots: u64,
     /// Snapshots written.
     pub snapshots: u64,
+    /// Tick records appended for wall-clock punctuation.
+    pub ticks: u64,
     /// Sessions started (1 + number of recoveries).
     pub sessions: u64,
 }
@@ -190,6 +198,8 @@ struct Session<'a> {
     changelog_position: BTreeMap<i32, i64>,
     /// When snapshots were last written.
     last_snapshot: Instant,
+    /// Per owned partition: when a record of it was last processed or a tick was sent to it.
+    last_activity: BTreeMap<i32, Instant>,
 }
 
 async fn run_session(
@@ -232,6 +242,7 @@ async fn run_session(
         to_restore: BTreeSet::new(),
         changelog_position: BTreeMap::new(),
         last_snapshot: Instant::now(),
+        last_activity: BTreeMap::new(),
     };
     loop {
         let Some(batch) = session.next_batch(stage, shutdown).await? else {
@@ -240,27 +251,36 @@ async fn run_session(
         };
         session.restore_assigned(stage, stats)?;
         if batch.is_empty() {
+            let due = session.due_ticks(stage);
+            stats.ticks += session.emit_ticks(due).await?;
             continue;
         }
         let mut outputs = Vec::new();
         for message in &batch {
-            let input = Input {
-                topic: message.topic(),
+            session
+                .last_activity
+                .insert(message.partition(), Instant::now());
+            let result = match tick_of(message) {
+                Some(tick_ms) => stage.on_tick(message.partition(), tick_ms, &mut outputs),
+                None => {
+                    let input = Input {
+                        topic: message.topic(),
+                        partition: message.partition(),
+                        offset: message.offset(),
+                        key: message.key(),
+                        payload: message.payload(),
+                        timestamp_ms: message.timestamp().to_millis(),
+                    };
+                    stage.process(&input, &mut outputs)
+                }
+            };
+            result.map_err(|error| RuntimeError::Internal {
+                stage: stage.name(),
+                topic: message.topic().to_owned(),
                 partition: message.partition(),
                 offset: message.offset(),
-                key: message.key(),
-                payload: message.payload(),
-                timestamp_ms: message.timestamp().to_millis(),
-            };
-            stage
-                .process(&input, &mut outputs)
-                .map_err(|error| RuntimeError::Internal {
-                    stage: stage.name(),
-                    topic: message.topic().to_owned(),
-                    partition: message.partition(),
-                    offset: message.offset(),
-                    detail: error.0,
-                })?;
+                detail: error.0,
+            })?;
         }
         stage
             .flush(&mut outputs)
@@ -283,6 +303,8 @@ async fn run_session(
         if session.last_snapshot.elapsed() >= config.snapshot_interval {
             stats.snapshots += session.snapshot(stage);
         }
+        let due = session.due_ticks(stage);
+        stats.ticks += session.emit_ticks(due).await?;
     }
 }
 
@@ -341,6 +363,7 @@ impl Session<'_> {
                         self.owned.remove(&partition);
                         self.to_restore.remove(&partition);
                         self.changelog_position.remove(&partition);
+                        self.last_activity.remove(&partition);
                     }
                     info!(stage = stage.name(), ?partitions, "partitions revoked");
                 }
@@ -376,6 +399,110 @@ impl Session<'_> {
                 self.changelog_position.insert(partition, restored.position);
             }
             self.owned.insert(partition);
+            self.last_activity.insert(partition, Instant::now());
+        }
+        Ok(())
+    }
+
+    /// The ticks due: one for each owned partition idle for `punctuate_after`. A tick's time is
+    /// the partition's event time advanced by the idle wall-clock time, so event time moves at
+    /// wall speed while nothing arrives.
+    fn due_ticks(&self, stage: &dyn Stage) -> Vec<(i32, i64)> {
+        let Some(after) = self.config.punctuate_after else {
+            return Vec::new();
+        };
+        let mut ticks = Vec::new();
+        for (&partition, last) in &self.last_activity {
+            let idle = last.elapsed();
+            if idle < after {
+                continue;
+            }
+            if let Some(event_time) = stage.event_time(partition) {
+                let idle_ms = i64::try_from(idle.as_millis()).unwrap_or(i64::MAX);
+                ticks.push((partition, event_time.saturating_add(idle_ms)));
+            }
+        }
+        ticks
+    }
+
+    /// Writes `ticks` (partition, tick time) to the first input topic, in a transaction of
+    /// their own in exactly-once mode. Returns how many were written.
+    async fn emit_ticks(&mut self, ticks: Vec<(i32, i64)>) -> Result<u64, RuntimeError> {
+        let Some(topic) = self.config.inputs.first().cloned() else {
+            return Ok(0);
+        };
+        if ticks.is_empty() {
+            return Ok(0);
+        }
+        let records: Vec<(i32, [u8; 8])> =
+            ticks.iter().map(|(p, ms)| (*p, ms.to_be_bytes())).collect();
+        let transactional = self.config.delivery == Delivery::ExactlyOnce;
+        if transactional {
+            self.producer
+                .begin_transaction()
+                .map_err(RuntimeError::kafka("begin transaction"))?;
+        }
+        let result = self.send_ticks(&topic, &records).await;
+        let result = match result {
+            Ok(()) if transactional => tokio::task::block_in_place(|| {
+                self.producer
+                    .commit_transaction(Duration::from_secs(60))
+                    .map_err(RuntimeError::kafka("commit transaction"))
+            }),
+            other => other,
+        };
+        if result.is_err() && transactional {
+            let _ = tokio::task::block_in_place(|| {
+                self.producer.abort_transaction(Duration::from_secs(30))
+            });
+        }
+        result?;
+        for (partition, _) in &ticks {
+            self.last_activity.insert(*partition, Instant::now());
+        }
+        Ok(ticks.len() as u64)
+    }
+
+    async fn send_ticks(
+        &self,
+        topic: &str,
+        records: &[(i32, [u8; 8])],
+    ) -> Result<(), RuntimeError> {
+        let mut deliveries = Vec::with_capacity(records.len());
+        for (partition, value) in records {
+            let headers = OwnedHeaders::new().insert(Header {
+                key: TICK_HEADER,
+                value: Some(value.as_slice()),
+            });
+            let record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(topic)
+                .partition(*partition)
+                .key(TICK_KEY)
+                .headers(headers);
+            let delivery =
+                self.producer
+                    .send_result(record)
+                    .map_err(|(source, _)| RuntimeError::Kafka {
+                        operation: "produce tick",
+                        source,
+                    })?;
+            deliveries.push(delivery);
+        }
+        for delivery in deliveries {
+            match delivery.await {
+                Ok(Ok(_)) => {}
+                Ok(Err((source, _))) => {
+                    return Err(RuntimeError::Kafka {
+                        operation: "deliver tick",
+                        source,
+                    })
+                }
+                Err(_canceled) => {
+                    return Err(RuntimeError::Kafka {
+                        operation: "deliver tick",
+                        source: KafkaError::Canceled,
+                    })
+                }
+            }
         }
         Ok(())
     }
@@ -522,6 +649,24 @@ impl Session<'_> {
         }
         Ok(written)
     }
+}
+
+/// Header of a tick record: the tick's event time, epoch ms as 8 big-endian bytes. A tick
+/// record has the key [`TICK_KEY`] and no value; other readers of the topic skip it.
+pub const TICK_HEADER: &str = "sxfleet-tick";
+
+/// Key of a tick record.
+pub const TICK_KEY: &[u8] = b"__tick__";
+
+/// The tick time of a tick record, `None` for any other record.
+fn tick_of(message: &OwnedMessage) -> Option<i64> {
+    let headers = message.headers()?;
+    headers
+        .iter()
+        .find(|header| header.key == TICK_HEADER)
+        .and_then(|header| header.value)
+        .and_then(|value| <[u8; 8]>::try_from(value).ok())
+        .map(i64::from_be_bytes)
 }
 
 /// Wall-clock time in epoch ms. Used only to stamp and age snapshot files, never for state.

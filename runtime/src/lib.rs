@@ -12,6 +12,7 @@
 //! - [`restore`]: reading a changelog partition back into a stage before it processes anything.
 //! - [`store`]: state stores: per-partition maps with a compacted changelog.
 //! - [`snapshot`]: local snapshot files of store partitions (bounded restore time).
+//! - [`timers`]: event-time timers per key, fired as the partition's event time passes them.
 //! - [`telemetry`]: metric names.
 //! - [`shutdown`]: the shutdown trigger passed into every `run`.
 //! - [`error`]: the runtime's error type, classed by who must act.
@@ -25,6 +26,7 @@ pub mod snapshot;
 pub mod stage;
 pub mod store;
 pub mod telemetry;
+pub mod timers;
 pub mod topics;
 
 pub use config::{Delivery, KafkaConfig};

@@ -123,6 +123,27 @@ pub trait Stage: Send {
     /// [`InternalError`] when the stage finds a broken invariant; the driver stops.
     fn process(&mut self, input: &Input<'_>, out: &mut Vec<Output>) -> Result<(), InternalError>;
 
+    /// Handles a tick record of `partition` (wall-clock punctuation written into the input
+    /// log by the driver): the partition's event time has reached `tick_ms`, so event-time
+    /// timers due by then fire. Stages without timers keep the default.
+    ///
+    /// # Errors
+    /// [`InternalError`] when firing a timer finds a broken invariant.
+    fn on_tick(
+        &mut self,
+        _partition: i32,
+        _tick_ms: i64,
+        _out: &mut Vec<Output>,
+    ) -> Result<(), InternalError> {
+        Ok(())
+    }
+
+    /// The event time `partition` has reached (the latest event or tick time applied), if the
+    /// stage tracks one; the driver advances it by punctuation while the partition is idle.
+    fn event_time(&self, _partition: i32) -> Option<i64> {
+        None
+    }
+
     /// Called once per batch before the commit: appends changelog records for the state changed
     /// in this batch (one per key, coalesced).
     ///

@@ -256,9 +256,23 @@ impl<V: StoreCodec> Store<V> {
     /// # Errors
     /// [`InternalError`] when a value does not encode.
     pub fn flush(&mut self, out: &mut Vec<Output>) -> Result<(), InternalError> {
+        self.flush_each(out, |_, _, _| Ok(()))
+    }
+
+    /// As [`Store::flush`], and calls `each` with every changed key and its value (`None`
+    /// when deleted), so a stage can publish what changed without reading the store again.
+    ///
+    /// # Errors
+    /// [`InternalError`] when a value does not encode or `each` fails.
+    pub fn flush_each(
+        &mut self,
+        out: &mut Vec<Output>,
+        mut each: impl FnMut(&str, Option<&V>, &mut Vec<Output>) -> Result<(), InternalError>,
+    ) -> Result<(), InternalError> {
         for (partition, part) in &mut self.partitions {
             for key in std::mem::take(&mut part.dirty) {
-                let payload = match part.values.get(&key) {
+                let value = part.values.get(&key);
+                let payload = match value {
                     Some(value) => Some(value.encode()?),
                     None => None,
                 };
@@ -268,6 +282,7 @@ impl<V: StoreCodec> Store<V> {
                     key: Some(key.as_bytes().to_vec()),
                     payload,
                 });
+                each(&key, value, out)?;
             }
         }
         Ok(())

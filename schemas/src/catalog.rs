@@ -52,6 +52,8 @@ pub mod ids {
     pub const ARTIFACT: u32 = 1010;
     /// [`crate::Timeline`].
     pub const TIMELINE: u32 = 1011;
+    /// [`crate::StateTransition`] on `fleet.transitions.v1`.
+    pub const STATE_TRANSITION: u32 = 1012;
 }
 
 macro_rules! entry {
@@ -90,6 +92,12 @@ pub const COMMAND: CatalogEntry = entry!(ids::COMMAND, "Command", None);
 pub const ARTIFACT: CatalogEntry = entry!(ids::ARTIFACT, "Artifact", None);
 /// `Timeline` entry.
 pub const TIMELINE: CatalogEntry = entry!(ids::TIMELINE, "Timeline", None);
+/// `StateTransition` entry.
+pub const STATE_TRANSITION: CatalogEntry = entry!(
+    ids::STATE_TRANSITION,
+    "StateTransition",
+    Some("fleet.transitions.v1")
+);
 
 /// Every top-level schema, in id order.
 pub const CATALOG: &[CatalogEntry] = &[
@@ -104,6 +112,7 @@ pub const CATALOG: &[CatalogEntry] = &[
     COMMAND,
     ARTIFACT,
     TIMELINE,
+    STATE_TRANSITION,
 ];
 
 /// A named type shared by several top-level schemas (`avro/common/<name>.avsc`).

@@ -34,7 +34,7 @@
 //! - [`error`]: [`CodecError`] (with its [`ErrorClass`]) and [`PayloadError`].
 //! - [`model`]: the Rust types: shared types ([`model::common`]), [`FleetEvent`],
 //!   [`ControlEvent`], the [`Node`] twin, [`DeadLetter`] and the other canonical objects
-//!   ([`model::objects`]).
+//!   ([`model::objects`]), and the [`StateTransition`] ledger entry ([`model::transition`]).
 
 #![warn(missing_docs)]
 
@@ -68,4 +68,5 @@ pub use model::objects::{
     Artifact, ArtifactKind, Command, Delivery, Domain, Observation, ObservationKind, PolicyBundle,
     Relay, RelayKind, Timeline, Transition,
 };
+pub use model::transition::{StateTransition, TransitionMachine};
 pub use model::{AvroEnum, EpochMillis, StringMap};

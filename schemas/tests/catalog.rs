@@ -74,6 +74,12 @@ fn ids_and_names_are_unique_and_fixed() {
         [Command::SCHEMA_ID, Artifact::SCHEMA_ID, Timeline::SCHEMA_ID],
         [1009, 1010, 1011]
     );
+    assert_eq!(StateTransition::SCHEMA_ID, ids::STATE_TRANSITION);
+    assert_eq!(StateTransition::SCHEMA_ID, 1012);
+    assert_eq!(
+        catalog::by_name("StateTransition").unwrap().topic,
+        Some("fleet.transitions.v1")
+    );
     assert_eq!(catalog::by_id(1003).unwrap().name, "Node");
     assert_eq!(
         catalog::by_name("DeadLetter").unwrap().topic,
@@ -110,7 +116,7 @@ fn every_avsc_file_is_in_the_catalog() {
 }
 
 /// `_ms` fields that are durations, not instants.
-const DURATIONS_MS: &[&str] = &["rtt_ms"];
+const DURATIONS_MS: &[&str] = &["rtt_ms", "latency_ms", "sync_interval_ms"];
 
 fn undocumented(node: &serde_json::Map<String, Value>) -> bool {
     node.get("doc")
@@ -246,6 +252,7 @@ fn rust_enums_match_avro_symbols_in_order() {
         rust_symbols::<ObservationKind>(),
         rust_symbols::<Delivery>(),
         rust_symbols::<ArtifactKind>(),
+        rust_symbols::<TransitionMachine>(),
     ]
     .into_iter()
     .collect();

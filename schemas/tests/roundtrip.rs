@@ -117,6 +117,24 @@ fn other_objects_round_trip() {
 }
 
 #[test]
+fn state_transition_round_trips_applied_and_violation() {
+    let samples = state_transitions();
+    assert!(samples.iter().any(|(_, t)| t.applied));
+    assert!(samples
+        .iter()
+        .any(|(_, t)| !t.applied && t.to_state.is_empty()));
+    for (name, v) in &samples {
+        assert_round_trip(name, v);
+    }
+    // The topic and key contract the processors and the sink rely on.
+    assert_eq!(StateTransition::SCHEMA_ID, 1012);
+    assert_eq!(
+        catalog::by_id(StateTransition::SCHEMA_ID).and_then(|e| e.topic),
+        Some("fleet.transitions.v1")
+    );
+}
+
+#[test]
 fn encoding_is_deterministic() {
     for vector in all_vectors() {
         let again = all_vectors()

@@ -2,7 +2,7 @@
 //! driver decides when to close it (limits, linger, shutdown) and what to do with it.
 
 use crate::route::TableRow;
-use crate::rows::{DlqRow, EventRow, NodeStateRow};
+use crate::rows::{DlqRow, EventRow, NodeStateRow, TransitionRow};
 
 /// An input partition.
 pub type Partition = (String, i32);
@@ -13,10 +13,12 @@ pub struct Batch {
     events: Vec<EventRow>,
     node_state: Vec<NodeStateRow>,
     dlq: Vec<DlqRow>,
+    transitions: Vec<TransitionRow>,
     /// Index into `partitions` of each row, per table, in row order (for revocation).
     events_from: Vec<usize>,
     node_state_from: Vec<usize>,
     dlq_from: Vec<usize>,
+    transitions_from: Vec<usize>,
     /// Each partition seen in this batch with the highest offset handled (row or not).
     partitions: Vec<(Partition, i64)>,
     bytes: usize,
@@ -69,13 +71,17 @@ impl Batch {
                 self.dlq.push(row);
                 self.dlq_from.push(index);
             }
+            Some(TableRow::Transition(row)) => {
+                self.transitions.push(*row);
+                self.transitions_from.push(index);
+            }
             None => {}
         }
     }
 
     /// Rows over all tables.
     pub fn rows(&self) -> usize {
-        self.events.len() + self.node_state.len() + self.dlq.len()
+        self.events.len() + self.node_state.len() + self.dlq.len() + self.transitions.len()
     }
 
     /// Payload bytes of the records added.
@@ -108,6 +114,11 @@ impl Batch {
         &self.dlq
     }
 
+    /// Rows for `transitions`.
+    pub fn transitions(&self) -> &[TransitionRow] {
+        &self.transitions
+    }
+
     /// The offsets to commit: for each partition, the offset after the highest one handled.
     pub fn commit_offsets(&self) -> Vec<(Partition, i64)> {
         self.partitions
@@ -132,6 +143,7 @@ impl Batch {
         retain_rows(&mut self.events, &mut self.events_from, &gone);
         retain_rows(&mut self.node_state, &mut self.node_state_from, &gone);
         retain_rows(&mut self.dlq, &mut self.dlq_from, &gone);
+        retain_rows(&mut self.transitions, &mut self.transitions_from, &gone);
         // Renumber the partitions that stay.
         let mut new_index = Vec::with_capacity(gone.len());
         let mut next = 0;
@@ -145,6 +157,7 @@ impl Batch {
             &mut self.events_from,
             &mut self.node_state_from,
             &mut self.dlq_from,
+            &mut self.transitions_from,
         ] {
             for index in from.iter_mut() {
                 *index = new_index.get(*index).copied().unwrap_or(0);

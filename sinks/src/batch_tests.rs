@@ -1,7 +1,7 @@
 //! Unit tests of [`super::Batch`].
 
 use super::*;
-use crate::rows::{event_row, Coords};
+use crate::rows::{event_row, transition_row, Coords};
 
 use crate::samples;
 
@@ -90,4 +90,36 @@ fn revoked_partitions_lose_rows_and_offsets() {
     assert_eq!(batch.drop_partitions(&[("ev".to_owned(), 1)]), 2);
     assert!(batch.is_empty());
     assert_eq!(batch.bytes(), 0);
+}
+
+fn transition(topic: &str, partition: i32, offset: i64) -> Option<TableRow> {
+    let at = Coords {
+        topic,
+        partition,
+        offset,
+    };
+    let entry = samples::connectivity_transition("n", offset);
+    Some(TableRow::Transition(Box::new(
+        transition_row(&entry, at).unwrap(),
+    )))
+}
+
+#[test]
+fn transitions_are_batched_and_revoked_with_their_partition() {
+    let mut batch = Batch::new();
+    batch.push("tr", 0, 4, transition("tr", 0, 4), 10);
+    batch.push("ev", 0, 1, event("ev", 0, 1), 10);
+    batch.push("tr", 1, 6, transition("tr", 1, 6), 10);
+    assert_eq!(batch.rows(), 3);
+    assert_eq!(batch.transitions().len(), 2);
+    assert!(batch.is_full(3, usize::MAX));
+
+    assert_eq!(batch.drop_partitions(&[("tr".to_owned(), 0)]), 1);
+    let kept: Vec<i64> = batch.transitions().iter().map(|r| r.offset).collect();
+    assert_eq!(kept, vec![6]);
+    assert_eq!(batch.events().len(), 1);
+    assert_eq!(
+        offsets(&batch),
+        vec![("ev".to_owned(), 0, 2), ("tr".to_owned(), 1, 7)]
+    );
 }

@@ -19,7 +19,8 @@ pub struct SinkConfig {
     /// Kafka cluster settings.
     pub kafka: KafkaConfig,
     /// Prefix of every topic name (empty in production; tests use a random one). The sink
-    /// reads the events, twin and DLQ topics, and writes undecodable records to the DLQ topic.
+    /// reads the events, twin, DLQ and transitions topics, and writes undecodable records to the
+    /// DLQ topic.
     pub topic_prefix: String,
     /// Consumer group id; offsets are committed under it.
     pub group_id: String,

@@ -80,6 +80,10 @@ pub const HEALTH: Enum8Values = &[("UNKNOWN", 0), ("OK", 1), ("DEGRADED", 2), ("
 /// when the node was never attested.
 pub const ATTESTATION: Enum8Values = &[("NONE", 0), ("VERIFIED", 1), ("FAILED", 2)];
 
+/// `transitions.machine`: the state machine of a ledger entry (Avro `TransitionMachine`).
+pub const TRANSITION_MACHINE: Enum8Values =
+    &[("UNKNOWN", 0), ("CONNECTIVITY", 1), ("LIFECYCLE", 2)];
+
 /// The code of `name` in `values`, if it is one of them.
 pub fn enum8_code(values: Enum8Values, name: &str) -> Option<i8> {
     values
@@ -113,6 +117,8 @@ pub mod table {
     pub const NODE_STATE: &str = "node_state";
     /// Dead letters.
     pub const DLQ: &str = "dlq";
+    /// Connectivity and lifecycle ledger entries, one live row per entry under `FINAL`.
+    pub const TRANSITIONS: &str = "transitions";
 }
 
 /// True when `name` is a plain identifier (`[A-Za-z_][A-Za-z0-9_]*`), the only database names
@@ -304,86 +310,47 @@ ORDER BY (reason_code, received_ms)",
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn old() -> ServerCaps {
-        ServerCaps::from_version("18.16.1").unwrap()
-    }
-
-    fn new() -> ServerCaps {
-        ServerCaps::from_version("24.8.4.13").unwrap()
-    }
-
-    #[test]
-    fn enum8_renders_codes() {
-        assert_eq!(
-            enum8(HEALTH),
-            "Enum8('UNKNOWN' = 0, 'OK' = 1, 'DEGRADED' = 2, 'FAILED' = 3)"
-        );
-    }
-
-    #[test]
-    fn enum_tables_have_unique_names_and_codes() {
-        for values in [
-            EVENT_KIND,
-            SOURCE,
-            NODE_KIND,
-            CONNECTIVITY,
-            LIFECYCLE_PHASE,
-            HEALTH,
-            ATTESTATION,
-        ] {
-            for (i, (name, code)) in values.iter().enumerate() {
-                for (other_name, other_code) in &values[i + 1..] {
-                    assert_ne!(name, other_name);
-                    assert_ne!(code, other_code);
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn identifiers() {
-        assert!(is_identifier("fleet"));
-        assert!(is_identifier("fleet_t0a9f"));
-        assert!(is_identifier("_x1"));
-        for bad in ["", "1fleet", "fleet-t", "fleet`; DROP", "flé"] {
-            assert!(!is_identifier(bad), "{bad}");
-        }
-    }
-
-    #[test]
-    fn old_server_gets_no_new_features() {
-        let caps = old();
-        for sql in [
-            events("db", &caps),
-            node_state("db", &caps),
-            dlq("db", &caps),
-        ] {
-            assert!(!sql.contains("LowCardinality"), "{sql}");
-            assert!(!sql.contains("CODEC"), "{sql}");
-            assert!(!sql.contains("DateTime64"), "{sql}");
-            assert!(!sql.contains("TTL"), "{sql}");
-            assert!(sql.starts_with("CREATE TABLE IF NOT EXISTS `db`."), "{sql}");
-        }
-    }
-
-    #[test]
-    fn new_server_gets_low_cardinality_and_codecs() {
-        let caps = new();
-        assert!(node_state("db", &caps).contains("region LowCardinality(String)"));
-        assert!(events("db", &caps).contains("event_time_ms Int64 CODEC(Delta(8), LZ4)"));
-        assert!(dlq("db", &caps).contains("reason_code LowCardinality(String)"));
-    }
-
-    #[test]
-    fn sorting_keys_have_no_nullable_columns() {
-        let sql = node_state("db", &old());
-        for line in sql.lines().filter(|l| l.contains("Nullable")) {
-            let column = line.split_whitespace().next().unwrap_or_default();
-            assert!(!sql.contains(&format!("ORDER BY {column}")), "{column}");
-        }
-    }
+/// `transitions`: the connectivity and lifecycle ledger (`StateTransition` records), with the
+/// Kafka coordinates each entry was read from.
+///
+/// ReplacingMergeTree ordered by `(node_id, machine, seq)`: an entry read twice (an
+/// at-least-once replay of the sink, or a re-sent record) collapses to one row, so queries read
+/// it with `FINAL`. Rows of one entry share `at` and so the monthly partition, which a merge
+/// needs to replace them. `to_state` is `''` for a violation without a requested state
+/// (`applied = 0`); `phase` and `event_id` are `''` when absent; the measurements stay
+/// Nullable, outside the sorting key.
+pub fn transitions(database: &str, caps: &ServerCaps) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {table}
+(
+    node_id String,
+    machine {machine},
+    at DateTime('UTC'),
+    at_ms Int64{codec},
+    from_state {lc},
+    to_state {lc},
+    applied UInt8,
+    reason {lc},
+    latency_ms Nullable(Float64),
+    backlog Nullable(Int64),
+    sync_interval_ms Nullable(Int64),
+    phase {lc},
+    event_id String,
+    seq UInt64,
+    topic {lc},
+    partition Int32,
+    offset Int64
+)
+ENGINE = ReplacingMergeTree()
+PARTITION BY toYYYYMM(at)
+ORDER BY (node_id, machine, seq)",
+        table = qualified(database, table::TRANSITIONS),
+        machine = enum8(TRANSITION_MACHINE),
+        codec = delta_codec(caps),
+        lc = low_cardinality_string(caps),
+    )
 }
+
+#[cfg(test)]
+#[path = "ddl_tests.rs"]
+mod tests;

@@ -1,17 +1,18 @@
 //! ClickHouse sink of the fleet pipeline.
 //!
-//! Lands canonical events, digital twins and dead letters from Kafka in ClickHouse: versioned
-//! DDL migrations applied at start-up, pure row building, and a driver that batches rows per
-//! table, inserts each batch in one RowBinary `INSERT` and commits the Kafka offsets only after
-//! every insert of the batch succeeded (at-least-once; `node_state` deduplicates by version and
-//! `events` carries its Kafka coordinates for later deduplication).
+//! Lands canonical events, digital twins, dead letters and the connectivity/lifecycle ledger
+//! (transitions) from Kafka in ClickHouse: versioned DDL migrations applied at start-up, pure
+//! row building, and a driver that batches rows per table, inserts each batch in one RowBinary `INSERT` and commits the Kafka offsets only after
+//! every insert of the batch succeeded (at-least-once; `node_state` deduplicates by version,
+//! `transitions` by ledger entry, and `events` carries its Kafka coordinates for later
+//! deduplication).
 //!
 //! The DDL and queries run on Debian's ClickHouse 18.16 and on current releases; features
 //! newer than 18.16 are gated on the [`ServerCaps`] detected at start-up.
 //!
 //! Layout (from a Kafka record to a ClickHouse row):
 //! - [`config`]: the sink's settings ([`SinkConfig`]).
-//! - [`sink`]: the driver, [`run_sink`]: fill, revoke, flush, commit.
+//! - [`sink`]: the driver, [`run_sink`]: fill, revoke, flush, commit; `stats`: [`SinkStats`].
 //! - `consumer`: the driver's rebalance context and synchronous offset commit.
 //! - [`route`]: what one Kafka record becomes: a row, a dead letter, or nothing.
 //! - [`rows`]: pure row building from decoded schema values and Kafka coordinates.
@@ -36,6 +37,7 @@ pub mod migrate;
 pub mod route;
 pub mod rows;
 pub mod sink;
+mod stats;
 pub mod summary;
 
 pub use caps::ServerCaps;

@@ -53,6 +53,11 @@ pub const MIGRATIONS: &[Migration] = &[
         description: "dlq: dead letters with original bytes and reason",
         statements: |db, caps| vec![ddl::dlq(db, caps)],
     },
+    Migration {
+        version: 4,
+        description: "transitions: connectivity/lifecycle ledger, ReplacingMergeTree by entry",
+        statements: |db, caps| vec![ddl::transitions(db, caps)],
+    },
 ];
 
 /// What [`migrate`] did.

@@ -2,10 +2,12 @@
 //! to write, or nothing. Pure: decoding and row building only.
 
 use sxfleet_schemas::{
-    decode, stage, CodecError, DeadLetter, ErrorClass, FleetEvent, Node, Source,
+    decode, stage, CodecError, DeadLetter, ErrorClass, FleetEvent, Node, Source, StateTransition,
 };
 
-use crate::rows::{self, Coords, DlqRow, EventRow, NodeStateRow, RowError};
+use sxfleet_runtime::driver::TICK_KEY;
+
+use crate::rows::{self, Coords, DlqRow, EventRow, NodeStateRow, RowError, TransitionRow};
 
 /// Reason code of a dead letter for a record the sink could not decode.
 pub const UNDECODABLE: &str = "undecodable";
@@ -19,6 +21,8 @@ pub enum TopicRole {
     Twin,
     /// Dead letters (`DeadLetter`) -> `dlq`.
     DeadLetters,
+    /// Connectivity and lifecycle ledger entries (`StateTransition`) -> `transitions`.
+    Transitions,
 }
 
 /// One Kafka record as the router sees it.
@@ -43,6 +47,8 @@ pub enum TableRow {
     NodeState(Box<NodeStateRow>),
     /// For `dlq`.
     Dlq(DlqRow),
+    /// For `transitions`.
+    Transition(Box<TransitionRow>),
 }
 
 /// What to do with a record.
@@ -61,6 +67,9 @@ pub enum Routed {
     /// A tombstone on the compacted twin topic: nothing to insert (`node_state` keeps the
     /// twin's history; deleting nodes is not part of the contract yet).
     Tombstone,
+    /// A processor's tick record on the events topic (wall-clock punctuation, key
+    /// `__tick__`, no value): not an event, nothing to insert.
+    Tick,
     /// Decoding failed for a reason that is our bug, not the record's (an embedded schema
     /// does not load): stop.
     Internal(String),
@@ -71,7 +80,10 @@ pub fn route(role: TopicRole, record: &Record<'_>) -> Routed {
     let Some(payload) = record.payload else {
         return match role {
             TopicRole::Twin => Routed::Tombstone,
-            TopicRole::Events => dead_letter(record, UNDECODABLE, "record has no value".into()),
+            TopicRole::Events if record.key == Some(TICK_KEY) => Routed::Tick,
+            TopicRole::Events | TopicRole::Transitions => {
+                dead_letter(record, UNDECODABLE, "record has no value".into())
+            }
             TopicRole::DeadLetters => Routed::UnreadableDeadLetter {
                 detail: "record has no value".to_owned(),
             },
@@ -88,6 +100,13 @@ pub fn route(role: TopicRole, record: &Record<'_>) -> Routed {
         TopicRole::Twin => match decode::<Node>(payload) {
             Ok(node) => match rows::node_state_row(&node) {
                 Ok(row) => Routed::Row(TableRow::NodeState(Box::new(row))),
+                Err(err) => row_error(record, &err),
+            },
+            Err(err) => codec_error(record, &err),
+        },
+        TopicRole::Transitions => match decode::<StateTransition>(payload) {
+            Ok(entry) => match rows::transition_row(&entry, record.coords) {
+                Ok(row) => Routed::Row(TableRow::Transition(Box::new(row))),
                 Err(err) => row_error(record, &err),
             },
             Err(err) => codec_error(record, &err),

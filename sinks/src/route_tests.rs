@@ -63,6 +63,29 @@ fn dead_letter_becomes_a_dlq_row() {
 }
 
 #[test]
+fn transition_becomes_a_transitions_row() {
+    let entry = samples::connectivity_transition("edge-1", 3);
+    let bytes = encode(&entry).unwrap();
+    let rec = record("tr", Some(b"edge-1"), Some(&bytes));
+    let expected = rows::transition_row(&entry, rec.coords).unwrap();
+    assert_eq!(
+        route(TopicRole::Transitions, &rec),
+        Routed::Row(TableRow::Transition(Box::new(expected)))
+    );
+    // An event on the transitions topic is not a ledger entry.
+    let event = encode(&samples::heartbeat_event("edge-1", 3)).unwrap();
+    let rec = record("tr", Some(b"edge-1"), Some(&event));
+    let dead = expect_dead_letter(route(TopicRole::Transitions, &rec));
+    assert_eq!(dead.reason_code, UNDECODABLE);
+    assert_eq!(dead.source_topic.as_deref(), Some("tr"));
+    // A negative seq does not fit the UInt64 column.
+    let bytes = encode(&samples::lifecycle_violation("edge-1", -2)).unwrap();
+    let rec = record("tr", Some(b"edge-1"), Some(&bytes));
+    let dead = expect_dead_letter(route(TopicRole::Transitions, &rec));
+    assert_eq!(dead.reason_code, "out_of_range");
+}
+
+#[test]
 fn garbage_event_is_dead_lettered_with_its_bytes_and_coordinates() {
     let rec = record("ev", Some(b"edge-9"), Some(b"{not avro"));
     let dead = expect_dead_letter(route(TopicRole::Events, &rec));
@@ -104,8 +127,18 @@ fn tombstones() {
         route(TopicRole::Twin, &record("twin", Some(b"n"), None)),
         Routed::Tombstone
     );
+    assert_eq!(
+        route(TopicRole::Events, &record("ev", Some(b"__tick__"), None)),
+        Routed::Tick,
+        "a processor's tick record is skipped, not dead-lettered"
+    );
     let dead = expect_dead_letter(route(TopicRole::Events, &record("ev", Some(b"n"), None)));
     assert!(dead.original.is_empty());
+    assert_eq!(dead.detail, "record has no value");
+    let dead = expect_dead_letter(route(
+        TopicRole::Transitions,
+        &record("tr", Some(b"n"), None),
+    ));
     assert_eq!(dead.detail, "record has no value");
     assert!(matches!(
         route(TopicRole::DeadLetters, &record("dlq", None, None)),

@@ -16,6 +16,10 @@ use sxfleet_schemas::{DeadLetter, EventPayload, FleetEvent, Node};
 
 use crate::ddl::{self, Enum8Values};
 
+#[path = "rows_transition.rs"]
+mod transition;
+pub use transition::{transition_row, TransitionRow};
+
 /// Where a record was read from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Coords<'a> {

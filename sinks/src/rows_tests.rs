@@ -1,7 +1,7 @@
 //! Unit tests of [`super`]: every column checked against the schema value it comes from.
 
 use sxfleet_schemas::{AttestationResult, AvroEnum, ConnectivityMode, EventKind, Health};
-use sxfleet_schemas::{LifecyclePhase, NodeKind, Source};
+use sxfleet_schemas::{LifecyclePhase, NodeKind, Source, TransitionMachine};
 
 use super::*;
 
@@ -219,4 +219,60 @@ fn every_schema_symbol_has_an_enum8_code() {
     check::<LifecyclePhase>(ddl::LIFECYCLE_PHASE);
     check::<Health>(ddl::HEALTH);
     check::<AttestationResult>(ddl::ATTESTATION);
+    check::<TransitionMachine>(ddl::TRANSITION_MACHINE);
+}
+
+#[test]
+fn transition_row_maps_every_column() {
+    let row = transition_row(&samples::connectivity_transition("edge-1", 7), AT).unwrap();
+    let expected = TransitionRow {
+        node_id: "edge-1".into(),
+        machine: 1,
+        at: 1_772_000_007,
+        at_ms: T0 + 7_000,
+        from_state: "LIVE".into(),
+        to_state: "DELAYED".into(),
+        applied: 1,
+        reason: "latency_threshold".into(),
+        latency_ms: Some(812.5),
+        backlog: Some(40),
+        sync_interval_ms: Some(30_000),
+        phase: "ACTIVE".into(),
+        event_id: "edge-1:7".into(),
+        seq: 7,
+        topic: "t.events".into(),
+        partition: 3,
+        offset: 41,
+    };
+    assert_eq!(row, expected);
+}
+
+#[test]
+fn violation_row_is_not_applied_with_empty_strings_and_nulls() {
+    let row = transition_row(&samples::lifecycle_violation("edge-1", 2), AT).unwrap();
+    assert_eq!((row.machine, row.applied), (2, 0));
+    assert_eq!(
+        (row.from_state.as_str(), row.to_state.as_str()),
+        ("RETIRED", "")
+    );
+    assert_eq!((row.phase.as_str(), row.event_id.as_str()), ("", ""));
+    assert_eq!(
+        (row.latency_ms, row.backlog, row.sync_interval_ms),
+        (None, None, None)
+    );
+    let mut unknown = samples::lifecycle_violation("edge-1", 2);
+    unknown.machine = TransitionMachine::Unknown;
+    assert_eq!(transition_row(&unknown, AT).unwrap().machine, 0);
+}
+
+#[test]
+fn negative_transition_seq_is_an_error() {
+    let entry = samples::lifecycle_violation("edge-1", -1);
+    assert_eq!(
+        transition_row(&entry, AT),
+        Err(RowError::Negative {
+            field: "seq",
+            value: -1
+        })
+    );
 }

@@ -1,7 +1,7 @@
 //! The sink driver: Kafka in, ClickHouse out, offsets committed after the inserts.
 //!
 //! Protocol, one batch at a time (at-least-once):
-//! 1. *Fill*: read records from the events, twin and DLQ topics and route each one
+//! 1. *Fill*: read records from the events, twin, DLQ and transitions topics and route each one
 //!    ([`crate::route`]) into the batch, until it holds `max_rows` rows or `max_bytes` bytes,
 //!    its linger time has passed since its first record, or shutdown triggers. A record that
 //!    cannot be decoded is written to the DLQ topic (idempotent producer, retried) before its
@@ -12,8 +12,8 @@
 //!    succeeds or shutdown triggers (then the run ends without committing).
 //! 4. *Commit*: the offset after the highest one handled, per partition, synchronously. A failed
 //!    commit (e.g. during a rebalance) is logged and counted: the rows are in ClickHouse and will
-//!    be read again, which `node_state` absorbs by version and `events` can dedupe by its Kafka
-//!    coordinates.
+//!    be read again, which `node_state` absorbs by version, `transitions` by entry (both read
+//!    with `FINAL`), and `events` can dedupe by its Kafka coordinates.
 
 use std::time::Duration;
 
@@ -37,37 +37,7 @@ use crate::insert::{insert_rows, retry, Backoff, Retried};
 use crate::migrate::migrate;
 use crate::route::{route, Record, Routed, TopicRole};
 use crate::rows::Coords;
-
-/// What a run did. Row counts are rows the server acknowledged.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct SinkStats {
-    /// Records read from Kafka and handled (including those later dropped by a revocation).
-    pub records: u64,
-    /// Rows inserted into `events`.
-    pub events_inserted: u64,
-    /// Rows inserted into `node_state`.
-    pub node_states_inserted: u64,
-    /// Rows inserted into `dlq`.
-    pub dlq_inserted: u64,
-    /// Undecodable (or unfit) input records written to the DLQ topic.
-    pub dead_lettered: u64,
-    /// Records on the DLQ topic that could not be read; logged with their coordinates.
-    pub unreadable_dead_letters: u64,
-    /// Tombstones on the twin topic (nothing to insert).
-    pub tombstones: u64,
-    /// Batches whose offsets were committed.
-    pub commits: u64,
-    /// Commits that failed (their rows may be inserted again later).
-    pub commit_failures: u64,
-    /// Failed tries of inserts and dead-letter writes that were retried.
-    pub retries: u64,
-    /// Rows dropped from the batch because their partition was revoked.
-    pub revoked_rows: u64,
-    /// Rows of the last batch left uninserted (or uncommitted) because shutdown came first.
-    pub abandoned_rows: u64,
-    /// Errors reported by the consumer while polling (transient; librdkafka recovers).
-    pub consumer_errors: u64,
-}
+pub use crate::stats::SinkStats;
 
 /// Runs the sink until `shutdown` triggers: connects to ClickHouse, applies the migrations,
 /// then consumes, inserts and commits batch after batch (see the module docs). On shutdown
@@ -89,7 +59,12 @@ pub async fn run_sink(config: &SinkConfig, shutdown: &Shutdown) -> Result<SinkSt
         .create_with_context(RevocationLog::default())
         .map_err(SinkError::kafka("create consumer"))?;
     consumer
-        .subscribe(&[&topics.events, &topics.twin, &topics.dlq])
+        .subscribe(&[
+            &topics.events,
+            &topics.twin,
+            &topics.dlq,
+            &topics.transitions,
+        ])
         .map_err(SinkError::kafka("subscribe"))?;
     let producer: FutureProducer = config
         .kafka
@@ -97,7 +72,8 @@ pub async fn run_sink(config: &SinkConfig, shutdown: &Shutdown) -> Result<SinkSt
         .create()
         .map_err(SinkError::kafka("create producer"))?;
     info!(group = %config.group_id, events = %topics.events, twin = %topics.twin,
-        dlq = %topics.dlq, database = ch.database(), "clickhouse sink started");
+        dlq = %topics.dlq, transitions = %topics.transitions, database = ch.database(),
+        "clickhouse sink started");
     let mut sink = Sink {
         config,
         topics,
@@ -223,6 +199,10 @@ impl Sink<'_> {
                 self.stats.tombstones += 1;
                 None
             }
+            Routed::Tick => {
+                self.stats.ticks += 1;
+                None
+            }
             Routed::Internal(detail) => return Err(internal(coords, detail)),
         };
         self.batch
@@ -237,6 +217,8 @@ impl Sink<'_> {
             Some(TopicRole::Twin)
         } else if topic == self.topics.dlq {
             Some(TopicRole::DeadLetters)
+        } else if topic == self.topics.transitions {
+            Some(TopicRole::Transitions)
         } else {
             None
         }
@@ -297,6 +279,7 @@ impl Sink<'_> {
             (table::EVENTS, batch.events().len()),
             (table::NODE_STATE, batch.node_state().len()),
             (table::DLQ, batch.dlq().len()),
+            (table::TRANSITIONS, batch.transitions().len()),
         ];
         for (name, rows) in inserts {
             if rows == 0 {
@@ -310,7 +293,8 @@ impl Sink<'_> {
                     table::NODE_STATE => {
                         insert_rows(client, name, batch.node_state(), timeout).await
                     }
-                    _ => insert_rows(client, name, batch.dlq(), timeout).await,
+                    table::DLQ => insert_rows(client, name, batch.dlq(), timeout).await,
+                    _ => insert_rows(client, name, batch.transitions(), timeout).await,
                 }
             })
             .await;
@@ -331,6 +315,7 @@ impl Sink<'_> {
         self.stats.events_inserted += batch.events().len() as u64;
         self.stats.node_states_inserted += batch.node_state().len() as u64;
         self.stats.dlq_inserted += batch.dlq().len() as u64;
+        self.stats.transitions_inserted += batch.transitions().len() as u64;
         match commit(consumer, &batch.commit_offsets()) {
             Ok(()) => {
                 self.stats.commits += 1;

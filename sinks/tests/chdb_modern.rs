@@ -14,7 +14,7 @@ use std::process::Command;
 use common::{fleet, random_name, samples};
 use serde_json::json;
 use sxfleet_sinks::migrate::MIGRATIONS;
-use sxfleet_sinks::rows::{event_row, node_state_row, Coords};
+use sxfleet_sinks::rows::{event_row, node_state_row, transition_row, Coords};
 use sxfleet_sinks::{ddl, summary_sql, ServerCaps, Summary};
 
 /// Runs `steps` (SQL, optional answer name) in one fresh chDB session.
@@ -75,7 +75,8 @@ fn modern_ddl_and_overview_run_on_chdb() {
     }
     let columns = format!(
         "SELECT table, name, type FROM system.columns WHERE database = '{db}' \
-         AND name IN ('region', 'event_time_ms', 'reason_code', 'rtt_ms') ORDER BY table, name"
+         AND name IN ('region', 'event_time_ms', 'reason_code', 'rtt_ms', 'from_state') \
+         ORDER BY table, name"
     );
     steps.push((columns, Some("columns")));
 
@@ -109,6 +110,29 @@ fn modern_ddl_and_overview_run_on_chdb() {
     );
     steps.push((sql, Some("event")));
 
+    // The same ledger entry inserted twice (a replayed batch) is one row under FINAL.
+    let table = ddl::qualified(db, ddl::table::TRANSITIONS);
+    let entry = samples::connectivity_transition("edge-1", 4);
+    for offset in [5, 6] {
+        let at = Coords {
+            topic: "t.tr",
+            partition: 1,
+            offset,
+        };
+        let row = transition_row(&entry, at).expect("row");
+        let json = serde_json::to_string(&row).expect("json");
+        steps.push((
+            format!("INSERT INTO {table} FORMAT JSONEachRow\n{json}"),
+            None,
+        ));
+    }
+    let sql = format!(
+        "SELECT machine, at, from_state, to_state, applied, latency_ms, phase, seq, count() \
+         FROM {table} FINAL GROUP BY machine, at, from_state, to_state, applied, latency_ms, \
+         phase, seq"
+    );
+    steps.push((sql, Some("transitions")));
+
     let sql = summary_sql(db);
     let names = ["region", "connectivity", "phase", "version"];
     steps.push((sql.total.clone(), Some("total")));
@@ -122,7 +146,12 @@ fn modern_ddl_and_overview_run_on_chdb() {
         "dlq\treason_code\tLowCardinality(String)\n\
          events\tevent_time_ms\tInt64\n\
          node_state\tregion\tLowCardinality(String)\n\
-         node_state\trtt_ms\tNullable(Float64)\n"
+         node_state\trtt_ms\tNullable(Float64)\n\
+         transitions\tfrom_state\tLowCardinality(String)\n"
+    );
+    assert_eq!(
+        answers["transitions"],
+        "CONNECTIVITY\t2026-02-25 06:13:24\tLIVE\tDELAYED\t1\t812.5\tACTIVE\t4\t1\n"
     );
     assert_eq!(
         answers["event"],

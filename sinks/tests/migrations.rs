@@ -13,7 +13,13 @@ async fn schema_snapshot(ch: &sxfleet_sinks::ClickHouse) -> String {
         &format!("SELECT name, engine FROM system.tables WHERE database = '{db}' ORDER BY name"),
     )
     .await;
-    for table in ["schema_migrations", "events", "node_state", "dlq"] {
+    for table in [
+        "schema_migrations",
+        "events",
+        "node_state",
+        "dlq",
+        "transitions",
+    ] {
         out.push_str(&tsv(ch, &format!("SHOW CREATE TABLE `{db}`.`{table}`")).await);
     }
     out.push_str(
@@ -40,6 +46,19 @@ async fn migrations_apply_once_and_are_idempotent() {
     assert!(first.already_applied.is_empty());
     let before = schema_snapshot(&ch).await;
     assert!(before.contains("ReplacingMergeTree"), "{before}");
+    let engines = tsv(
+        &ch,
+        &format!(
+            "SELECT name, engine FROM system.tables WHERE database = '{}' ORDER BY name",
+            db.name
+        ),
+    )
+    .await;
+    assert_eq!(
+        engines,
+        "dlq\tMergeTree\nevents\tMergeTree\nnode_state\tReplacingMergeTree\n\
+         schema_migrations\tReplacingMergeTree\ntransitions\tReplacingMergeTree\n"
+    );
 
     let second = migrate(&ch).await.expect("second migrate");
     assert!(second.applied.is_empty());

@@ -10,8 +10,8 @@ use common::kafka::{start, wait_for, TestTopics};
 use common::{samples, tsv, TestDb};
 use sxfleet_runtime::Shutdown;
 use sxfleet_schemas::{encode, FleetEvent};
-use sxfleet_sinks::rows::{dlq_row, event_row, node_state_row, Coords};
-use sxfleet_sinks::rows::{DlqRow, EventRow, NodeStateRow};
+use sxfleet_sinks::rows::{dlq_row, event_row, node_state_row, transition_row, Coords};
+use sxfleet_sinks::rows::{DlqRow, EventRow, NodeStateRow, TransitionRow};
 
 const GARBAGE_EVENT: &[u8] = b"{\"type\":\"heartbeat\"}";
 const GARBAGE_DLQ: &[u8] = b"\x00\x00";
@@ -24,7 +24,8 @@ async fn sink_lands_records_once() {
     let topics = kafka.topics.clone();
 
     // 12 events over 3 nodes, 3 twin versions over 2 nodes plus a tombstone, one dead letter,
-    // and a record of garbage on the events topic and on the DLQ topic.
+    // a record of garbage on the events topic and on the DLQ topic, and 3 ledger entries with
+    // one of them sent twice.
     let mut events: Vec<FleetEvent> = Vec::new();
     for seq in 1..=4 {
         for node in ["edge-a", "edge-b", "gw-c"] {
@@ -56,6 +57,17 @@ async fn sink_lands_records_once() {
     kafka
         .produce(&topics.dlq, "edge-y", Some(GARBAGE_DLQ))
         .await;
+    let transitions = [
+        samples::connectivity_transition("edge-a", 1),
+        samples::connectivity_transition("edge-a", 2),
+        samples::lifecycle_violation("gw-c", 3),
+    ];
+    for entry in transitions.iter().chain([&transitions[1]]) {
+        let bytes = encode(entry).expect("encode");
+        kafka
+            .produce(&topics.transitions, &entry.node_id, Some(&bytes))
+            .await;
+    }
 
     // First run: everything lands.
     let config = kafka.sink_config(&db);
@@ -65,6 +77,7 @@ async fn sink_lands_records_once() {
     wait_for(&ch, &q("SELECT count() FROM DB.events"), 12).await;
     wait_for(&ch, &q("SELECT count() FROM DB.node_state"), 3).await;
     wait_for(&ch, &q("SELECT count() FROM DB.dlq"), 2).await;
+    wait_for(&ch, &q("SELECT count() FROM DB.transitions"), 4).await;
     shutdown.trigger();
     let stats = run.await.expect("join");
     assert_eq!(stats.events_inserted, 12, "{stats:?}");
@@ -73,7 +86,8 @@ async fn sink_lands_records_once() {
     assert_eq!(stats.dead_lettered, 1, "{stats:?}");
     assert_eq!(stats.unreadable_dead_letters, 1, "{stats:?}");
     assert_eq!(stats.tombstones, 1, "{stats:?}");
-    assert_eq!(stats.records, 20, "{stats:?}");
+    assert_eq!(stats.transitions_inserted, 4, "{stats:?}");
+    assert_eq!(stats.records, 24, "{stats:?}");
     assert_eq!(
         (stats.commit_failures, stats.abandoned_rows),
         (0, 0),
@@ -144,6 +158,29 @@ async fn sink_lands_records_once() {
     assert!(own.source_offset >= 0 && own.received_ms > 0, "{own:?}");
     assert_eq!(own.dlq_topic, topics.dlq);
 
+    // transitions: under FINAL the entry sent twice is one row; each row equals the row built
+    // from its entry at its own coordinates.
+    let rows: Vec<TransitionRow> = client
+        .query("SELECT ?fields FROM transitions FINAL ORDER BY node_id, machine, seq")
+        .fetch_all()
+        .await
+        .expect("transitions");
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    for (row, entry) in rows.iter().zip(&transitions) {
+        assert_eq!(row.topic, topics.transitions);
+        let at = Coords {
+            topic: &topics.transitions,
+            partition: row.partition,
+            offset: row.offset,
+        };
+        assert_eq!(row, &transition_row(entry, at).expect("row"));
+    }
+    let sql = q(
+        "SELECT machine, applied, to_state, event_id, latency_ms FROM DB.transitions \
+                 FINAL WHERE node_id = 'gw-c'",
+    );
+    assert_eq!(tsv(&ch, &sql).await, "LIFECYCLE\t0\t\t\t\\N\n");
+
     // Second run, same group: only the new records are read; nothing committed comes back.
     let more: Vec<FleetEvent> = (5..=7)
         .map(|seq| samples::heartbeat_event("edge-a", seq))
@@ -164,13 +201,19 @@ async fn sink_lands_records_once() {
     assert_eq!(stats.records, 3, "{stats:?}");
     assert_eq!(stats.events_inserted, 3, "{stats:?}");
     assert_eq!(
-        (stats.node_states_inserted, stats.dlq_inserted),
-        (0, 0),
+        (
+            stats.node_states_inserted,
+            stats.dlq_inserted,
+            stats.transitions_inserted
+        ),
+        (0, 0, 0),
         "{stats:?}"
     );
     let sql = q("SELECT count(), uniqExact(topic, partition, offset) FROM DB.events");
     assert_eq!(tsv(&ch, &sql).await, "15\t15\n");
     assert_eq!(tsv(&ch, &q("SELECT count() FROM DB.dlq")).await, "2\n");
+    let sql = q("SELECT count() FROM DB.transitions");
+    assert_eq!(tsv(&ch, &sql).await, "4\n");
 
     kafka.delete().await;
 }

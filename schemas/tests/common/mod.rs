@@ -358,6 +358,7 @@ pub fn all_vectors() -> Vec<Vector> {
     vectors_of(&mut out, &commands());
     vectors_of(&mut out, &artifacts());
     vectors_of(&mut out, &timelines());
+    vectors_of(&mut out, &state_transitions());
     out
 }
 

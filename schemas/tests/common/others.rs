@@ -212,3 +212,58 @@ pub fn timelines() -> Vec<(&'static str, Timeline)> {
     };
     vec![("Timeline_full", full), ("Timeline_minimal", minimal)]
 }
+
+/// A connectivity entry with every optional field set, a lifecycle entry, and a violation with
+/// every optional field null.
+pub fn state_transitions() -> Vec<(&'static str, StateTransition)> {
+    let full = StateTransition {
+        node_id: "edge-42".into(),
+        machine: TransitionMachine::Connectivity,
+        at_ms: T0 + 7,
+        from_state: "LIVE".into(),
+        to_state: "EDGE_CACHED".into(),
+        applied: true,
+        reason: "sync_interval_extends".into(),
+        latency_ms: Some(180.75),
+        backlog: Some(1247),
+        sync_interval_ms: Some(900_000),
+        phase: s("ACTIVE"),
+        event_id: s("edge-42:11"),
+        seq: 3,
+    };
+    let lifecycle = StateTransition {
+        node_id: "edge-42".into(),
+        machine: TransitionMachine::Lifecycle,
+        at_ms: T0 + 8,
+        from_state: "REPLAYING_APPLYING".into(),
+        to_state: "QUARANTINED".into(),
+        applied: true,
+        reason: "forged_replay".into(),
+        latency_ms: None,
+        backlog: None,
+        sync_interval_ms: None,
+        phase: s("QUARANTINED"),
+        event_id: None,
+        seq: 4,
+    };
+    let minimal = StateTransition {
+        node_id: "edge-42".into(),
+        machine: TransitionMachine::Lifecycle,
+        at_ms: T0,
+        from_state: "RETIRED".into(),
+        to_state: String::new(),
+        applied: false,
+        reason: String::new(),
+        latency_ms: None,
+        backlog: None,
+        sync_interval_ms: None,
+        phase: None,
+        event_id: None,
+        seq: 0,
+    };
+    vec![
+        ("StateTransition_full", full),
+        ("StateTransition_lifecycle", lifecycle),
+        ("StateTransition_minimal", minimal),
+    ]
+}

@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 
 use super::{kafka_bootstrap, random_name, try_tsv, TestDb};
 
-/// The sink's three input topics under a random prefix, 4 partitions each, and a producer.
+/// The sink's four input topics under a random prefix, 4 partitions each, and a producer.
 pub struct TestTopics {
     pub kafka: KafkaConfig,
     pub topics: Topics,
@@ -38,11 +38,12 @@ impl TestTopics {
         }
     }
 
-    fn specs(topics: &Topics) -> [TopicSpec; 3] {
+    fn specs(topics: &Topics) -> [TopicSpec; 4] {
         [
             TopicSpec::new(&topics.events, 4),
             TopicSpec::new(&topics.twin, 4).compacted(),
             TopicSpec::new(&topics.dlq, 4),
+            TopicSpec::new(&topics.transitions, 4),
         ]
     }
 

@@ -6,7 +6,8 @@ use sxfleet_schemas::{
     ActualState, AttestationResult, AttestationStatus, AuthorityLevel, ConnectivityMode,
     DeadLetter, DesiredState, EventPayload, Firmware, FleetEvent, Hardware, Health, Heartbeat,
     LifecyclePhase, LinkQuality, Node, NodeAuthority, NodeConnectivity, NodeDrift, NodeKind,
-    NodeLifecycle, NodeRuntime, Register, Source, SupplyChain, SyncDebt,
+    NodeLifecycle, NodeRuntime, Register, Source, StateTransition, SupplyChain, SyncDebt,
+    TransitionMachine,
 };
 
 /// 2026-02-25T06:13:20.123Z
@@ -156,5 +157,43 @@ pub fn dead_letter() -> DeadLetter {
         detail: "EOF while parsing a value at line 1 column 31".to_owned(),
         stage: "normalizer".to_owned(),
         received_ms: T0,
+    }
+}
+
+/// A connectivity ledger entry with every optional field set.
+pub fn connectivity_transition(node_id: &str, seq: i64) -> StateTransition {
+    StateTransition {
+        node_id: node_id.to_owned(),
+        machine: TransitionMachine::Connectivity,
+        at_ms: T0 + seq * 1000,
+        from_state: "LIVE".to_owned(),
+        to_state: "DELAYED".to_owned(),
+        applied: true,
+        reason: "latency_threshold".to_owned(),
+        latency_ms: Some(812.5),
+        backlog: Some(40),
+        sync_interval_ms: Some(30_000),
+        phase: Some("ACTIVE".to_owned()),
+        event_id: Some(FleetEvent::derived_event_id(node_id, seq)),
+        seq,
+    }
+}
+
+/// A lifecycle violation: recorded, not applied, no requested state, timer-driven.
+pub fn lifecycle_violation(node_id: &str, seq: i64) -> StateTransition {
+    StateTransition {
+        node_id: node_id.to_owned(),
+        machine: TransitionMachine::Lifecycle,
+        at_ms: T0 + seq * 1000,
+        from_state: "RETIRED".to_owned(),
+        to_state: String::new(),
+        applied: false,
+        reason: "retired_is_final".to_owned(),
+        latency_ms: None,
+        backlog: None,
+        sync_interval_ms: None,
+        phase: None,
+        event_id: None,
+        seq,
     }
 }

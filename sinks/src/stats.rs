@@ -1,0 +1,36 @@
+//! [`SinkStats`]: the counters of one sink run.
+
+/// What a run did. Row counts are rows the server acknowledged.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SinkStats {
+    /// Records read from Kafka and handled (including those later dropped by a revocation).
+    pub records: u64,
+    /// Rows inserted into `events`.
+    pub events_inserted: u64,
+    /// Rows inserted into `node_state`.
+    pub node_states_inserted: u64,
+    /// Rows inserted into `dlq`.
+    pub dlq_inserted: u64,
+    /// Rows inserted into `transitions`.
+    pub transitions_inserted: u64,
+    /// Undecodable (or unfit) input records written to the DLQ topic.
+    pub dead_lettered: u64,
+    /// Records on the DLQ topic that could not be read; logged with their coordinates.
+    pub unreadable_dead_letters: u64,
+    /// Tombstones on the twin topic (nothing to insert).
+    pub tombstones: u64,
+    /// Tick records on the events topic (a processor's punctuation; nothing to insert).
+    pub ticks: u64,
+    /// Batches whose offsets were committed.
+    pub commits: u64,
+    /// Commits that failed (their rows may be inserted again later).
+    pub commit_failures: u64,
+    /// Failed tries of inserts and dead-letter writes that were retried.
+    pub retries: u64,
+    /// Rows dropped from the batch because their partition was revoked.
+    pub revoked_rows: u64,
+    /// Rows of the last batch left uninserted (or uncommitted) because shutdown came first.
+    pub abandoned_rows: u64,
+    /// Errors reported by the consumer while polling (transient; librdkafka recovers).
+    pub consumer_errors: u64,
+}
