@@ -56,7 +56,8 @@ pub async fn run_demo(
         .map(|d| d.as_secs())
         .unwrap_or_default();
     let prefix = format!("demo-{run_id}-");
-    let config = PipelineConfig::new(KafkaConfig::new(kafka), &prefix);
+    let mut config = PipelineConfig::new(KafkaConfig::new(kafka), &prefix);
+    config.punctuate_after = Some(Duration::from_secs(5));
     pipeline::create_topics(&config).await?;
     println!(
         "demo: {} nodes, {:.0} msg/s for {:?}; topics {}*; backend ClickHouse {} ({}), database `{}`",

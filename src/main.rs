@@ -42,6 +42,18 @@ struct Common {
     /// Use at-least-once delivery (for clusters without transactions).
     #[arg(long, global = true)]
     at_least_once: bool,
+    /// This instance's id among the instances of a stage: part of its transactional id, so
+    /// it must be unique per running instance and stable across its restarts.
+    #[arg(long, env = "SXFLEET_INSTANCE", default_value = "0", global = true)]
+    instance: String,
+    /// Folder for local snapshots of processor state, so a restart replays only the
+    /// changelog's tail (restores from the whole changelog when absent).
+    #[arg(long, env = "SXFLEET_STATE_DIR", global = true)]
+    state_dir: Option<std::path::PathBuf>,
+    /// Wall-clock punctuation: append a tick to a processor input partition idle this long
+    /// (e.g. `5s`), so silence timers fire while a whole partition is quiet.
+    #[arg(long, value_parser = humantime::parse_duration, global = true)]
+    punctuate_after: Option<Duration>,
     /// ClickHouse HTTP endpoint.
     #[arg(
         long,
@@ -114,6 +126,9 @@ impl Common {
     fn pipeline(&self) -> PipelineConfig {
         let mut config = PipelineConfig::new(KafkaConfig::new(&self.kafka), &self.topic_prefix);
         config.partitions = self.partitions;
+        config.instance.clone_from(&self.instance);
+        config.state_dir.clone_from(&self.state_dir);
+        config.punctuate_after = self.punctuate_after;
         if self.at_least_once {
             config.delivery = Delivery::AtLeastOnce;
         }

@@ -31,6 +31,11 @@ pub struct PipelineConfig {
     /// Folder for local snapshots of processor state (bounded restore time); `None` restores
     /// from the whole changelog.
     pub state_dir: Option<PathBuf>,
+    /// Wall-clock punctuation of the processor: after this long without input on a partition,
+    /// a tick record is appended to it so silence timers fire while every node of the
+    /// partition is quiet (see `runtime::driver::TICK_HEADER`). `None`: timers advance with
+    /// event time only.
+    pub punctuate_after: Option<std::time::Duration>,
 }
 
 impl PipelineConfig {
@@ -44,6 +49,7 @@ impl PipelineConfig {
             delivery: Delivery::ExactlyOnce,
             instance: "0".to_owned(),
             state_dir: None,
+            punctuate_after: None,
         }
     }
 
@@ -93,13 +99,14 @@ pub async fn run_normalizer(
         .context("normalizer stopped")
 }
 
-/// Runs the twin processor (events -> twins, changelog) until `shutdown`.
+/// Runs the fleet processor (events -> twins and transitions, changelog) until `shutdown`.
 ///
 /// # Errors
 /// When the stage stops on an internal error.
 pub async fn run_twin(config: &PipelineConfig, shutdown: &Shutdown) -> anyhow::Result<StageStats> {
     let app_id = config.app_id("twin");
-    let run = config.run_config("twin", vec![config.topics.events.clone()]);
+    let mut run = config.run_config("twin", vec![config.topics.events.clone()]);
+    run.punctuate_after = config.punctuate_after;
     let mut stage = TwinStage::new(&app_id, config.topics.clone());
     run_stage(&run, &mut stage, shutdown)
         .await

@@ -10,10 +10,11 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::TopicPartitionList;
 use sxfleet::pipeline::{self, PipelineConfig};
+use sxfleet_processors::node::NodeState;
 use sxfleet_processors::TwinStage;
 use sxfleet_runtime::restore::{restore, SnapshotPolicy};
 use sxfleet_runtime::{run_stage, KafkaConfig, Shutdown};
-use sxfleet_schemas::{encode, EventPayload, FleetEvent, Health, Heartbeat, Node, Source};
+use sxfleet_schemas::{encode, EventPayload, FleetEvent, Health, Heartbeat, Source};
 
 const PARTITIONS: i32 = 4;
 
@@ -136,11 +137,11 @@ fn wall_ms() -> i64 {
     i64::try_from(now.unwrap().as_millis()).unwrap()
 }
 
-fn state(stage: &TwinStage) -> Vec<Vec<(String, Node)>> {
+fn state(stage: &TwinStage) -> Vec<Vec<(String, NodeState)>> {
     (0..PARTITIONS)
         .map(|p| {
             stage
-                .twins()
+                .nodes()
                 .entries(p)
                 .into_iter()
                 .map(|(k, v)| (k.to_owned(), v.clone()))

@@ -266,6 +266,10 @@ async fn thousand_nodes_land_in_clickhouse_and_twins_restore_from_the_changelog(
     // register event before the restart carried).
     twin_stop.trigger();
     let first_run = twin.await.unwrap();
+    let versions_before: BTreeMap<String, u64> = states
+        .iter()
+        .map(|(id, s)| (id.clone(), s.version))
+        .collect();
     assert!(first_run.records_in >= node_messages);
     let restarted: Vec<String> = expected.keys().take(100).cloned().collect();
     let more: Vec<(Option<String>, Vec<u8>)> = restarted
@@ -290,7 +294,7 @@ async fn thousand_nodes_land_in_clickhouse_and_twins_restore_from_the_changelog(
         let done = restarted.iter().filter(|id| {
             states
                 .get(*id)
-                .is_some_and(|s| s.rtt_ms == Some(777.0) && s.version == expected[*id].messages)
+                .is_some_and(|s| s.rtt_ms == Some(777.0) && s.last_seq == expected[*id].last_seq)
         });
         let n = done.count();
         if n == restarted.len() {
@@ -303,8 +307,12 @@ async fn thousand_nodes_land_in_clickhouse_and_twins_restore_from_the_changelog(
     let states = node_states(&ch).await.unwrap();
     for node_id in &restarted {
         let (got, want) = (&states[node_id], &expected[node_id]);
+        // 06:00 is hours after the node's last heartbeat: its silence timer fires first
+        // (AUTONOMOUS), then the heartbeat brings it back; each change is a new version, and
+        // the count continues from the restored twin's.
         assert_eq!(
-            got.version, want.messages,
+            got.version,
+            versions_before[node_id] + 2,
             "version continues from the restored twin"
         );
         assert_eq!(got.events_applied, want.messages);
@@ -314,6 +322,38 @@ async fn thousand_nodes_land_in_clickhouse_and_twins_restore_from_the_changelog(
         );
         assert_eq!(got.last_seq, want.last_seq);
     }
+    // The connectivity ledger of a restarted node, from ClickHouse: the silence timer fired
+    // when the partition's event time jumped to 06:00, then the heartbeat brought it back.
+    let node = &restarted[0];
+    let ledger: Vec<(String, String)> = common::eventually(LIMIT, "the ledger", || async {
+        let rows: Vec<(String, String)> = ch
+            .client()
+            .query(&format!(
+                "SELECT to_state, reason FROM transitions FINAL \
+                 WHERE node_id = '{node}' AND machine = 'CONNECTIVITY' ORDER BY seq"
+            ))
+            .fetch_all()
+            .await
+            .map_err(|e| e.to_string())?;
+        if rows.len() >= 3 {
+            Ok(rows)
+        } else {
+            Err(format!("{rows:?}"))
+        }
+    })
+    .await;
+    let pairs: Vec<(&str, &str)> = ledger
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    assert_eq!(pairs[0].0, "live");
+    assert_eq!(
+        pairs[pairs.len() - 2..],
+        [
+            ("autonomous", "silence"),
+            ("returning", "connection_detected")
+        ]
+    );
     twin_stop.trigger();
     let second_run = twin.await.unwrap();
     assert!(

@@ -5,7 +5,8 @@
 //! input offsets together.
 //!
 //! Layout:
-//! - [`twin`]: the digital-twin projection (identity, connectivity, runtime, lifecycle basics).
+//! - [`twin`]: the twin's own fields (identity, runtime, actual state, supply chain).
+//! - [`node`]: a node's whole state (twin + machines) moved by events and timer firings.
 //! - [`connectivity`]: the connectivity spectrum state machine, sync debt and replay progress.
 //! - [`lifecycle`]: the lifecycle state machine of seed 004 (3A), violations recorded.
 //! - [`drift`]: desired bundle vs reported snapshot: version, config and policy drift, score.
@@ -16,6 +17,7 @@ pub mod authority;
 pub mod connectivity;
 pub mod drift;
 pub mod lifecycle;
+pub mod node;
 pub mod stage;
 pub mod twin;
 

@@ -1,44 +1,55 @@
-//! The twin processor as a [`Stage`]: canonical events in; the latest twin per node out, with
-//! its state in a changelog-backed [`Store`].
+//! The fleet processor as a [`Stage`]: canonical events in; per node the twin on
+//! `fleet.twin.v1` and the connectivity/lifecycle ledger on `fleet.transitions.v1`. State lives
+//! in a changelog-backed [`Store`]; silence timers fire as the partition's event time passes
+//! them (events, and tick records while the partition is idle).
 
 use std::path::Path;
 
 use sxfleet_runtime::stage::{InternalError, SnapshotError, SnapshotInfo};
 use sxfleet_runtime::store::{Store, StoreSpec};
+use sxfleet_runtime::timers::Timers;
 use sxfleet_runtime::{Input, Output, Stage, Topics};
-use sxfleet_schemas::{decode, encode, DeadLetter, FleetEvent, Node, Source};
+use sxfleet_schemas::{decode, encode, DeadLetter, FleetEvent, Source, StateTransition};
 
-use crate::twin::{apply, Applied};
+use crate::connectivity::ConnectivityConfig;
+use crate::node::{self, NodeState, NODE_STATE_FORMAT};
 
-/// Name of the twin store; its changelog is `<application-id>-twins-changelog`.
+/// Name of the node store; its changelog is `<application-id>-twins-changelog`.
 pub const TWIN_STORE: &str = "twins";
 
-/// Version of the twin store's value format (the Avro `Node` in wire format).
-pub const TWIN_STORE_VERSION: u32 = 1;
-
-/// The twin processor.
+/// The fleet processor.
 pub struct TwinStage {
     topics: Topics,
-    twins: Store<Node>,
+    nodes: Store<NodeState>,
+    timers: Timers,
+    connectivity: ConnectivityConfig,
 }
 
 impl TwinStage {
-    /// A twin processor for application `app_id` writing to `topics`.
+    /// A processor for application `app_id` writing to `topics`, with the default thresholds.
     pub fn new(app_id: &str, topics: Topics) -> Self {
         let spec = StoreSpec {
             name: TWIN_STORE,
             changelog: topics.changelog(app_id, TWIN_STORE),
-            format_version: TWIN_STORE_VERSION,
+            format_version: u32::from(NODE_STATE_FORMAT),
         };
         Self {
             topics,
-            twins: Store::new(spec),
+            nodes: Store::new(spec),
+            timers: Timers::new(),
+            connectivity: ConnectivityConfig::default(),
         }
     }
 
-    /// The twin store (for tests and inspection).
-    pub fn twins(&self) -> &Store<Node> {
-        &self.twins
+    /// The same processor with other connectivity thresholds.
+    pub fn with_connectivity(mut self, config: ConnectivityConfig) -> Self {
+        self.connectivity = config;
+        self
+    }
+
+    /// The node store (for tests and inspection).
+    pub fn nodes(&self) -> &Store<NodeState> {
+        &self.nodes
     }
 
     fn dead_letter(&self, input: &Input<'_>, detail: String) -> Result<Output, InternalError> {
@@ -62,12 +73,58 @@ impl TwinStage {
             topic: self.topics.dlq.clone(),
             partition: None,
             key: node_id.map(String::into_bytes),
-            payload: Some(
-                encode(&letter)
-                    .map_err(|error| InternalError(format!("cannot encode DLQ record: {error}")))?,
-            ),
+            payload: Some(encoded(&letter)?),
         })
     }
+
+    /// Moves `partition`'s event time to `time_ms` and fires the silence timers due by then.
+    fn advance(
+        &mut self,
+        partition: i32,
+        time_ms: i64,
+        out: &mut Vec<Output>,
+    ) -> Result<(), InternalError> {
+        let now = self
+            .timers
+            .event_time(partition)
+            .map_or(time_ms, |t| t.max(time_ms));
+        for (node_id, _due) in self.timers.advance(partition, time_ms) {
+            let config = &self.connectivity;
+            let (ledger, deadline) = self.nodes.update(partition, &node_id, |state| {
+                let Some(state) = state.as_mut() else {
+                    return (false, (Vec::new(), None));
+                };
+                let ledger = node::on_timer(state, now, config);
+                (!ledger.is_empty(), (ledger, state.deadline(config)))
+            });
+            self.timers.set(partition, &node_id, deadline);
+            self.publish(&node_id, ledger, out)?;
+        }
+        Ok(())
+    }
+
+    fn publish(
+        &self,
+        node_id: &str,
+        ledger: Vec<StateTransition>,
+        out: &mut Vec<Output>,
+    ) -> Result<(), InternalError> {
+        for entry in ledger {
+            out.push(Output {
+                topic: self.topics.transitions.clone(),
+                partition: None,
+                key: Some(node_id.as_bytes().to_vec()),
+                payload: Some(encoded(&entry)?),
+            });
+        }
+        Ok(())
+    }
+}
+
+fn encoded<T: sxfleet_schemas::Canonical + serde::Serialize>(
+    value: &T,
+) -> Result<Vec<u8>, InternalError> {
+    encode(value).map_err(|error| InternalError(format!("cannot encode output: {error}")))
 }
 
 impl Stage for TwinStage {
@@ -76,7 +133,7 @@ impl Stage for TwinStage {
     }
 
     fn changelog(&self) -> Option<&str> {
-        Some(&self.twins.spec().changelog)
+        Some(&self.nodes.spec().changelog)
     }
 
     fn restore(
@@ -85,7 +142,15 @@ impl Stage for TwinStage {
         key: &[u8],
         value: Option<&[u8]>,
     ) -> Result<(), InternalError> {
-        self.twins.restore(partition, key, value)
+        self.nodes.restore(partition, key, value)?;
+        if let Ok(node_id) = std::str::from_utf8(key) {
+            let deadline = self
+                .nodes
+                .get(partition, node_id)
+                .and_then(|state| state.deadline(&self.connectivity));
+            self.timers.set(partition, node_id, deadline);
+        }
+        Ok(())
     }
 
     fn load_snapshot(
@@ -93,7 +158,13 @@ impl Stage for TwinStage {
         dir: &Path,
         partition: i32,
     ) -> Result<Option<SnapshotInfo>, SnapshotError> {
-        self.twins.load_snapshot(dir, partition)
+        let info = self.nodes.load_snapshot(dir, partition)?;
+        self.timers.revoke(partition);
+        for (node_id, state) in self.nodes.entries(partition) {
+            self.timers
+                .set(partition, node_id, state.deadline(&self.connectivity));
+        }
+        Ok(info)
     }
 
     fn save_snapshot(
@@ -103,46 +174,74 @@ impl Stage for TwinStage {
         next_offset: i64,
         now_ms: i64,
     ) -> Result<(), SnapshotError> {
-        self.twins
+        self.nodes
             .save_snapshot(dir, partition, next_offset, now_ms)
     }
 
     fn revoke(&mut self, partition: i32) {
-        self.twins.revoke(partition);
+        self.nodes.revoke(partition);
+        self.timers.revoke(partition);
     }
 
     fn reset(&mut self) {
-        self.twins.reset();
+        self.nodes.reset();
+        self.timers.reset();
     }
 
     fn process(&mut self, input: &Input<'_>, out: &mut Vec<Output>) -> Result<(), InternalError> {
-        let event: FleetEvent = match decode(input.payload.unwrap_or_default()) {
+        let Some(payload) = input.payload else {
+            return Ok(()); // a tombstone carries no event
+        };
+        let event: FleetEvent = match decode(payload) {
             Ok(event) => event,
             Err(error) => {
                 out.push(self.dead_letter(input, format!("not a canonical FleetEvent: {error}"))?);
                 return Ok(());
             }
         };
-        self.twins.update(input.partition, &event.node_id, |twin| {
-            (apply(twin, &event) == Applied::Updated, ())
+        let partition = input.partition;
+        if !event.replayed {
+            self.advance(partition, event.event_time_ms, out)?;
+        }
+        let config = &self.connectivity;
+        let (ledger, deadline) = self.nodes.update(partition, &event.node_id, |state| {
+            let state = state.get_or_insert_with(|| NodeState::new(&event.node_id));
+            let ledger = node::on_event(state, &event, config);
+            (ledger.is_some(), (ledger, state.deadline(config)))
         });
+        self.timers.set(partition, &event.node_id, deadline);
+        if let Some(ledger) = ledger {
+            self.publish(&event.node_id, ledger, out)?;
+        }
         Ok(())
     }
 
+    fn on_tick(
+        &mut self,
+        partition: i32,
+        tick_ms: i64,
+        out: &mut Vec<Output>,
+    ) -> Result<(), InternalError> {
+        self.advance(partition, tick_ms, out)
+    }
+
+    fn event_time(&self, partition: i32) -> Option<i64> {
+        self.timers.event_time(partition)
+    }
+
     fn flush(&mut self, out: &mut Vec<Output>) -> Result<(), InternalError> {
-        let start = out.len();
-        self.twins.flush(out)?;
-        // Every changed twin also goes to the twin topic (compacted, latest per node).
-        let published: Vec<Output> = out[start..]
-            .iter()
-            .map(|record| Output {
-                topic: self.topics.twin.clone(),
-                partition: None,
-                key: record.key.clone(),
-                payload: record.payload.clone(),
-            })
-            .collect();
-        out.extend(published);
-        Ok(())
+        // Every changed node's twin also goes to the twin topic (compacted, latest per node).
+        let twin_topic = &self.topics.twin;
+        self.nodes.flush_each(out, |node_id, state, out| {
+            if let Some(state) = state {
+                out.push(Output {
+                    topic: twin_topic.clone(),
+                    partition: None,
+                    key: Some(node_id.as_bytes().to_vec()),
+                    payload: Some(encoded(&state.twin)?),
+                });
+            }
+            Ok(())
+        })
     }
 }

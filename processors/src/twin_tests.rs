@@ -1,13 +1,13 @@
-//! Table-driven tests of the twin projection; time comes from the events.
+//! Table-driven tests of the twin's own fields; time comes from the events.
 
 use sxfleet_schemas::{
-    ConnectivityMode, EventPayload, FleetEvent, Health, Heartbeat, LifecyclePhase, Link, LinkState,
-    NodeKind, Register, Snapshot, Source,
+    Attestation, AttestationResult, EventPayload, FleetEvent, Health, Heartbeat, Node, NodeKind,
+    Register, Snapshot, Source,
 };
 
 use super::{apply, Applied};
 
-fn event(seq: i64, at_ms: i64, payload: EventPayload) -> FleetEvent {
+pub(crate) fn event(seq: i64, at_ms: i64, payload: EventPayload) -> FleetEvent {
     FleetEvent {
         event_id: format!("n1:{seq}"),
         node_id: "n1".to_owned(),
@@ -20,7 +20,7 @@ fn event(seq: i64, at_ms: i64, payload: EventPayload) -> FleetEvent {
     }
 }
 
-fn register() -> EventPayload {
+pub(crate) fn register() -> EventPayload {
     EventPayload::Register(Register {
         kind: NodeKind::Edge,
         domain_id: "edge-zone-a1".to_owned(),
@@ -33,7 +33,7 @@ fn register() -> EventPayload {
     })
 }
 
-fn heartbeat(rtt_ms: f64, loss_pct: f64, health: Health) -> EventPayload {
+pub(crate) fn heartbeat(rtt_ms: f64, loss_pct: f64, health: Health) -> EventPayload {
     EventPayload::Heartbeat(Heartbeat {
         rtt_ms: Some(rtt_ms),
         loss_pct: Some(loss_pct),
@@ -45,86 +45,54 @@ fn heartbeat(rtt_ms: f64, loss_pct: f64, health: Health) -> EventPayload {
 }
 
 #[test]
-fn register_then_heartbeats_walk_the_lifecycle_and_connectivity() {
-    // (payload, expected phase, expected mode) after each event, in order.
-    let steps = [
-        (
-            register(),
-            LifecyclePhase::Enrolled,
-            ConnectivityMode::Unknown,
-        ),
-        (
-            heartbeat(45.0, 0.1, Health::Ok),
-            LifecyclePhase::Active,
-            ConnectivityMode::Live,
-        ),
-        (
-            heartbeat(5_000.0, 0.1, Health::Ok),
-            LifecyclePhase::Active,
-            ConnectivityMode::Delayed,
-        ),
-        (
-            heartbeat(40.0, 12.0, Health::Degraded),
-            LifecyclePhase::Degraded,
-            ConnectivityMode::Delayed,
-        ),
-        (
-            heartbeat(40.0, 0.0, Health::Ok),
-            LifecyclePhase::Active,
-            ConnectivityMode::Live,
-        ),
-        (
-            EventPayload::Link(Link {
-                state: LinkState::Lost,
-            }),
-            LifecyclePhase::Active,
-            ConnectivityMode::Autonomous,
-        ),
-        (
-            EventPayload::Link(Link {
-                state: LinkState::Detected,
-            }),
-            LifecyclePhase::Active,
-            ConnectivityMode::Returning,
-        ),
-    ];
-    let mut twin = None;
-    for (i, (payload, phase, mode)) in steps.into_iter().enumerate() {
-        let seq = i as i64 + 1;
-        let at = 1_000 * seq;
-        assert_eq!(apply(&mut twin, &event(seq, at, payload)), Applied::Updated);
-        let node = twin.as_ref().unwrap();
-        assert_eq!(node.lifecycle.phase, phase, "step {seq}");
-        assert_eq!(node.connectivity.mode, mode, "step {seq}");
-        assert_eq!(node.version, seq);
-        assert_eq!(node.last_seq, seq);
-        assert_eq!(node.updated_ms, at);
-        assert_eq!(node.connectivity.last_seen_ms, Some(at));
-    }
-    let node = twin.unwrap();
+fn each_event_sets_its_fields_and_bumps_the_version() {
+    let mut node = Node::new("n1".to_owned());
+    apply(&mut node, &event(1, 1_000, register()));
+    apply(
+        &mut node,
+        &event(2, 2_000, heartbeat(45.0, 0.1, Health::Degraded)),
+    );
+    let attestation = EventPayload::Attestation(Attestation {
+        result: AttestationResult::Failed,
+        firmware_signature: Some("sha256:bad".to_owned()),
+        cert_not_after_ms: Some(9_000),
+    });
+    apply(&mut node, &event(3, 3_000, attestation));
     assert_eq!(node.region, "region-a");
-    assert_eq!(node.connectivity.sync_debt.backlog_messages, 3);
-    assert_eq!(node.lifecycle.reason.as_deref(), Some("recovery"));
+    assert_eq!(node.kind, NodeKind::Edge);
+    assert_eq!(node.actual_state.runtime.health, Health::Degraded);
+    assert_eq!(node.actual_state.runtime.last_heartbeat_ms, Some(2_000));
+    let status = node.supply_chain.attestation.as_ref().unwrap();
+    assert_eq!(
+        (status.result, status.at_ms),
+        (AttestationResult::Failed, 3_000)
+    );
+    assert_eq!(
+        (node.version, node.last_seq, node.events_applied),
+        (3, 3, 3)
+    );
+    assert_eq!(node.updated_ms, 3_000);
+    assert_eq!(node.last_event_id.as_deref(), Some("n1:3"));
 }
 
 #[test]
 fn duplicates_and_older_events_do_not_move_state() {
-    let mut twin = None;
+    let mut node = Node::new("n1".to_owned());
     apply(
-        &mut twin,
+        &mut node,
         &event(5, 5_000, heartbeat(45.0, 0.0, Health::Ok)),
     );
-    let before = twin.clone();
+    let before = node.clone();
     for stale_seq in [5, 4, 1] {
         let stale = event(stale_seq, 9_000, heartbeat(9_999.0, 50.0, Health::Failed));
-        assert_eq!(apply(&mut twin, &stale), Applied::Stale);
+        assert_eq!(apply(&mut node, &stale), Applied::Stale);
     }
-    assert_eq!(twin, before);
+    assert_eq!(node, before);
 }
 
 #[test]
 fn snapshot_sets_actual_state_and_keeps_inventory_when_absent() {
-    let mut twin = None;
+    let mut node = Node::new("n1".to_owned());
     let mut config = sxfleet_schemas::StringMap::new();
     config.insert("rate_limit.max_cps".to_owned(), "1500".to_owned());
     let snapshot = |inventory| {
@@ -144,14 +112,14 @@ fn snapshot_sets_actual_state_and_keeps_inventory_when_absent() {
         gpus: vec![],
     };
     apply(
-        &mut twin,
+        &mut node,
         &event(1, 1_000, snapshot(Some(inventory.clone()))),
     );
-    apply(&mut twin, &event(2, 2_000, snapshot(None)));
-    let node = twin.unwrap();
+    apply(&mut node, &event(2, 2_000, snapshot(None)));
     assert_eq!(node.actual_state.reported_version.as_deref(), Some("1.4.6"));
     assert_eq!(node.actual_state.config["rate_limit.max_cps"], "1500");
     assert_eq!(node.actual_state.inventory, Some(inventory));
+    assert_eq!(node.actual_state.last_snapshot_ms, Some(2_000));
     assert_eq!(node.supply_chain.firmware.version.as_deref(), Some("2.1.3"));
     assert_eq!(node.events_applied, 2);
 }

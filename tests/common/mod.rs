@@ -59,3 +59,151 @@ where
         }
     }
 }
+
+/// Kafka helpers shared by the tests that read topics and consumer groups directly.
+pub mod kafka {
+    use std::time::{Duration, Instant};
+
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
+
+    fn client(bootstrap: &str) -> ClientConfig {
+        let mut config = ClientConfig::new();
+        config.set("bootstrap.servers", bootstrap);
+        config
+    }
+
+    /// High watermark of each of `partitions` partitions of `topic`.
+    pub fn high_watermarks(bootstrap: &str, topic: &str, partitions: i32) -> Vec<i64> {
+        let consumer: BaseConsumer = client(bootstrap).create().unwrap();
+        (0..partitions)
+            .map(|p| {
+                consumer
+                    .fetch_watermarks(topic, p, Duration::from_secs(10))
+                    .unwrap()
+                    .1
+            })
+            .collect()
+    }
+
+    /// Watches how far consumer group `group` has got on `topic`, with one client for the
+    /// whole test (a client per poll loads a busy 2-core machine enough to time out).
+    pub struct GroupProgress {
+        consumer: BaseConsumer,
+        topic: String,
+        partitions: i32,
+    }
+
+    impl GroupProgress {
+        /// A watcher of `group` on the `partitions` partitions of `topic`.
+        pub fn new(bootstrap: &str, group: &str, topic: &str, partitions: i32) -> Self {
+            let mut config = client(bootstrap);
+            config
+                .set("group.id", group)
+                .set("enable.auto.commit", "false")
+                .set("isolation.level", "read_committed");
+            Self {
+                consumer: config.create().unwrap(),
+                topic: topic.to_owned(),
+                partitions,
+            }
+        }
+
+        /// (records the group has committed, records in the topic), summed over partitions.
+        /// A broker that does not answer in time is asked again, for up to a minute.
+        pub fn get(&self) -> (i64, i64) {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            loop {
+                match self.try_get() {
+                    Ok(progress) => return progress,
+                    Err(error) if Instant::now() < deadline => {
+                        eprintln!("progress of {}: {error}; asking again", self.topic);
+                        std::thread::sleep(Duration::from_millis(200));
+                    }
+                    Err(error) => panic!("progress of {}: {error}", self.topic),
+                }
+            }
+        }
+
+        fn try_get(&self) -> Result<(i64, i64), rdkafka::error::KafkaError> {
+            let timeout = Duration::from_secs(10);
+            let mut list = TopicPartitionList::new();
+            let mut total = 0;
+            for p in 0..self.partitions {
+                list.add_partition(&self.topic, p);
+                total += self.consumer.fetch_watermarks(&self.topic, p, timeout)?.1;
+            }
+            let offsets = self.consumer.committed_offsets(list, timeout)?;
+            let done = (0..self.partitions)
+                .map(|p| {
+                    offsets
+                        .find_partition(&self.topic, p)
+                        .and_then(|e| e.offset().to_raw())
+                        .unwrap_or(0)
+                        .max(0)
+                })
+                .sum();
+            Ok((done, total))
+        }
+    }
+
+    /// One committed record: partition, offset, key, value.
+    pub type Record = (i32, i64, Vec<u8>, Option<Vec<u8>>);
+
+    /// Every committed record of `topic` from the beginning to the current high watermark of
+    /// each partition, in partition order. Transaction markers and aborted records advance the
+    /// position without yielding a message, so the end is known from `position()`.
+    pub fn read_committed(bootstrap: &str, topic: &str, partitions: i32) -> Vec<Record> {
+        let highs = high_watermarks(bootstrap, topic, partitions);
+        let mut config = client(bootstrap);
+        config
+            .set("group.id", "sxfleet-test-reader")
+            .set("enable.auto.commit", "false")
+            .set("enable.partition.eof", "false")
+            .set("isolation.level", "read_committed");
+        let consumer: BaseConsumer = config.create().unwrap();
+        let mut list = TopicPartitionList::new();
+        for p in 0..partitions {
+            list.add_partition_offset(topic, p, Offset::Beginning)
+                .unwrap();
+        }
+        consumer.assign(&list).unwrap();
+        let mut records = Vec::new();
+        let mut positions = vec![0i64; partitions as usize];
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while positions.iter().zip(&highs).any(|(pos, high)| pos < high) {
+            assert!(
+                Instant::now() < deadline,
+                "reading {topic}: stuck at {positions:?} of {highs:?}"
+            );
+            match consumer.poll(Duration::from_millis(100)) {
+                Some(Ok(m)) => {
+                    let p = m.partition();
+                    positions[p as usize] = positions[p as usize].max(m.offset() + 1);
+                    if m.offset() < highs[p as usize] {
+                        records.push((
+                            p,
+                            m.offset(),
+                            m.key().unwrap_or_default().to_vec(),
+                            m.payload().map(<[u8]>::to_vec),
+                        ));
+                    }
+                }
+                Some(Err(error)) => panic!("reading {topic}: {error}"),
+                None => {
+                    let now = consumer.position().unwrap();
+                    for p in 0..partitions {
+                        if let Some(next) = now
+                            .find_partition(topic, p)
+                            .and_then(|e| e.offset().to_raw())
+                        {
+                            positions[p as usize] = positions[p as usize].max(next);
+                        }
+                    }
+                }
+            }
+        }
+        records.sort_by_key(|r| (r.0, r.1));
+        records
+    }
+}

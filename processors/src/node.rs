@@ -1,0 +1,246 @@
+//! A node's whole per-node state — twin, connectivity machine, lifecycle machine — and how one
+//! event or one timer firing moves it. Pure: time comes from the event or the firing.
+
+use serde::{Deserialize, Serialize};
+use sxfleet_runtime::stage::InternalError;
+use sxfleet_runtime::store::StoreCodec;
+use sxfleet_schemas::{
+    AttestationResult, ConnectivityMode, EpochMillis, FleetEvent, Node, NodeConnectivity,
+    ReplayProgress, StateTransition, TransitionMachine,
+};
+
+use crate::connectivity::{self, ConnectivityConfig, ConnectivityState, ConnectivityTransition};
+use crate::lifecycle::{self, LifecycleOutcome, LifecycleState, ReplayVerdict};
+use crate::twin::{self, Applied};
+
+/// Version of [`NodeState`]'s changelog format: one version byte, then JSON.
+pub const NODE_STATE_FORMAT: u8 = 2;
+
+/// Everything the processor keeps per node.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NodeState {
+    /// The published digital twin.
+    pub twin: Node,
+    /// The connectivity spectrum machine.
+    pub connectivity: ConnectivityState,
+    /// The lifecycle machine.
+    pub lifecycle: LifecycleState,
+    /// Ledger entries written so far (the `seq` of the next one).
+    pub ledger_seq: i64,
+}
+
+impl NodeState {
+    /// The state of a node never seen before.
+    pub fn new(node_id: &str) -> Self {
+        let mut twin = Node::new(node_id.to_owned());
+        twin.lifecycle.phase = sxfleet_schemas::LifecyclePhase::Provisioning;
+        twin.lifecycle.state = "PROVISIONING".to_owned();
+        Self {
+            twin,
+            connectivity: ConnectivityState::default(),
+            lifecycle: LifecycleState::default(),
+            ledger_seq: 0,
+        }
+    }
+
+    /// When a silence timer of this node falls due, if any.
+    pub fn deadline(&self, config: &ConnectivityConfig) -> Option<i64> {
+        connectivity::next_deadline(&self.connectivity, config)
+    }
+}
+
+impl StoreCodec for NodeState {
+    fn encode(&self) -> Result<Vec<u8>, InternalError> {
+        let mut bytes = vec![NODE_STATE_FORMAT];
+        serde_json::to_writer(&mut bytes, self)
+            .map_err(|error| InternalError(format!("node state does not encode: {error}")))?;
+        Ok(bytes)
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Self, InternalError> {
+        match bytes.split_first() {
+            Some((&NODE_STATE_FORMAT, json)) => serde_json::from_slice(json)
+                .map_err(|error| InternalError(format!("node state does not decode: {error}"))),
+            Some((version, _)) => Err(InternalError(format!(
+                "node state format {version}, expected {NODE_STATE_FORMAT}"
+            ))),
+            None => Err(InternalError("empty node state".to_owned())),
+        }
+    }
+}
+
+/// Applies one event of the node. Returns the ledger entries it caused; `None` when the event
+/// changed nothing (a duplicate or stale re-delivery).
+pub fn on_event(
+    state: &mut NodeState,
+    event: &FleetEvent,
+    config: &ConnectivityConfig,
+) -> Option<Vec<StateTransition>> {
+    if twin::apply(&mut state.twin, event) == Applied::Stale && !event.replayed {
+        return None;
+    }
+    let mut ledger = Vec::new();
+    let moves = connectivity::on_event(&mut state.connectivity, config, event);
+    let outcome = lifecycle::on_event(&mut state.lifecycle, event);
+    record_lifecycle(state, outcome, Some(&event.event_id), &mut ledger);
+    follow_connectivity(state, moves, Some(&event.event_id), &mut ledger);
+    sync_twin(state);
+    Some(ledger)
+}
+
+/// Fires the node's silence timer at event time `now_ms`. Returns the ledger entries; an empty
+/// list when nothing was due after all.
+pub fn on_timer(
+    state: &mut NodeState,
+    now_ms: EpochMillis,
+    config: &ConnectivityConfig,
+) -> Vec<StateTransition> {
+    let mut ledger = Vec::new();
+    let moves = connectivity::on_tick(&mut state.connectivity, config, now_ms);
+    if moves.is_empty() {
+        return ledger;
+    }
+    follow_connectivity(state, moves, None, &mut ledger);
+    sync_twin(state);
+    state.twin.version += 1;
+    state.twin.updated_ms = state.twin.updated_ms.max(now_ms);
+    ledger
+}
+
+/// Records connectivity moves, feeds them to the lifecycle machine, and settles a finished
+/// replay with its verdict: trusted unless the node's last attestation failed. (Drift does not
+/// take part in the verdict yet: the drift projection is not wired to the processor.)
+fn follow_connectivity(
+    state: &mut NodeState,
+    moves: Vec<ConnectivityTransition>,
+    event_id: Option<&str>,
+    ledger: &mut Vec<StateTransition>,
+) {
+    for step in moves {
+        ledger.push(entry(
+            state,
+            TransitionMachine::Connectivity,
+            step.at_ms,
+            connectivity::ledger_label(step.from).to_owned(),
+            connectivity::ledger_label(step.to).to_owned(),
+            true,
+            step.reason.clone(),
+            event_id,
+            (step.latency_ms, step.backlog, step.sync_interval_ms),
+        ));
+        let outcome = lifecycle::on_connectivity(&mut state.lifecycle, &step);
+        record_lifecycle(state, outcome, event_id, ledger);
+        if step.from == ConnectivityMode::Replaying && step.to != ConnectivityMode::Replaying {
+            let trusted = state
+                .twin
+                .supply_chain
+                .attestation
+                .as_ref()
+                .is_none_or(|a| a.result == AttestationResult::Verified);
+            let verdict = ReplayVerdict {
+                trusted,
+                drift_ok: true,
+            };
+            let outcome =
+                lifecycle::on_replay_reconciled(&mut state.lifecycle, verdict, step.at_ms);
+            record_lifecycle(state, outcome, event_id, ledger);
+        }
+    }
+}
+
+fn record_lifecycle(
+    state: &mut NodeState,
+    outcome: LifecycleOutcome,
+    event_id: Option<&str>,
+    ledger: &mut Vec<StateTransition>,
+) {
+    for step in outcome.transitions {
+        ledger.push(entry(
+            state,
+            TransitionMachine::Lifecycle,
+            step.at_ms,
+            step.from.as_str().to_owned(),
+            step.to.as_str().to_owned(),
+            true,
+            step.reason,
+            event_id,
+            (None, None, None),
+        ));
+    }
+    for violation in outcome.violations {
+        ledger.push(entry(
+            state,
+            TransitionMachine::Lifecycle,
+            violation.at_ms,
+            violation.from.as_str().to_owned(),
+            violation
+                .requested
+                .map_or(String::new(), |s| s.as_str().to_owned()),
+            false,
+            violation.reason,
+            event_id,
+            (None, None, None),
+        ));
+    }
+}
+
+#[allow(clippy::too_many_arguments)] // one ledger entry's fields, named at each call
+fn entry(
+    state: &mut NodeState,
+    machine: TransitionMachine,
+    at_ms: EpochMillis,
+    from_state: String,
+    to_state: String,
+    applied: bool,
+    reason: String,
+    event_id: Option<&str>,
+    (latency_ms, backlog, sync_interval_ms): (Option<f64>, Option<i64>, Option<i64>),
+) -> StateTransition {
+    state.ledger_seq += 1;
+    StateTransition {
+        node_id: state.twin.id.clone(),
+        machine,
+        at_ms,
+        from_state,
+        to_state,
+        applied,
+        reason,
+        latency_ms,
+        backlog,
+        sync_interval_ms,
+        phase: Some(state.lifecycle.state.phase().as_str().to_owned()),
+        event_id: event_id.map(str::to_owned),
+        seq: state.ledger_seq,
+    }
+}
+
+/// Copies the machines' view into the published twin.
+fn sync_twin(state: &mut NodeState) {
+    let conn = &state.connectivity;
+    state.twin.connectivity = NodeConnectivity {
+        mode: conn.mode,
+        last_seen_ms: conn.last_seen_ms,
+        link_quality: conn.link.clone(),
+        sync_debt: sxfleet_schemas::SyncDebt {
+            seconds_behind: conn.sync_debt.seconds_behind,
+            backlog_messages: conn.sync_debt.backlog_messages,
+            replay_required: conn.replay.is_some() || state.lifecycle.reconciliation_pending,
+        },
+        replay: conn.replay.as_ref().map(|replay| ReplayProgress {
+            session_id: replay.session_id.clone(),
+            started_ms: replay.started_ms,
+            chunks_received: replay.chunks,
+            events_received: replay.replayed,
+            backlog_total: replay.backlog_total,
+        }),
+    };
+    let life = &state.lifecycle;
+    state.twin.lifecycle.phase = life.state.phase();
+    state.twin.lifecycle.state = life.state.as_str().to_owned();
+    state.twin.lifecycle.last_transition_ms = life.since_ms;
+    state.twin.lifecycle.reason = life.reason.clone();
+}
+
+#[cfg(test)]
+#[path = "node_tests.rs"]
+mod tests;
