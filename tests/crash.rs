@@ -18,7 +18,6 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use rdkafka::producer::{FutureProducer, FutureRecord};
 use sxfleet::pipeline::{self, PipelineConfig};
 use sxfleet_processors::connectivity::ConnectivityConfig;
 use sxfleet_processors::node::{on_event, NodeState};
@@ -111,32 +110,13 @@ fn input() -> Input {
     Input { events, twins }
 }
 
-/// Produces `events` to `topic` with an idempotent producer, keyed by node id.
-async fn produce(kafka: &str, topic: &str, events: &[(String, Vec<u8>)]) {
-    let producer: FutureProducer = KafkaConfig::new(kafka)
-        .producer(None, Duration::from_secs(30))
-        .create()
-        .unwrap();
-    for chunk in events.chunks(20_000) {
-        let deliveries = chunk.iter().map(|(key, payload)| {
-            producer.send(
-                FutureRecord::to(topic).key(key.as_bytes()).payload(payload),
-                Duration::from_secs(60),
-            )
-        });
-        for delivery in futures::future::join_all(deliveries).await {
-            delivery.expect("event delivered");
-        }
-    }
-}
-
 /// A deployment of its own: topics with a unique prefix, created and filled with the input.
 async fn deployment(kafka: &str, base: &str, input: &Input) -> PipelineConfig {
     let prefix = format!("{}.", common::unique(base));
     let mut config = PipelineConfig::new(KafkaConfig::new(kafka), &prefix);
     config.partitions = PARTITIONS;
     pipeline::create_topics(&config).await.unwrap();
-    produce(kafka, &config.topics.events, &input.events).await;
+    common::produce(kafka, &config.topics.events, &input.events).await;
     config
 }
 
@@ -499,7 +479,7 @@ async fn a_killed_instance_hands_its_partitions_to_the_survivor() {
             config.topics.events.clone(),
             input.clone(),
         );
-        tokio::spawn(async move { produce(&kafka, &topic, &input.events).await })
+        tokio::spawn(async move { common::produce(&kafka, &topic, &input.events).await })
     };
 
     let checked = input.clone();

@@ -7,7 +7,6 @@ mod common;
 use std::time::Duration;
 
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::TopicPartitionList;
 use sxfleet::pipeline::{self, PipelineConfig};
 use sxfleet_processors::node::NodeState;
@@ -51,25 +50,11 @@ fn events(nodes: u32, first_seq: i64, count: i64) -> Vec<FleetEvent> {
 }
 
 async fn produce(kafka: &str, topic: &str, events: &[FleetEvent]) {
-    let producer: FutureProducer = KafkaConfig::new(kafka)
-        .producer(None, Duration::from_secs(10))
-        .create()
-        .unwrap();
-    let payloads: Vec<(String, Vec<u8>)> = events
+    let records: Vec<(String, Vec<u8>)> = events
         .iter()
         .map(|e| (e.node_id.clone(), encode(e).unwrap()))
         .collect();
-    let sends = payloads.iter().map(|(key, payload)| {
-        producer.send(
-            FutureRecord::to(topic)
-                .key(key.as_bytes())
-                .payload(payload.as_slice()),
-            Duration::from_secs(30),
-        )
-    });
-    for result in futures::future::join_all(sends).await {
-        result.expect("event delivered");
-    }
+    common::produce(kafka, topic, &records).await;
 }
 
 /// Runs the twin stage of `config` until its group has committed every record of the events

@@ -7,7 +7,6 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use rdkafka::producer::{FutureProducer, FutureRecord};
 use serde::Deserialize;
 use serde_json::Value;
 use sxfleet::pipeline::{self, PipelineConfig};
@@ -80,24 +79,6 @@ fn malformed() -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
-async fn send(kafka: &str, topic: &str, messages: &[(Option<String>, Vec<u8>)]) {
-    let producer: FutureProducer = KafkaConfig::new(kafka)
-        .producer(None, Duration::from_secs(10))
-        .create()
-        .unwrap();
-    let mut deliveries = Vec::new();
-    for (key, payload) in messages {
-        let mut record = FutureRecord::<[u8], [u8]>::to(topic).payload(payload);
-        if let Some(key) = key {
-            record = record.key(key.as_bytes());
-        }
-        deliveries.push(producer.send(record, Duration::from_secs(30)));
-    }
-    for delivery in futures::future::join_all(deliveries).await {
-        delivery.expect("raw message delivered");
-    }
-}
-
 #[derive(Debug, Deserialize, clickhouse::Row)]
 struct StateRow {
     node_id: String,
@@ -161,16 +142,16 @@ async fn thousand_nodes_land_in_clickhouse_and_twins_restore_from_the_changelog(
     let mut expected = expectations(&raw);
     assert_eq!(expected.len(), NODES as usize);
     let node_messages: u64 = expected.values().map(|e| e.messages).sum();
-    let mut input: Vec<(Option<String>, Vec<u8>)> = raw
+    let mut input: Vec<(String, Vec<u8>)> = raw
         .iter()
-        .map(|m| (Some(m.key.clone()), m.payload.clone()))
+        .map(|m| (m.key.clone(), m.payload.clone()))
         .collect();
     let bad = malformed();
     input.extend(
         bad.iter()
-            .map(|(_, bytes)| (Some("sx-bad-1".to_owned()), bytes.clone())),
+            .map(|(_, bytes)| ("sx-bad-1".to_owned(), bytes.clone())),
     );
-    send(&services.kafka, &config.topics.raw, &input).await;
+    common::produce(&services.kafka, &config.topics.raw, &input).await;
 
     let stop = Shutdown::new();
     let normalizer = {
@@ -272,7 +253,7 @@ async fn thousand_nodes_land_in_clickhouse_and_twins_restore_from_the_changelog(
         .collect();
     assert!(first_run.records_in >= node_messages);
     let restarted: Vec<String> = expected.keys().take(100).cloned().collect();
-    let more: Vec<(Option<String>, Vec<u8>)> = restarted
+    let more: Vec<(String, Vec<u8>)> = restarted
         .iter()
         .map(|node_id| {
             let want = expected.get_mut(node_id).unwrap();
@@ -283,10 +264,10 @@ async fn thousand_nodes_land_in_clickhouse_and_twins_restore_from_the_changelog(
                 r#"{{"type":"heartbeat","node_id":"{node_id}","ts":"2026-02-27T06:00:00Z","seq":{},"rtt_ms":777.0,"health":"OK","uptime_s":1}}"#,
                 want.last_seq
             );
-            (Some(node_id.clone()), json.into_bytes())
+            (node_id.clone(), json.into_bytes())
         })
         .collect();
-    send(&services.kafka, &config.topics.raw, &more).await;
+    common::produce(&services.kafka, &config.topics.raw, &more).await;
     let twin_stop = Shutdown::new();
     let twin = spawn_twin(&config, &twin_stop);
     common::eventually(LIMIT, "restarted twins", || async {

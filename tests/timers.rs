@@ -7,7 +7,6 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use rdkafka::producer::{FutureProducer, FutureRecord};
 use sxfleet::pipeline::{self, PipelineConfig};
 use sxfleet_processors::connectivity::ConnectivityConfig;
 use sxfleet_processors::node::NodeState;
@@ -55,25 +54,11 @@ fn heartbeat(n: u32, seq: i64) -> FleetEvent {
 }
 
 async fn produce(kafka: &str, topic: &str) {
-    let producer: FutureProducer = KafkaConfig::new(kafka)
-        .producer(None, Duration::from_secs(10))
-        .create()
-        .unwrap();
     let events: Vec<(String, Vec<u8>)> = (1..=3)
         .flat_map(|seq| (0..NODES).map(move |n| heartbeat(n, seq)))
         .map(|e| (e.node_id.clone(), encode(&e).unwrap()))
         .collect();
-    let sends = events.iter().map(|(key, payload)| {
-        producer.send(
-            FutureRecord::to(topic)
-                .key(key.as_bytes())
-                .payload(payload.as_slice()),
-            Duration::from_secs(30),
-        )
-    });
-    for result in futures::future::join_all(sends).await {
-        result.expect("event delivered");
-    }
+    common::produce(kafka, topic, &events).await;
 }
 
 /// The ledger per node, in order, read back with `read_committed`.

@@ -36,6 +36,27 @@ pub fn services() -> &'static Services {
     })
 }
 
+/// Produces `(key, value)` records to `topic` with an idempotent producer, in order, and waits
+/// until the broker acknowledged every one.
+pub async fn produce(bootstrap: &str, topic: &str, records: &[(String, Vec<u8>)]) {
+    use rdkafka::producer::{FutureProducer, FutureRecord};
+    let producer: FutureProducer = sxfleet_runtime::KafkaConfig::new(bootstrap)
+        .producer(None, Duration::from_secs(30))
+        .create()
+        .expect("producer");
+    for chunk in records.chunks(20_000) {
+        let deliveries = chunk.iter().map(|(key, payload)| {
+            producer.send(
+                FutureRecord::to(topic).key(key.as_bytes()).payload(payload),
+                Duration::from_secs(60),
+            )
+        });
+        for delivery in futures::future::join_all(deliveries).await {
+            delivery.expect("record delivered");
+        }
+    }
+}
+
 /// A name no other test run uses: `<base>_<random hex>`.
 pub fn unique(base: &str) -> String {
     format!("{base}_{}", uuid::Uuid::new_v4().simple())
