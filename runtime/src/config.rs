@@ -68,7 +68,9 @@ impl KafkaConfig {
         config
     }
 
-    /// A consumer in `group` that never commits on its own and reads only committed data.
+    /// A consumer in `group` that never commits on its own and reads only committed data, with
+    /// cooperative-sticky assignment (a rebalance moves only the partitions that change owner;
+    /// the others keep processing and keep their state).
     pub fn consumer(&self, group: &str) -> ClientConfig {
         let mut config = self.client();
         config
@@ -77,6 +79,7 @@ impl KafkaConfig {
             .set("enable.auto.offset.store", "false")
             .set("auto.offset.reset", "earliest")
             .set("isolation.level", "read_committed")
+            .set("partition.assignment.strategy", "cooperative-sticky")
             .set("session.timeout.ms", "10000")
             .set("heartbeat.interval.ms", "1000");
         config
