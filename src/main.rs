@@ -54,6 +54,10 @@ struct Common {
     /// (e.g. `5s`), so silence timers fire while a whole partition is quiet.
     #[arg(long, value_parser = humantime::parse_duration, global = true)]
     punctuate_after: Option<Duration>,
+    /// Serve Prometheus metrics (restore progress, batches, snapshots, failed sessions) on
+    /// this address, e.g. `127.0.0.1:9464`, at `/metrics`.
+    #[arg(long, env = "SXFLEET_METRICS_ADDR", global = true)]
+    metrics_addr: Option<std::net::SocketAddr>,
     /// ClickHouse HTTP endpoint.
     #[arg(
         long,
@@ -163,6 +167,12 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    if let Some(addr) = cli.common.metrics_addr {
+        metrics_exporter_prometheus::PrometheusBuilder::new()
+            .with_http_listener(addr)
+            .install()
+            .with_context(|| format!("serving metrics on {addr}"))?;
+    }
     let config = cli.common.pipeline();
     let shutdown = shutdown_on_ctrl_c();
     match cli.command {
