@@ -16,7 +16,7 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, Headers, OwnedHeaders, OwnedMessage};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::{ClientContext, Message, Offset, TopicPartitionList};
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 
 use crate::restore::{restore, SnapshotPolicy};
 use crate::telemetry;
@@ -125,7 +125,11 @@ pub async fn run_stage(
                 }
                 backoff = (backoff * 2).min(Duration::from_secs(30));
             }
-            Err(error) => return Err(error),
+            Err(error) => {
+                error!(stage = stage.name(), error = %error_chain(&error), "stage stopped on an internal error; fix the cause and restart it");
+                metrics::counter!(telemetry::STAGES_STOPPED, "stage" => stage.name()).increment(1);
+                return Err(error);
+            }
         }
     }
 }

@@ -10,3 +10,5 @@ pub const SNAPSHOTS_WRITTEN: &str = "sxfleet_snapshots_written_total";
 pub const BATCHES_COMMITTED: &str = "sxfleet_batches_committed_total";
 /// Counter: stage sessions that failed and were restarted, labelled by `stage`.
 pub const SESSIONS_FAILED: &str = "sxfleet_sessions_failed_total";
+/// Counter: stages stopped on an internal error (a broken invariant), labelled by `stage`.
+pub const STAGES_STOPPED: &str = "sxfleet_stages_stopped_total";
