@@ -95,6 +95,8 @@ pub struct StageStats {
     pub snapshots: u64,
     /// Tick records appended for wall-clock punctuation.
     pub ticks: u64,
+    /// Input partitions stopped by an internal error (assigned, paused, not processed).
+    pub stopped_partitions: Vec<i32>,
     /// Sessions started (1 + number of recoveries).
     pub sessions: u64,
 }
@@ -111,11 +113,27 @@ pub async fn run_stage(
 ) -> Result<StageStats, RuntimeError> {
     let mut stats = StageStats::default();
     let mut backoff = Duration::from_millis(500);
+    let mut stopped = BTreeSet::new();
     loop {
         stats.sessions += 1;
         stage.reset();
-        match run_session(config, stage, shutdown, &mut stats).await {
+        match run_session(config, stage, shutdown, &mut stats, &stopped).await {
             Ok(()) => return Ok(stats),
+            Err(RuntimeError::Internal {
+                stage: name,
+                topic,
+                partition,
+                offset,
+                detail,
+            }) if partition >= 0 => {
+                // A broken invariant in one partition stops that partition only: the batch is
+                // aborted, and from the next session on the partition stays assigned but
+                // paused, so nothing after the bad record is processed or committed.
+                error!(stage = name, topic, partition, offset, detail, "partition stopped on an internal error; fix the cause and restart the stage to resume it");
+                metrics::counter!(telemetry::PARTITIONS_STOPPED, "stage" => name).increment(1);
+                stopped.insert(partition);
+                stats.stopped_partitions = stopped.iter().copied().collect();
+            }
             Err(error) if error.is_retryable() => {
                 warn!(stage = stage.name(), error = %error_chain(&error), backoff_ms = backoff.as_millis() as u64, "session failed; restarting");
                 metrics::counter!(telemetry::SESSIONS_FAILED, "stage" => stage.name()).increment(1);
@@ -204,6 +222,8 @@ struct Session<'a> {
     last_snapshot: Instant,
     /// Per owned partition: when a record of it was last processed or a tick was sent to it.
     last_activity: BTreeMap<i32, Instant>,
+    /// Partitions stopped by an internal error: kept assigned and paused.
+    stopped: &'a BTreeSet<i32>,
 }
 
 async fn run_session(
@@ -211,6 +231,7 @@ async fn run_session(
     stage: &mut dyn Stage,
     shutdown: &Shutdown,
     stats: &mut StageStats,
+    stopped: &BTreeSet<i32>,
 ) -> Result<(), RuntimeError> {
     let transactional = config.delivery == Delivery::ExactlyOnce;
     let producer: FutureProducer = config
@@ -247,6 +268,7 @@ async fn run_session(
         changelog_position: BTreeMap::new(),
         last_snapshot: Instant::now(),
         last_activity: BTreeMap::new(),
+        stopped,
     };
     loop {
         let Some(batch) = session.next_batch(stage, shutdown).await? else {
@@ -334,7 +356,9 @@ impl Session<'_> {
                 Ok(Ok(message)) => {
                     let message = message.detach();
                     self.apply_rebalances(stage, &mut batch);
-                    batch.push(message);
+                    if !self.stopped.contains(&message.partition()) {
+                        batch.push(message);
+                    }
                 }
                 Ok(Err(source)) => {
                     return Err(RuntimeError::Kafka {
@@ -372,9 +396,17 @@ impl Session<'_> {
                     info!(stage = stage.name(), ?partitions, "partitions revoked");
                 }
                 RebalanceEvent::Assigned(partitions) => {
-                    for (_, partition) in &partitions {
-                        if !self.owned.contains(partition) {
+                    let mut paused = TopicPartitionList::new();
+                    for (topic, partition) in &partitions {
+                        if self.stopped.contains(partition) {
+                            paused.add_partition(topic, *partition);
+                        } else if !self.owned.contains(partition) {
                             self.to_restore.insert(*partition);
+                        }
+                    }
+                    if paused.count() > 0 {
+                        if let Err(error) = self.consumer.pause(&paused) {
+                            warn!(stage = stage.name(), %error, "pausing stopped partitions failed");
                         }
                     }
                     info!(stage = stage.name(), ?partitions, "partitions assigned");

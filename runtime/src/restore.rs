@@ -104,7 +104,11 @@ fn restore_consumer(kafka: &KafkaConfig) -> Result<BaseConsumer, RuntimeError> {
         .set("group.id", "sxfleet-restore")
         .set("enable.auto.commit", "false")
         .set("isolation.level", "read_committed")
-        .set("enable.partition.eof", "false");
+        .set("enable.partition.eof", "false")
+        // librdkafka pauses fetching for fetch.queue.backoff.ms (1 s by default) once its queue
+        // is full; a restore drains the queue as fast as it fills, so that pause would be most
+        // of its time (load-tests/README.md, restore_bench).
+        .set("fetch.queue.backoff.ms", "10");
     config
         .create()
         .map_err(RuntimeError::kafka("create restore consumer"))

@@ -48,7 +48,8 @@ pub struct Output {
 }
 
 /// A broken invariant inside a stage. Bad *input* is not an error: the stage writes a DLQ
-/// record for it and goes on. This stops the partition instead.
+/// record for it and goes on. This stops the partition instead (logged, and counted in
+/// `sxfleet_partitions_stopped_total`).
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct InternalError(pub String);
@@ -120,7 +121,8 @@ pub trait Stage: Send {
     /// Applies one input record, appending whatever it produces to `out`.
     ///
     /// # Errors
-    /// [`InternalError`] when the stage finds a broken invariant; the driver stops.
+    /// [`InternalError`] when the stage finds a broken invariant; the driver aborts the batch
+    /// and stops that input partition (it stays assigned and paused) while the others go on.
     fn process(&mut self, input: &Input<'_>, out: &mut Vec<Output>) -> Result<(), InternalError>;
 
     /// Handles a tick record of `partition` (wall-clock punctuation written into the input

@@ -12,3 +12,5 @@ pub const BATCHES_COMMITTED: &str = "sxfleet_batches_committed_total";
 pub const SESSIONS_FAILED: &str = "sxfleet_sessions_failed_total";
 /// Counter: stages stopped on an internal error (a broken invariant), labelled by `stage`.
 pub const STAGES_STOPPED: &str = "sxfleet_stages_stopped_total";
+/// Counter: input partitions stopped on an internal error, labelled by `stage`.
+pub const PARTITIONS_STOPPED: &str = "sxfleet_partitions_stopped_total";
