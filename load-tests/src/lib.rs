@@ -12,8 +12,9 @@
 //! - [`behaviour`]: how a node changes over time (link class, health, outages, upgrades).
 //! - [`sim`]: [`SimConfig`] and the [`Simulator`] iterator of [`RawMessage`]s.
 //! - [`pacing`]: the pure rate limiter behind the producer.
-//! - [`bench`]: pieces of the `stage_bench` throughput benchmark (CPU time, baseline
-//!   consumer, counting stage, running a stage until it has consumed a topic).
+//! - [`bench`]: pieces of the `stage_bench` and `restore_bench` benchmarks (CPU time, baseline
+//!   consumer, counting stage, running a stage until it has consumed a topic, restoring a
+//!   changelog with and without snapshots).
 //! - [`mod@produce`]: async Kafka producer with pacing, bounded in-flight sends,
 //!   progress bar, shutdown and a [`ProduceSummary`].
 
