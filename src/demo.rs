@@ -121,13 +121,16 @@ pub async fn run_demo(
     Ok(())
 }
 
-/// Waits until `events + dlq` rows in ClickHouse cover `expected` node messages.
+/// Waits until `events + dlq` rows in ClickHouse cover at least `expected` node messages and
+/// then stop growing (replay chunks carry older events, so a node message can land as several
+/// events; the count settles once the pipeline has drained).
 async fn wait_until_landed(
     ch: &ClickHouse,
     expected: u64,
     shutdown: &Shutdown,
 ) -> anyhow::Result<(u64, u64)> {
     let deadline = Instant::now() + DRAIN_LIMIT;
+    let mut previous = None;
     loop {
         let client = ch.client();
         let events: u64 = client
@@ -135,12 +138,13 @@ async fn wait_until_landed(
             .fetch_one()
             .await?;
         let dlq: u64 = client.query("SELECT count() FROM dlq").fetch_one().await?;
-        if events + dlq >= expected {
+        if events + dlq >= expected && previous == Some((events, dlq)) {
             return Ok((events, dlq));
         }
         if Instant::now() > deadline || shutdown.is_triggered() {
             bail!("only {events} events and {dlq} DLQ rows of {expected} landed in time");
         }
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        previous = Some((events, dlq));
+        tokio::time::sleep(Duration::from_millis(1_500)).await;
     }
 }

@@ -41,9 +41,10 @@ pub enum LinkStep {
     Online,
     /// The link just went down: send `link lost`, then nothing.
     Lost,
-    /// Still down: send nothing (messages pile up in the backlog).
+    /// Still down: record a heartbeat in the node's buffer instead of sending it.
     Offline,
-    /// The link came back: send `link detected`, a heartbeat and a snapshot.
+    /// The link came back: send `link detected`, upload the buffer as a replay
+    /// session, then a heartbeat and a snapshot.
     Returned,
 }
 
@@ -125,7 +126,6 @@ impl Dynamics {
     ) -> LinkStep {
         if self.outage_left > 0 {
             self.outage_left -= 1;
-            self.backlog += rng.random_range(5..=30);
             return if self.outage_left == 0 {
                 LinkStep::Returned
             } else {
@@ -162,6 +162,47 @@ impl Dynamics {
     /// The next heartbeat: link metrics for the current class, health after one
     /// Markov step, and the backlog after this round's drain.
     pub fn heartbeat(&mut self, rng: &mut ChaCha8Rng, uptime_s: u64) -> Heartbeat {
+        let (metrics, drain) = self.link_metrics(rng);
+        let backlog = self.backlog;
+        self.backlog = self.backlog.saturating_sub(drain);
+        self.heartbeat_with(rng, metrics, backlog, uptime_s)
+    }
+
+    /// A heartbeat recorded while the link is down, to be uploaded by the next
+    /// replay: metrics as [`Dynamics::heartbeat`], but nothing drains, and the
+    /// backlog it reports includes the `buffered` events recorded before it.
+    pub fn buffered_heartbeat(
+        &mut self,
+        rng: &mut ChaCha8Rng,
+        uptime_s: u64,
+        buffered: u64,
+    ) -> Heartbeat {
+        let (metrics, _) = self.link_metrics(rng);
+        let backlog = self.backlog.saturating_add(buffered);
+        self.heartbeat_with(rng, metrics, backlog, uptime_s)
+    }
+
+    fn heartbeat_with(
+        &mut self,
+        rng: &mut ChaCha8Rng,
+        (rtt, loss, bandwidth): (f64, f64, u64),
+        backlog: u64,
+        uptime_s: u64,
+    ) -> Heartbeat {
+        self.health = next_health(self.health, self.flaky, rng);
+        Heartbeat {
+            rtt_ms: round_to(rtt, 10.0),
+            loss_pct: round_to(loss, 100.0).clamp(0.0, 100.0),
+            bandwidth_kbps: bandwidth,
+            backlog_messages: backlog,
+            health: self.health,
+            uptime_s,
+        }
+    }
+
+    /// `(rtt, loss, bandwidth)` for the current class and the round's drain;
+    /// slow classes add to the backlog.
+    fn link_metrics(&mut self, rng: &mut ChaCha8Rng) -> ((f64, f64, u64), u64) {
         let (rtt, loss, bandwidth, drain) = match self.link {
             LinkClass::Good => {
                 // A rare transient spike, not a change of class.
@@ -196,17 +237,7 @@ impl Dynamics {
                 )
             }
         };
-        let backlog = self.backlog;
-        self.backlog = self.backlog.saturating_sub(drain);
-        self.health = next_health(self.health, self.flaky, rng);
-        Heartbeat {
-            rtt_ms: round_to(rtt, 10.0),
-            loss_pct: round_to(loss, 100.0).clamp(0.0, 100.0),
-            bandwidth_kbps: bandwidth,
-            backlog_messages: backlog,
-            health: self.health,
-            uptime_s,
-        }
+        ((rtt, loss, bandwidth), drain)
     }
 
     /// Called when the node sends a snapshot: it may have upgraded one version
@@ -282,7 +313,7 @@ mod tests {
     }
 
     #[test]
-    fn outage_ends_with_return_and_backlog() {
+    fn outage_ends_with_return_and_nothing_to_drain() {
         let mut rng = ChaCha8Rng::seed_from_u64(2);
         for (opportunistic, rounds) in [(false, 2..=10), (true, 10..=360)] {
             for _ in 0..20 {
@@ -298,9 +329,22 @@ mod tests {
                 };
                 assert_eq!(last, LinkStep::Returned);
                 assert!(rounds.contains(&offline), "{opportunistic}: {offline}");
-                assert!(d.heartbeat(&mut rng, 0).backlog_messages >= 5 * offline);
+                // The outage itself leaves nothing to drain: the node replays it.
+                assert_eq!(d.heartbeat(&mut rng, 0).backlog_messages, 0);
             }
         }
+    }
+
+    #[test]
+    fn buffered_heartbeats_count_the_buffer_and_do_not_drain() {
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let mut d = dynamics(LinkClass::Good);
+        d.backlog = 7;
+        for buffered in 0..5 {
+            let hb = d.buffered_heartbeat(&mut rng, 0, buffered);
+            assert_eq!(hb.backlog_messages, 7 + buffered);
+        }
+        assert_eq!(d.backlog, 7);
     }
 
     #[test]

@@ -31,4 +31,7 @@ pub use produce::{
     produce, produce_with, producer_config, ProduceError, ProduceOptions, ProduceSummary, Progress,
     StopReason,
 };
-pub use sim::{messages_for_rounds, RawMessage, SimConfig, SimError, Simulator, DEFAULT_START_MS};
+pub use sim::{
+    messages_for_rounds, RawMessage, SimConfig, SimError, Simulator, DEFAULT_START_MS,
+    REPLAY_CHUNK_EVENTS,
+};

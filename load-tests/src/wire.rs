@@ -229,6 +229,36 @@ pub struct Link {
     pub state: LinkState,
 }
 
+/// Phase of a `replay` message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReplayPhase {
+    /// Opens a session and announces `backlog_total`.
+    Begin,
+    /// Carries up to a chunk's worth of buffered events.
+    Chunk,
+    /// Closes the session.
+    End,
+}
+
+/// `replay` body: one message of a backlog upload session. `B` is the type of
+/// the carried events (whole node messages with their own `ts` and `seq`).
+#[derive(Debug, Serialize)]
+pub struct Replay<'a, B> {
+    /// Phase of the session.
+    pub phase: ReplayPhase,
+    /// Session id, the same on every message of one upload.
+    pub session_id: &'a str,
+    /// Chunk number, from 1; only on `chunk` messages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chunk_seq: Option<u64>,
+    /// Number of events the whole session uploads.
+    pub backlog_total: u64,
+    /// The carried events; only on `chunk` messages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub events: Option<&'a [B]>,
+}
+
 /// Formats epoch milliseconds as RFC 3339 UTC with milliseconds
 /// (`2026-02-27T00:15:00.000Z`); `None` outside years 0..=9999.
 pub fn format_ts(ms: i64) -> Option<String> {

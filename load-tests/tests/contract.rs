@@ -1,13 +1,18 @@
 //! The simulator's output against the raw input contract (`fleet.raw.v1`):
 //! every message is a JSON object with the required fields and in-range enums,
-//! keys and event times agree with the payload, and per-node sequence numbers
-//! count up by one.
+//! keys and event times agree with the payload, per-node sequence numbers
+//! count up by one (replayed events keep the numbers they were recorded with),
+//! and the ingest normalizer accepts all of it.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Map, Value};
+use sxfleet_ingest::{normalize, Normalized, NormalizerConfig, RawContext};
 use sxfleet_load_tests::wire::format_ts;
-use sxfleet_load_tests::{messages_for_rounds, RawMessage, SimConfig, DEFAULT_START_MS};
+use sxfleet_load_tests::{
+    messages_for_rounds, RawMessage, SimConfig, DEFAULT_START_MS, REPLAY_CHUNK_EVENTS,
+};
+use sxfleet_schemas::Source;
 
 type Obj = Map<String, Value>;
 
@@ -59,6 +64,15 @@ fn object<'a>(obj: &'a Obj, key: &str) -> &'a Obj {
         .unwrap_or_else(|| panic!("missing object `{key}` in {obj:?}"))
 }
 
+/// A config whose runs have many outages, so many replay sessions.
+fn stormy(nodes: u32, seed: u64) -> SimConfig {
+    SimConfig {
+        outage_rate: 100.0,
+        event_ids: seed % 2 == 1,
+        ..config(nodes, seed)
+    }
+}
+
 /// Checks one message against the contract and returns its parsed payload.
 fn check_contract(msg: &RawMessage) -> Obj {
     let obj = parse(msg);
@@ -66,51 +80,57 @@ fn check_contract(msg: &RawMessage) -> Obj {
         format_ts(msg.event_time_ms).as_deref(),
         Some(str_field(&obj, "ts"))
     );
-    assert!(uint_field(&obj, "seq") >= 1);
-    match str_field(&obj, "type") {
+    check_object(&obj, &msg.key);
+    obj
+}
+
+/// Checks one message object (top-level or carried by a replay chunk) with Kafka key `key`.
+fn check_object(obj: &Obj, key: &str) {
+    assert!(uint_field(obj, "seq") >= 1);
+    match str_field(obj, "type") {
         "domain" => {
-            assert_eq!(str_field(&obj, "domain_id"), msg.key);
-            one_of(&obj, "level", &["GLOBAL", "REGION", "ZONE"]);
-            one_of(&obj, "autonomy", &["FULL", "CONDITIONAL"]);
+            assert_eq!(str_field(obj, "domain_id"), key);
+            one_of(obj, "level", &["GLOBAL", "REGION", "ZONE"]);
+            one_of(obj, "autonomy", &["FULL", "CONDITIONAL"]);
             let parent = obj.get("parent_id");
             assert!(parent.is_some_and(|p| p.is_null() || p.is_string()));
-            return obj;
+            return;
         }
         "register" => {
-            one_of(&obj, "kind", &["EDGE", "DC", "GATEWAY", "RELAY", "VIRTUAL"]);
+            one_of(obj, "kind", &["EDGE", "DC", "GATEWAY", "RELAY", "VIRTUAL"]);
             for key in ["domain_id", "region", "zone"] {
-                assert!(!str_field(&obj, key).is_empty());
+                assert!(!str_field(obj, key).is_empty());
             }
             let tags = obj.get("tags").and_then(Value::as_array);
             assert!(tags.is_some_and(|t| t.iter().all(Value::is_string)));
-            let hw = object(&obj, "hardware");
+            let hw = object(obj, "hardware");
             for key in ["serial", "manufacturer", "model", "batch_id", "origin"] {
                 assert!(!str_field(hw, key).is_empty());
             }
-            let fw = object(&obj, "firmware");
+            let fw = object(obj, "firmware");
             assert!(!str_field(fw, "version").is_empty());
             assert!(str_field(fw, "signature").starts_with("sha256:"));
             assert!(obj.get("public_key").is_none_or(Value::is_null));
         }
         "heartbeat" => {
-            assert!(num_field(&obj, "rtt_ms") >= 0.0);
-            assert!((0.0..=100.0).contains(&num_field(&obj, "loss_pct")));
-            uint_field(&obj, "bandwidth_kbps");
-            uint_field(&obj, "backlog_messages");
-            uint_field(&obj, "uptime_s");
-            one_of(&obj, "health", &["OK", "DEGRADED", "FAILED", "UNKNOWN"]);
+            assert!(num_field(obj, "rtt_ms") >= 0.0);
+            assert!((0.0..=100.0).contains(&num_field(obj, "loss_pct")));
+            uint_field(obj, "bandwidth_kbps");
+            uint_field(obj, "backlog_messages");
+            uint_field(obj, "uptime_s");
+            one_of(obj, "health", &["OK", "DEGRADED", "FAILED", "UNKNOWN"]);
         }
         "snapshot" => {
-            one_of(&obj, "reported_version", &["1.4.5", "1.4.6", "1.4.7"]);
-            assert!(str_field(&obj, "policy_version").starts_with("policy-v"));
-            assert!(!object(&obj, "config").is_empty());
-            assert!(!str_field(&obj, "firmware_version").is_empty());
-            let sbom = str_field(&obj, "sbom_hash");
+            one_of(obj, "reported_version", &["1.4.5", "1.4.6", "1.4.7"]);
+            assert!(str_field(obj, "policy_version").starts_with("policy-v"));
+            assert!(!object(obj, "config").is_empty());
+            assert!(!str_field(obj, "firmware_version").is_empty());
+            let sbom = str_field(obj, "sbom_hash");
             assert!(
                 sbom.starts_with("sha256:") && sbom.len() == 7 + 64,
                 "{sbom}"
             );
-            let inv = object(&obj, "inventory");
+            let inv = object(obj, "inventory");
             assert!(inv["cpu"].as_str().is_some_and(|cpu| !cpu.is_empty()));
             for key in ["ram_gb", "storage_gb"] {
                 uint_field(inv, key);
@@ -119,17 +139,77 @@ fn check_contract(msg: &RawMessage) -> Obj {
                 .as_array()
                 .is_some_and(|gpus| gpus.iter().all(serde_json::Value::is_string)));
         }
-        "link" => one_of(&obj, "state", &["lost", "detected"]),
+        "link" => one_of(obj, "state", &["lost", "detected"]),
+        "replay" => {
+            one_of(obj, "phase", &["begin", "chunk", "end"]);
+            assert!(str_field(obj, "session_id").starts_with("rs-"));
+            let total = uint_field(obj, "backlog_total");
+            let events = obj.get("events");
+            if str_field(obj, "phase") == "chunk" {
+                assert!(uint_field(obj, "chunk_seq") >= 1);
+                let events = events.and_then(Value::as_array);
+                let events = events.unwrap_or_else(|| panic!("chunk without events: {obj:?}"));
+                assert!(!events.is_empty() && events.len() <= REPLAY_CHUNK_EVENTS);
+                assert!(events.len() as u64 <= total);
+                let ts = str_field(obj, "ts");
+                for event in events {
+                    let event = event
+                        .as_object()
+                        .unwrap_or_else(|| panic!("carried event not an object: {event:?}"));
+                    assert_ne!(str_field(event, "type"), "replay");
+                    // Same format, so text order is time order: recorded before it is sent.
+                    assert!(str_field(event, "ts") < ts, "{event:?} in {obj:?}");
+                    check_object(event, key);
+                }
+            } else {
+                assert!(
+                    obj.get("chunk_seq").is_none() && events.is_none(),
+                    "{obj:?}"
+                );
+            }
+        }
         other => panic!("unexpected type {other:?}"),
     }
-    assert_eq!(str_field(&obj, "node_id"), msg.key);
-    obj
+    assert_eq!(str_field(obj, "node_id"), key);
+}
+
+/// Per key: top-level `seq`s strictly increase in emit order, and together with
+/// the `seq`s carried by replay chunks they are exactly `1..=N`.
+fn check_seqs(msgs: &[RawMessage]) {
+    let mut last: HashMap<&str, u64> = HashMap::new();
+    let mut all: HashMap<&str, Vec<u64>> = HashMap::new();
+    for msg in msgs {
+        let obj = parse(msg);
+        let seq = uint_field(&obj, "seq");
+        let prev = last.insert(msg.key.as_str(), seq).unwrap_or(0);
+        assert!(seq > prev, "key {}: {seq} after {prev}", msg.key);
+        let seqs = all.entry(msg.key.as_str()).or_default();
+        seqs.push(seq);
+        for event in obj
+            .get("events")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            seqs.push(event.get("seq").and_then(Value::as_u64).unwrap_or(0));
+        }
+    }
+    for (key, mut seqs) in all {
+        seqs.sort_unstable();
+        let want: Vec<u64> = (1..=seqs.len() as u64).collect();
+        assert_eq!(seqs, want, "key {key}");
+    }
 }
 
 #[test]
 fn every_message_matches_the_contract() {
     let msgs = run(&config(150, 11), 25);
     for msg in &msgs {
+        check_contract(msg);
+    }
+    let stormy = run(&stormy(150, 11), 40);
+    assert!(stormy.iter().any(|m| parse(m)["type"] == "replay"));
+    for msg in &stormy {
         check_contract(msg);
     }
     let example = parse(&msgs[msgs.len() - 1]);
@@ -155,11 +235,125 @@ fn fewer_rounds_give_a_prefix() {
 
 #[test]
 fn seq_counts_up_by_one_per_key() {
-    let mut last: HashMap<String, u64> = HashMap::new();
-    for msg in run(&config(120, 3), 40) {
-        let seq = uint_field(&parse(&msg), "seq");
-        let prev = last.insert(msg.key.clone(), seq).unwrap_or(0);
-        assert_eq!(seq, prev + 1, "key {}", msg.key);
+    check_seqs(&run(&config(120, 3), 40));
+    let stormy = run(&stormy(120, 3), 60);
+    assert!(stormy.iter().any(|m| parse(m)["type"] == "replay"));
+    check_seqs(&stormy);
+}
+
+/// One replay session of one node, as (phase, chunk_seq, backlog_total, carried seqs).
+type Session = Vec<(String, Option<u64>, u64, Vec<u64>)>;
+
+#[test]
+fn an_outage_is_replayed_as_begin_chunks_end() {
+    let msgs = run(&stormy(100, 8), 120);
+    // Per node: the seqs of the current outage, from `link lost` to `link detected`.
+    let mut lost_at: HashMap<&str, u64> = HashMap::new();
+    let mut outage: HashMap<&str, (u64, u64)> = HashMap::new();
+    let mut sessions: BTreeMap<String, ((u64, u64), Session)> = BTreeMap::new();
+    let mut previous: HashMap<&str, String> = HashMap::new();
+    for msg in &msgs {
+        let obj = parse(msg);
+        let key = msg.key.as_str();
+        let kind = str_field(&obj, "type");
+        let seq = uint_field(&obj, "seq");
+        match (kind, obj.get("state").and_then(Value::as_str)) {
+            ("link", Some("lost")) => {
+                lost_at.insert(key, seq);
+            }
+            ("link", Some("detected")) => {
+                let lost = lost_at.remove(key).unwrap_or_else(|| panic!("{key}"));
+                outage.insert(key, (lost, seq));
+            }
+            _ => {}
+        }
+        if kind == "replay" {
+            // A session follows `link detected` (or the previous replay message) directly.
+            let prev = previous.get(key).map(String::as_str);
+            let phase = str_field(&obj, "phase").to_owned();
+            if phase == "begin" {
+                assert_eq!(prev, Some("link"), "{key}");
+            } else {
+                assert_eq!(prev, Some("replay"), "{key}");
+            }
+            let carried: Vec<u64> = obj
+                .get("events")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .map(|e| e.get("seq").and_then(Value::as_u64).unwrap_or(0))
+                .collect();
+            let (lost, detected) = outage[key];
+            assert!(carried.iter().all(|s| (lost + 1..detected).contains(s)));
+            let id = str_field(&obj, "session_id").to_owned();
+            assert!(id.starts_with(&format!("rs-{key}-")), "{id}");
+            let chunk = obj.get("chunk_seq").and_then(Value::as_u64);
+            let total = uint_field(&obj, "backlog_total");
+            let entry = sessions.entry(id).or_insert(((lost, detected), Vec::new()));
+            entry.1.push((phase, chunk, total, carried));
+        }
+        let last = if kind == "replay" && obj["phase"] == "end" {
+            "end".to_owned()
+        } else {
+            kind.to_owned()
+        };
+        previous.insert(key, last);
+    }
+    assert!(sessions.len() >= 5, "{} sessions", sessions.len());
+    let mut chunked = 0;
+    for (id, ((lost, detected), session)) in &sessions {
+        let phases: Vec<&str> = session.iter().map(|m| m.0.as_str()).collect();
+        let chunks = phases.len().saturating_sub(2);
+        chunked += usize::from(chunks > 1);
+        let mut want = vec!["begin"];
+        want.extend(vec!["chunk"; chunks]);
+        want.push("end");
+        assert_eq!(phases, want, "{id}");
+        let chunk_seqs: Vec<Option<u64>> = session.iter().map(|m| m.1).collect();
+        let mut want_seqs = vec![None];
+        want_seqs.extend((1..=chunks as u64).map(Some));
+        want_seqs.push(None);
+        assert_eq!(chunk_seqs, want_seqs, "{id}");
+        let total = session[0].2;
+        assert!(session.iter().all(|m| m.2 == total), "{id}");
+        let carried: Vec<u64> = session.iter().flat_map(|m| m.3.iter().copied()).collect();
+        assert_eq!(carried.len() as u64, total, "{id}");
+        // Every seq between the outage's `link lost` and `link detected`, in order.
+        assert_eq!(carried, (lost + 1..*detected).collect::<Vec<_>>(), "{id}");
+        assert!(total >= 1);
+    }
+    assert!(chunked > 0, "no session needed more than one chunk");
+}
+
+#[test]
+fn the_ingest_normalizer_accepts_every_message() {
+    let cfg = NormalizerConfig::default();
+    for config in [config(60, 4), stormy(60, 4), stormy(60, 5)] {
+        let msgs = run(&config, 80);
+        let (mut carried, mut replayed) = (0, 0);
+        for msg in &msgs {
+            let ctx = RawContext {
+                source: Source::KafkaRaw,
+                received_ms: msg.event_time_ms,
+            };
+            let records = normalize(&cfg, &msg.payload, ctx).unwrap_or_else(|e| {
+                panic!(
+                    "rejected {:?}: {}",
+                    e.rejection,
+                    String::from_utf8_lossy(&msg.payload)
+                )
+            });
+            let obj = parse(msg);
+            carried += obj
+                .get("events")
+                .and_then(Value::as_array)
+                .map_or(0, Vec::len);
+            replayed += records
+                .iter()
+                .filter(|r| matches!(r, Normalized::Event(e) if e.replayed))
+                .count();
+        }
+        assert_eq!(carried, replayed);
     }
 }
 

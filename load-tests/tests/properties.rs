@@ -31,14 +31,29 @@ proptest! {
         let b = messages_for_rounds(&config, rounds).map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!(&a, &b);
         prop_assert!(a.windows(2).all(|w| w[0].event_time_ms <= w[1].event_time_ms));
-        let mut seqs: HashMap<&str, u64> = HashMap::new();
+        // Top-level seqs increase in emit order per key; with the seqs that
+        // replay chunks carry they are exactly 1..=N.
+        let mut last: HashMap<&str, u64> = HashMap::new();
+        let mut all: HashMap<&str, Vec<u64>> = HashMap::new();
         for msg in &a {
             let value: serde_json::Value = serde_json::from_slice(&msg.payload)
                 .map_err(|e| TestCaseError::fail(e.to_string()))?;
             let seq = value.get("seq").and_then(serde_json::Value::as_u64).unwrap_or(0);
-            let prev = seqs.insert(msg.key.as_str(), seq).unwrap_or(0);
-            prop_assert_eq!(seq, prev + 1);
+            let prev = last.insert(msg.key.as_str(), seq).unwrap_or(0);
+            prop_assert!(seq > prev, "key {}: {} after {}", msg.key, seq, prev);
             prop_assert_eq!(value.get("event_id").is_some(), config.event_ids && value["type"] != "domain");
+            let seqs = all.entry(msg.key.as_str()).or_default();
+            seqs.push(seq);
+            let carried = value.get("events").and_then(serde_json::Value::as_array);
+            for event in carried.into_iter().flatten() {
+                seqs.push(event.get("seq").and_then(serde_json::Value::as_u64).unwrap_or(0));
+                prop_assert_eq!(event.get("event_id").is_some(), config.event_ids);
+            }
+        }
+        for (key, mut seqs) in all {
+            seqs.sort_unstable();
+            let want: Vec<u64> = (1..=seqs.len() as u64).collect();
+            prop_assert_eq!(seqs, want, "key {}", key);
         }
     }
 }

@@ -7,6 +7,14 @@
 //! Nodes are visited in phase order, so event times never decrease. A round
 //! may add a snapshot after a heartbeat, or a `link lost` / `link detected`
 //! around an outage; these share the round's event time.
+//!
+//! During an outage a node records the heartbeats it cannot send in a buffer,
+//! each with its round's event time and the next `seq`. On return it sends
+//! `link detected`, then uploads the buffer as one replay session at the
+//! round's event time: `replay` `begin` (announcing `backlog_total`), `chunk`s
+//! of up to [`REPLAY_CHUNK_EVENTS`] buffered events, `end`; then its heartbeat
+//! and snapshot. So a node's top-level `seq`s increase in emit order, and with
+//! the `seq`s its chunks carry they make up `1..=N` exactly.
 
 use std::collections::VecDeque;
 
@@ -21,7 +29,13 @@ mod config;
 
 pub use config::{SimConfig, SimError, DEFAULT_START_MS};
 
-use crate::wire::{self, DomainRecord, Firmware, Hardware, Header, Link, LinkState, NodeMessage};
+use crate::wire::{
+    self, DomainRecord, Firmware, Hardware, Header, Heartbeat, Link, LinkState, NodeMessage,
+    Replay, ReplayPhase,
+};
+
+/// Most buffered events one `replay` chunk carries.
+pub const REPLAY_CHUNK_EVENTS: usize = 50;
 
 /// One message for the raw topic.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +57,18 @@ struct SimNode {
     heartbeats: u64,
     snapshot_offset: u32,
     dynamics: Dynamics,
+    /// Heartbeats recorded during the current outage, oldest first.
+    buffer: Vec<Buffered>,
+    /// Replay sessions sent so far (numbers the session ids).
+    replays: u64,
+}
+
+/// A heartbeat recorded while the link was down.
+#[derive(Debug)]
+struct Buffered {
+    ts: String,
+    seq: u64,
+    heartbeat: Heartbeat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,6 +122,8 @@ impl Simulator {
                     seq: 0,
                     heartbeats: 0,
                     dynamics,
+                    buffer: Vec::new(),
+                    replays: 0,
                     id,
                 }
             })
@@ -219,8 +247,20 @@ impl Simulator {
             *seq += 1;
             node_message("link", key, &ts, *seq, event_ids, Link { state }, ms)
         };
+        let uptime_s =
+            node.dynamics.boot_uptime_s + u64::try_from((ms - start_ms) / 1000).unwrap_or(0);
         match step {
-            LinkStep::Offline => return Ok(()),
+            LinkStep::Offline => {
+                let buffered = u64::try_from(node.buffer.len()).unwrap_or(u64::MAX);
+                let heartbeat = node.dynamics.buffered_heartbeat(rng, uptime_s, buffered);
+                node.seq += 1;
+                node.buffer.push(Buffered {
+                    ts,
+                    seq: node.seq,
+                    heartbeat,
+                });
+                return Ok(());
+            }
             LinkStep::Lost => {
                 let msg = link(LinkState::Lost, &mut node.seq)?;
                 self.pending.push_back(msg);
@@ -229,11 +269,20 @@ impl Simulator {
             LinkStep::Returned => {
                 let msg = link(LinkState::Detected, &mut node.seq)?;
                 self.pending.push_back(msg);
+                let buffer = std::mem::take(&mut node.buffer);
+                node.replays += 1;
+                let session_id = format!("rs-{key}-{}", node.replays);
+                let sent = ReplaySend {
+                    node_id: key,
+                    session_id: &session_id,
+                    ts: &ts,
+                    event_time_ms: ms,
+                    event_ids,
+                };
+                sent.upload(&buffer, &mut node.seq, &mut self.pending)?;
             }
             LinkStep::Online => {}
         }
-        let uptime_s =
-            node.dynamics.boot_uptime_s + u64::try_from((ms - start_ms) / 1000).unwrap_or(0);
         let heartbeat = node.dynamics.heartbeat(rng, uptime_s);
         node.heartbeats += 1;
         node.seq += 1;
@@ -329,6 +378,75 @@ pub fn messages_for_rounds(config: &SimConfig, rounds: u64) -> Result<Vec<RawMes
     }
 }
 
+/// Where and when one replay session is sent.
+struct ReplaySend<'a> {
+    node_id: &'a str,
+    session_id: &'a str,
+    ts: &'a str,
+    event_time_ms: i64,
+    event_ids: bool,
+}
+
+impl ReplaySend<'_> {
+    /// Queues `begin`, the chunks carrying `buffer` and `end`, each with the next `seq`.
+    fn upload(
+        &self,
+        buffer: &[Buffered],
+        seq: &mut u64,
+        out: &mut VecDeque<RawMessage>,
+    ) -> Result<(), SimError> {
+        let backlog_total = u64::try_from(buffer.len()).unwrap_or(u64::MAX);
+        let ids: Vec<Option<String>> = buffer
+            .iter()
+            .map(|b| self.event_ids.then(|| event_id(self.node_id, b.seq)))
+            .collect();
+        let events: Vec<NodeMessage<'_, &Heartbeat>> = buffer
+            .iter()
+            .zip(&ids)
+            .map(|(b, id)| NodeMessage {
+                header: Header {
+                    kind: "heartbeat",
+                    node_id: self.node_id,
+                    ts: &b.ts,
+                    seq: b.seq,
+                    event_id: id.as_deref(),
+                },
+                body: &b.heartbeat,
+            })
+            .collect();
+        let mut send = |phase, chunk_seq, events| {
+            *seq += 1;
+            let body = Replay {
+                phase,
+                session_id: self.session_id,
+                chunk_seq,
+                backlog_total,
+                events,
+            };
+            let msg = node_message(
+                "replay",
+                self.node_id,
+                self.ts,
+                *seq,
+                self.event_ids,
+                body,
+                self.event_time_ms,
+            )?;
+            out.push_back(msg);
+            Ok::<_, SimError>(())
+        };
+        send(ReplayPhase::Begin, None, None)?;
+        for (chunk_seq, chunk) in (1u64..).zip(events.chunks(REPLAY_CHUNK_EVENTS)) {
+            send(ReplayPhase::Chunk, Some(chunk_seq), Some(chunk))?;
+        }
+        send(ReplayPhase::End, None, None)
+    }
+}
+
+fn event_id(node_id: &str, seq: u64) -> String {
+    format!("evt-{node_id}-{seq:08}")
+}
+
 fn node_message<B: Serialize>(
     kind: &'static str,
     node_id: &str,
@@ -338,7 +456,7 @@ fn node_message<B: Serialize>(
     body: B,
     event_time_ms: i64,
 ) -> Result<RawMessage, SimError> {
-    let event_id = event_ids.then(|| format!("evt-{node_id}-{seq:08}"));
+    let event_id = event_ids.then(|| event_id(node_id, seq));
     let header = Header {
         kind,
         node_id,
