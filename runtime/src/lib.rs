@@ -8,7 +8,8 @@
 //! - [`config`]: Kafka client settings and the [`Delivery`] choice.
 //! - [`topics`]: the pipeline's topic names (with a per-deployment prefix) and topic creation.
 //! - [`stage`]: the [`Stage`] trait a pure core implements, and its input/output records.
-//! - [`driver`]: the consume-transform-produce loop (exactly-once or at-least-once).
+//! - [`driver`]: the consume-transform-produce loop (exactly-once or at-least-once), its
+//!   commit path, rebalance handling and wall-clock punctuation (tick records).
 //! - [`restore`]: reading a changelog partition back into a stage before it processes anything.
 //! - [`store`]: state stores: per-partition maps with a compacted changelog.
 //! - [`snapshot`]: local snapshot files of store partitions (bounded restore time).

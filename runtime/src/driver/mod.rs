@@ -5,22 +5,27 @@
 //! dropped, and a new session resumes from the committed offsets and restores the state again.
 //! That keeps the error path small and the state always equal to what the committed log says.
 
+mod commit;
+mod rebalance;
+mod ticks;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
-use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rdkafka::consumer::stream_consumer::StreamConsumer;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
-use rdkafka::message::{Header, Headers, OwnedHeaders, OwnedMessage};
-use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
-use rdkafka::{ClientContext, Message, Offset, TopicPartitionList};
+use rdkafka::consumer::Consumer;
+use rdkafka::message::OwnedMessage;
+use rdkafka::producer::{FutureProducer, Producer};
+use rdkafka::{Message, Offset, TopicPartitionList};
 use tracing::{error, info, warn};
 
+use self::rebalance::{RebalanceEvent, RebalanceLog};
+use self::ticks::tick_of;
+pub use self::ticks::{TICK_HEADER, TICK_KEY};
 use crate::restore::{restore, SnapshotPolicy};
 use crate::telemetry;
-use crate::{Delivery, Input, KafkaConfig, Output, RuntimeError, Shutdown, Stage};
+use crate::{Delivery, Input, KafkaConfig, RuntimeError, Shutdown, Stage};
 
 /// How a stage is driven.
 #[derive(Clone, Debug)]
@@ -162,50 +167,6 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
-}
-
-/// Records rebalance events so the loop can act on them between polls.
-#[derive(Default)]
-struct RebalanceLog {
-    events: Mutex<Vec<RebalanceEvent>>,
-}
-
-enum RebalanceEvent {
-    Assigned(Vec<(String, i32)>),
-    Revoked(Vec<(String, i32)>),
-}
-
-impl ClientContext for RebalanceLog {}
-
-impl ConsumerContext for RebalanceLog {
-    fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        let partitions = |list: &TopicPartitionList| {
-            list.elements()
-                .iter()
-                .map(|e| (e.topic().to_owned(), e.partition()))
-                .collect::<Vec<_>>()
-        };
-        let event = match rebalance {
-            Rebalance::Assign(list) => RebalanceEvent::Assigned(partitions(list)),
-            Rebalance::Revoke(list) => RebalanceEvent::Revoked(partitions(list)),
-            Rebalance::Error(error) => {
-                warn!(%error, "rebalance error");
-                return;
-            }
-        };
-        if let Ok(mut events) = self.events.lock() {
-            events.push(event);
-        }
-    }
-}
-
-impl RebalanceLog {
-    fn drain(&self) -> Vec<RebalanceEvent> {
-        self.events
-            .lock()
-            .map(|mut events| std::mem::take(&mut *events))
-            .unwrap_or_default()
-    }
 }
 
 struct Session<'a> {
@@ -440,109 +401,6 @@ impl Session<'_> {
         Ok(())
     }
 
-    /// The ticks due: one for each owned partition idle for `punctuate_after`. A tick's time is
-    /// the partition's event time advanced by the idle wall-clock time, so event time moves at
-    /// wall speed while nothing arrives.
-    fn due_ticks(&self, stage: &dyn Stage) -> Vec<(i32, i64)> {
-        let Some(after) = self.config.punctuate_after else {
-            return Vec::new();
-        };
-        let mut ticks = Vec::new();
-        for (&partition, last) in &self.last_activity {
-            let idle = last.elapsed();
-            if idle < after {
-                continue;
-            }
-            if let Some(event_time) = stage.event_time(partition) {
-                let idle_ms = i64::try_from(idle.as_millis()).unwrap_or(i64::MAX);
-                ticks.push((partition, event_time.saturating_add(idle_ms)));
-            }
-        }
-        ticks
-    }
-
-    /// Writes `ticks` (partition, tick time) to the first input topic, in a transaction of
-    /// their own in exactly-once mode. Returns how many were written.
-    async fn emit_ticks(&mut self, ticks: Vec<(i32, i64)>) -> Result<u64, RuntimeError> {
-        let Some(topic) = self.config.inputs.first().cloned() else {
-            return Ok(0);
-        };
-        if ticks.is_empty() {
-            return Ok(0);
-        }
-        let records: Vec<(i32, [u8; 8])> =
-            ticks.iter().map(|(p, ms)| (*p, ms.to_be_bytes())).collect();
-        let transactional = self.config.delivery == Delivery::ExactlyOnce;
-        if transactional {
-            self.producer
-                .begin_transaction()
-                .map_err(RuntimeError::kafka("begin transaction"))?;
-        }
-        let result = self.send_ticks(&topic, &records).await;
-        let result = match result {
-            Ok(()) if transactional => tokio::task::block_in_place(|| {
-                self.producer
-                    .commit_transaction(Duration::from_secs(60))
-                    .map_err(RuntimeError::kafka("commit transaction"))
-            }),
-            other => other,
-        };
-        if result.is_err() && transactional {
-            let _ = tokio::task::block_in_place(|| {
-                self.producer.abort_transaction(Duration::from_secs(30))
-            });
-        }
-        result?;
-        for (partition, _) in &ticks {
-            self.last_activity.insert(*partition, Instant::now());
-        }
-        Ok(ticks.len() as u64)
-    }
-
-    async fn send_ticks(
-        &self,
-        topic: &str,
-        records: &[(i32, [u8; 8])],
-    ) -> Result<(), RuntimeError> {
-        let mut deliveries = Vec::with_capacity(records.len());
-        for (partition, value) in records {
-            let headers = OwnedHeaders::new().insert(Header {
-                key: TICK_HEADER,
-                value: Some(value.as_slice()),
-            });
-            let record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(topic)
-                .partition(*partition)
-                .key(TICK_KEY)
-                .headers(headers);
-            let delivery =
-                self.producer
-                    .send_result(record)
-                    .map_err(|(source, _)| RuntimeError::Kafka {
-                        operation: "produce tick",
-                        source,
-                    })?;
-            deliveries.push(delivery);
-        }
-        for delivery in deliveries {
-            match delivery.await {
-                Ok(Ok(_)) => {}
-                Ok(Err((source, _))) => {
-                    return Err(RuntimeError::Kafka {
-                        operation: "deliver tick",
-                        source,
-                    })
-                }
-                Err(_canceled) => {
-                    return Err(RuntimeError::Kafka {
-                        operation: "deliver tick",
-                        source: KafkaError::Canceled,
-                    })
-                }
-            }
-        }
-        Ok(())
-    }
-
     /// Snapshots every owned partition whose changelog position is known. Runs right after a
     /// commit (or at shutdown), when memory equals the committed changelog. Returns how many
     /// were written; a failed write is logged and costs only restore time later.
@@ -563,146 +421,6 @@ impl Session<'_> {
         metrics::counter!(telemetry::SNAPSHOTS_WRITTEN, "stage" => stage.name()).increment(written);
         written
     }
-
-    /// Commits a batch and records the changelog positions its records reached.
-    async fn commit(
-        &mut self,
-        changelog: Option<&str>,
-        outputs: &[Output],
-        offsets: &TopicPartitionList,
-    ) -> Result<(), RuntimeError> {
-        let written = self.commit_outputs(outputs, offsets).await?;
-        for (output, (partition, offset)) in outputs.iter().zip(written) {
-            if Some(output.topic.as_str()) == changelog {
-                let position = self.changelog_position.entry(partition).or_insert(0);
-                *position = (*position).max(offset + 1);
-            }
-        }
-        Ok(())
-    }
-
-    async fn commit_outputs(
-        &self,
-        outputs: &[Output],
-        offsets: &TopicPartitionList,
-    ) -> Result<Vec<(i32, i64)>, RuntimeError> {
-        match self.config.delivery {
-            Delivery::ExactlyOnce => {
-                self.producer
-                    .begin_transaction()
-                    .map_err(RuntimeError::kafka("begin transaction"))?;
-                let result = self.commit_transaction(outputs, offsets).await;
-                if result.is_err() {
-                    let _ = tokio::task::block_in_place(|| {
-                        self.producer.abort_transaction(Duration::from_secs(30))
-                    });
-                }
-                result
-            }
-            Delivery::AtLeastOnce => {
-                let written = self.send_all(outputs).await?;
-                self.consumer
-                    .commit(offsets, CommitMode::Sync)
-                    .map_err(RuntimeError::kafka("commit offsets"))?;
-                Ok(written)
-            }
-        }
-    }
-
-    async fn commit_transaction(
-        &self,
-        outputs: &[Output],
-        offsets: &TopicPartitionList,
-    ) -> Result<Vec<(i32, i64)>, RuntimeError> {
-        let written = self.send_all(outputs).await?;
-        let metadata = self
-            .consumer
-            .group_metadata()
-            .ok_or(RuntimeError::NoGroupMetadata)?;
-        tokio::task::block_in_place(|| {
-            self.producer
-                .send_offsets_to_transaction(offsets, &metadata, Duration::from_secs(30))
-                .map_err(RuntimeError::kafka("send offsets to transaction"))?;
-            self.producer
-                .commit_transaction(Duration::from_secs(60))
-                .map_err(RuntimeError::kafka("commit transaction"))
-        })?;
-        Ok(written)
-    }
-
-    /// Enqueues every output and waits until each is acknowledged. Returns where each one was
-    /// written (partition, offset), in the order of `outputs`.
-    async fn send_all(&self, outputs: &[Output]) -> Result<Vec<(i32, i64)>, RuntimeError> {
-        let mut deliveries = Vec::with_capacity(outputs.len());
-        for output in outputs {
-            let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(&output.topic);
-            if let Some(key) = &output.key {
-                record = record.key(key.as_slice());
-            }
-            if let Some(payload) = &output.payload {
-                record = record.payload(payload.as_slice());
-            }
-            if let Some(partition) = output.partition {
-                record = record.partition(partition);
-            }
-            let mut pending = record;
-            loop {
-                match self.producer.send_result(pending) {
-                    Ok(delivery) => {
-                        deliveries.push(delivery);
-                        break;
-                    }
-                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
-                        pending = back;
-                        tokio::time::sleep(Duration::from_millis(5)).await;
-                    }
-                    Err((source, _)) => {
-                        return Err(RuntimeError::Kafka {
-                            operation: "produce",
-                            source,
-                        })
-                    }
-                }
-            }
-        }
-        let mut written = Vec::with_capacity(deliveries.len());
-        for delivery in deliveries {
-            match delivery.await {
-                Ok(Ok(delivered)) => written.push((delivered.partition, delivered.offset)),
-                Ok(Err((source, _))) => {
-                    return Err(RuntimeError::Kafka {
-                        operation: "deliver",
-                        source,
-                    })
-                }
-                Err(_canceled) => {
-                    return Err(RuntimeError::Kafka {
-                        operation: "deliver",
-                        source: KafkaError::Canceled,
-                    })
-                }
-            }
-        }
-        Ok(written)
-    }
-}
-
-/// Header of a tick record: the tick's event time, epoch ms as 8 big-endian bytes. A tick
-/// record has the key [`TICK_KEY`] and no value; other readers of the topic skip it.
-pub const TICK_HEADER: &str = "sxfleet-tick";
-
-/// Key of a tick record.
-pub const TICK_KEY: &[u8] = b"__tick__";
-
-/// The tick time of a tick record, `None` for any other record.
-fn tick_of(message: &OwnedMessage) -> Option<i64> {
-    let headers = message.headers()?;
-    headers
-        .iter()
-        .find(|header| header.key == TICK_HEADER)
-        .and_then(|header| header.value)
-        .and_then(|value| <[u8; 8]>::try_from(value).ok())
-        .map(i64::from_be_bytes)
 }
 
 /// Wall-clock time in epoch ms. Used only to stamp and age snapshot files, never for state.
