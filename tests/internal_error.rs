@@ -92,21 +92,13 @@ async fn an_internal_error_stops_only_its_partition() {
             input.clone(),
         );
         tokio::spawn(async move {
-            let progress = common::kafka::GroupProgress::new(&bootstrap, &group, &input, 2);
             // Partition 1 fully committed (3), partition 0 not at all.
-            common::eventually(Duration::from_secs(60), "partition 1 committed", || {
-                let done = progress.get().0;
-                async move {
-                    if done >= 3 {
-                        Ok(())
-                    } else {
-                        Err(format!("{done}"))
-                    }
-                }
-            })
-            .await;
+            let limit = Duration::from_secs(60);
+            common::wait_committed(&bootstrap, &group, &input, 2, Some(3), limit).await;
             tokio::time::sleep(Duration::from_secs(3)).await;
-            let done = progress.get().0;
+            let done = common::kafka::GroupProgress::new(&bootstrap, &group, &input, 2)
+                .get()
+                .0;
             stop.trigger();
             done
         })

@@ -73,18 +73,8 @@ async fn an_undecodable_event_is_dead_lettered_and_the_partition_goes_on() {
             })
             .await;
             // ... and every input record committed, so the state below is final.
-            let progress = common::kafka::GroupProgress::new(&kafka, &group, &events, 4);
-            common::eventually(Duration::from_secs(60), "all input committed", || {
-                let done = progress.get().0;
-                async move {
-                    if done >= 3 {
-                        Ok(())
-                    } else {
-                        Err(format!("{done} of 3"))
-                    }
-                }
-            })
-            .await;
+            let limit = Duration::from_secs(60);
+            common::wait_committed(&kafka, &group, &events, 4, Some(3), limit).await;
             stop.trigger();
             letters
         })

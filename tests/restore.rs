@@ -6,8 +6,6 @@ mod common;
 
 use std::time::Duration;
 
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::TopicPartitionList;
 use sxfleet::pipeline::{self, PipelineConfig};
 use sxfleet_processors::node::NodeState;
 use sxfleet_processors::TwinStage;
@@ -65,56 +63,20 @@ async fn process_all(config: &PipelineConfig) -> TwinStage {
     let stop = Shutdown::new();
     let watcher = {
         let (kafka, group, topic, stop) = (
-            config.kafka.clone(),
+            config.kafka.bootstrap.clone(),
             run.group.clone(),
             config.topics.events.clone(),
             stop.clone(),
         );
         tokio::spawn(async move {
-            common::eventually(
-                Duration::from_secs(180),
-                "the twin stage to consume all",
-                || {
-                    let (kafka, group, topic) = (kafka.clone(), group.clone(), topic.clone());
-                    async move {
-                        tokio::task::spawn_blocking(move || lag(&kafka, &group, &topic))
-                            .await
-                            .unwrap()
-                    }
-                },
-            )
-            .await;
+            let limit = Duration::from_secs(180);
+            common::wait_committed(&kafka, &group, &topic, PARTITIONS, None, limit).await;
             stop.trigger();
         })
     };
     run_stage(&run, &mut stage, &stop).await.unwrap();
     watcher.await.unwrap();
     stage
-}
-
-/// Ok when `group` has committed the end of every partition of `topic`.
-fn lag(kafka: &KafkaConfig, group: &str, topic: &str) -> Result<(), String> {
-    let consumer: BaseConsumer = kafka.consumer(group).create().map_err(|e| e.to_string())?;
-    let mut list = TopicPartitionList::new();
-    for p in 0..PARTITIONS {
-        list.add_partition(topic, p);
-    }
-    let committed = consumer
-        .committed_offsets(list, Duration::from_secs(10))
-        .map_err(|e| e.to_string())?;
-    for p in 0..PARTITIONS {
-        let (_, high) = consumer
-            .fetch_watermarks(topic, p, Duration::from_secs(10))
-            .map_err(|e| e.to_string())?;
-        let done = committed
-            .find_partition(topic, p)
-            .and_then(|e| e.offset().to_raw())
-            .unwrap_or(0);
-        if done < high {
-            return Err(format!("partition {p}: committed {done} of {high}"));
-        }
-    }
-    Ok(())
 }
 
 fn wall_ms() -> i64 {

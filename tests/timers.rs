@@ -145,29 +145,21 @@ async fn timer_firings_are_identical_live_and_in_a_replay_of_the_log() {
         ends[partition as usize] = ends[partition as usize].max(offset + 1);
     }
     let end: i64 = ends.iter().sum();
-    let progress = common::kafka::GroupProgress::new(
-        &services.kafka,
-        &run.group,
-        &replay.topics.events,
-        PARTITIONS,
-    );
     let watcher = {
-        let stop = stop.clone();
-        tokio::task::spawn_blocking(move || {
-            let deadline = std::time::Instant::now() + Duration::from_secs(120);
-            loop {
-                let (done, _) = progress.get();
-                if done >= end || std::time::Instant::now() > deadline {
-                    stop.trigger();
-                    return (done, end);
-                }
-                std::thread::sleep(Duration::from_millis(200));
-            }
+        let (stop, kafka, group, topic) = (
+            stop.clone(),
+            services.kafka.clone(),
+            run.group.clone(),
+            replay.topics.events.clone(),
+        );
+        tokio::spawn(async move {
+            let limit = Duration::from_secs(120);
+            common::wait_committed(&kafka, &group, &topic, PARTITIONS, Some(end), limit).await;
+            stop.trigger();
         })
     };
     run_stage(&run, &mut rebuilt, &stop).await.unwrap();
-    let (done, total) = watcher.await.unwrap();
-    assert_eq!(done, total, "the replay consumed the whole log");
+    watcher.await.unwrap();
 
     assert_eq!(states(&rebuilt), live_states, "state after the replay");
     let live_ledger = ledger(&services.kafka, &live.topics.transitions);

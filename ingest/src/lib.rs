@@ -8,7 +8,7 @@
 //! - `control`: the raw contract for control-plane records.
 //! - `fields`: typed reads of JSON fields that fail with precise reasons.
 //! - [`reject`]: reason codes and rejections.
-//! - [`stage`]: the Kafka stage and DLQ record building.
+//! - [`stage`]: the Kafka stage.
 
 mod control;
 mod fields;

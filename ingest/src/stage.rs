@@ -1,8 +1,9 @@
 //! The normalizer as a [`Stage`]: raw topic in; events, control records and DLQ records out.
 
+use sxfleet_runtime::records::{dead_letter, encoded, Rejection};
 use sxfleet_runtime::stage::InternalError;
 use sxfleet_runtime::{Input, Output, Stage, Topics};
-use sxfleet_schemas::{encode, DeadLetter, Source};
+use sxfleet_schemas::{stage, Source};
 
 use crate::normalize::{normalize, Normalized, NormalizerConfig, RawContext};
 
@@ -17,36 +18,6 @@ impl NormalizerStage {
     pub fn new(config: NormalizerConfig, topics: Topics) -> Self {
         Self { config, topics }
     }
-}
-
-/// The DLQ record for a raw message rejected at `stage`.
-pub fn dead_letter(
-    input: &Input<'_>,
-    source: Source,
-    received_ms: i64,
-    node_id: Option<String>,
-    reason_code: &str,
-    detail: String,
-    stage: &str,
-) -> DeadLetter {
-    DeadLetter {
-        original: input.payload.unwrap_or_default().to_vec(),
-        source,
-        source_topic: Some(input.topic.to_owned()),
-        source_partition: Some(input.partition),
-        source_offset: Some(input.offset),
-        node_id,
-        reason_code: reason_code.to_owned(),
-        detail,
-        stage: stage.to_owned(),
-        received_ms,
-    }
-}
-
-fn encoded<T: sxfleet_schemas::Canonical + serde::Serialize>(
-    value: &T,
-) -> Result<Vec<u8>, InternalError> {
-    encode(value).map_err(|error| InternalError(format!("cannot encode canonical record: {error}")))
 }
 
 impl Stage for NormalizerStage {
@@ -98,22 +69,15 @@ impl Stage for NormalizerStage {
                 }
             }
             Err(rejected) => {
-                let key = rejected.node_id.clone().map(String::into_bytes);
-                let letter = dead_letter(
-                    input,
-                    ctx.source,
-                    ctx.received_ms,
-                    rejected.node_id,
-                    rejected.rejection.code.as_str(),
-                    rejected.rejection.detail,
-                    "normalizer",
-                );
-                out.push(Output {
-                    topic: self.topics.dlq.clone(),
-                    partition: None,
-                    key,
-                    payload: Some(encoded(&letter)?),
-                });
+                let rejection = Rejection {
+                    stage: stage::NORMALIZER,
+                    reason_code: rejected.rejection.code.as_str(),
+                    detail: rejected.rejection.detail,
+                    source: ctx.source,
+                    node_id: rejected.node_id,
+                    received_ms: ctx.received_ms,
+                };
+                out.push(dead_letter(&self.topics.dlq, input, rejection)?);
             }
         }
         Ok(())

@@ -5,11 +5,12 @@
 
 use std::path::Path;
 
+use sxfleet_runtime::records::{dead_letter, encoded, Rejection};
 use sxfleet_runtime::stage::{InternalError, SnapshotError, SnapshotInfo};
 use sxfleet_runtime::store::{Store, StoreSpec};
 use sxfleet_runtime::timers::Timers;
 use sxfleet_runtime::{Input, Output, Stage, Topics};
-use sxfleet_schemas::{decode, encode, DeadLetter, FleetEvent, Source, StateTransition};
+use sxfleet_schemas::{decode, stage, FleetEvent, Source, StateTransition};
 
 use crate::connectivity::ConnectivityConfig;
 use crate::node::{self, NodeState, NODE_STATE_FORMAT};
@@ -50,31 +51,6 @@ impl TwinStage {
     /// The node store (for tests and inspection).
     pub fn nodes(&self) -> &Store<NodeState> {
         &self.nodes
-    }
-
-    fn dead_letter(&self, input: &Input<'_>, detail: String) -> Result<Output, InternalError> {
-        let node_id = input
-            .key
-            .and_then(|key| std::str::from_utf8(key).ok())
-            .map(str::to_owned);
-        let letter = DeadLetter {
-            original: input.payload.unwrap_or_default().to_vec(),
-            source: Source::KafkaRaw,
-            source_topic: Some(input.topic.to_owned()),
-            source_partition: Some(input.partition),
-            source_offset: Some(input.offset),
-            node_id: node_id.clone(),
-            reason_code: "undecodable".to_owned(),
-            detail,
-            stage: "processor".to_owned(),
-            received_ms: input.timestamp_ms.unwrap_or(0),
-        };
-        Ok(Output {
-            topic: self.topics.dlq.clone(),
-            partition: None,
-            key: node_id.map(String::into_bytes),
-            payload: Some(encoded(&letter)?),
-        })
     }
 
     /// Moves `partition`'s event time to `time_ms` and fires the silence timers due by then.
@@ -119,12 +95,6 @@ impl TwinStage {
         }
         Ok(())
     }
-}
-
-fn encoded<T: sxfleet_schemas::Canonical + serde::Serialize>(
-    value: &T,
-) -> Result<Vec<u8>, InternalError> {
-    encode(value).map_err(|error| InternalError(format!("cannot encode output: {error}")))
 }
 
 impl Stage for TwinStage {
@@ -195,7 +165,18 @@ impl Stage for TwinStage {
         let event: FleetEvent = match decode(payload) {
             Ok(event) => event,
             Err(error) => {
-                out.push(self.dead_letter(input, format!("not a canonical FleetEvent: {error}"))?);
+                let rejection = Rejection {
+                    stage: stage::PROCESSOR,
+                    reason_code: "undecodable",
+                    detail: format!("not a canonical FleetEvent: {error}"),
+                    source: Source::KafkaRaw,
+                    node_id: input
+                        .key
+                        .and_then(|key| std::str::from_utf8(key).ok())
+                        .map(str::to_owned),
+                    received_ms: input.timestamp_ms.unwrap_or(0),
+                };
+                out.push(dead_letter(&self.topics.dlq, input, rejection)?);
                 return Ok(());
             }
         };

@@ -10,6 +10,7 @@
 //! - [`stage`]: the [`Stage`] trait a pure core implements, and its input/output records.
 //! - [`driver`]: the consume-transform-produce loop (exactly-once or at-least-once), its
 //!   commit path, rebalance handling and wall-clock punctuation (tick records).
+//! - [`records`]: canonical output values and DLQ records for rejected input.
 //! - [`restore`]: reading a changelog partition back into a stage before it processes anything.
 //! - [`store`]: state stores: per-partition maps with a compacted changelog.
 //! - [`snapshot`]: local snapshot files of store partitions (bounded restore time).
@@ -21,6 +22,7 @@
 pub mod config;
 pub mod driver;
 pub mod error;
+pub mod records;
 pub mod restore;
 pub mod shutdown;
 pub mod snapshot;

@@ -289,18 +289,6 @@ impl<V: StoreCodec> Store<V> {
     }
 }
 
-/// Canonical Avro records are stored in their Confluent wire format: the schema id in the
-/// header names the value's format, so a changelog written by another version is detected.
-impl<T: sxfleet_schemas::Canonical + serde::Serialize> StoreCodec for T {
-    fn encode(&self) -> Result<Vec<u8>, InternalError> {
-        sxfleet_schemas::encode(self).map_err(|error| InternalError(format!("encode: {error}")))
-    }
-
-    fn decode(bytes: &[u8]) -> Result<Self, InternalError> {
-        sxfleet_schemas::decode(bytes).map_err(|error| InternalError(format!("decode: {error}")))
-    }
-}
-
 #[cfg(test)]
 #[path = "store_tests.rs"]
 mod tests;

@@ -57,6 +57,38 @@ pub async fn produce(bootstrap: &str, topic: &str, records: &[(String, Vec<u8>)]
     }
 }
 
+/// Waits until consumer group `group` has committed `target` records of `topic` in all (the
+/// sum over its partitions), or the topic's high watermarks when `target` is `None`; returns
+/// the committed count. Fails the test after `limit`.
+pub async fn wait_committed(
+    bootstrap: &str,
+    group: &str,
+    topic: &str,
+    partitions: i32,
+    target: Option<i64>,
+    limit: Duration,
+) -> i64 {
+    let (bootstrap, group, topic) = (bootstrap.to_owned(), group.to_owned(), topic.to_owned());
+    tokio::task::spawn_blocking(move || {
+        let progress = kafka::GroupProgress::new(&bootstrap, &group, &topic, partitions);
+        let deadline = Instant::now() + limit;
+        loop {
+            let (done, high) = progress.get();
+            if done >= target.unwrap_or(high) {
+                return done;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{group} committed {done} of {} records of {topic} in {limit:?}",
+                target.unwrap_or(high)
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    })
+    .await
+    .expect("progress thread")
+}
+
 /// A name no other test run uses: `<base>_<random hex>`.
 pub fn unique(base: &str) -> String {
     format!("{base}_{}", uuid::Uuid::new_v4().simple())

@@ -25,3 +25,15 @@ pub use report::{Measurement, Report};
 pub use restore::{
     produce_changelog, restore_partitions, ChangelogRecord, Produced, RestorePass, SnapshotTimed,
 };
+
+/// Logs of a benchmark binary: to stderr, `RUST_LOG` or warnings only, so the figures on
+/// stdout stay clean.
+pub fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+}

@@ -15,13 +15,12 @@ use sxfleet_load_tests::bench::restore_report::{
     broker_cpu, ratio, Pass, RestoreReport, SnapshotTailPass, PARTITIONS,
 };
 use sxfleet_load_tests::bench::{
-    produce_changelog, restore_partitions, ChangelogRecord, CountingStage, CpuClock, RestorePass,
-    SnapshotTimed,
+    self, produce_changelog, restore_partitions, ChangelogRecord, CountingStage, CpuClock,
+    RestorePass, SnapshotTimed,
 };
 use sxfleet_runtime::restore::SnapshotPolicy;
 use sxfleet_runtime::topics::{ensure_topics, TopicSpec};
 use sxfleet_runtime::{KafkaConfig, Stage};
-use tracing_subscriber::EnvFilter;
 
 /// Sends awaiting delivery at once while filling the changelog (as `produce`'s default).
 const MAX_IN_FLIGHT: usize = 4096;
@@ -60,12 +59,7 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    bench::init_tracing();
     let args = Args::parse();
     if args.keys == 0 {
         bail!("--keys must be positive");

@@ -20,8 +20,8 @@ use anyhow::{bail, Context};
 use clap::Parser;
 use sxfleet_ingest::{NormalizerConfig, NormalizerStage};
 use sxfleet_load_tests::bench::{
-    consume_all, run_until_consumed, ConsumeOutcome, CountingStage, CpuClock, Measurement, Report,
-    StageOutcome,
+    self, consume_all, run_until_consumed, ConsumeOutcome, CountingStage, CpuClock, Measurement,
+    Report, StageOutcome,
 };
 use sxfleet_load_tests::{
     messages_for_rounds, produce, ProduceOptions, Progress, RawMessage, SimConfig,
@@ -29,7 +29,6 @@ use sxfleet_load_tests::{
 use sxfleet_processors::{TwinStage, TWIN_STORE};
 use sxfleet_runtime::topics::{ensure_topics, TopicSpec};
 use sxfleet_runtime::{KafkaConfig, Shutdown, Stage, StageRunConfig, Topics};
-use tracing_subscriber::EnvFilter;
 
 /// The most a stage may take to consume its input before the run gives up.
 const STAGE_LIMIT: Duration = Duration::from_secs(600);
@@ -67,12 +66,7 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    bench::init_tracing();
     let args = Args::parse();
     if args.events == 0 || args.nodes == 0 || args.partitions < 1 {
         bail!("--events, --nodes and --partitions must be positive");
