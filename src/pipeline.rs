@@ -7,7 +7,7 @@ use sxfleet_ingest::{NormalizerConfig, NormalizerStage};
 use sxfleet_load_tests::{produce, ProduceOptions, ProduceSummary, SimConfig, Simulator};
 use sxfleet_processors::{TwinStage, TWIN_STORE};
 use sxfleet_runtime::driver::StageStats;
-use sxfleet_runtime::topics::{ensure_topics, TopicSpec};
+use sxfleet_runtime::topics::{ensure_topics, partition_count, TopicSpec};
 use sxfleet_runtime::{run_stage, Delivery, KafkaConfig, Shutdown, StageRunConfig, Topics};
 use sxfleet_sinks::summary::{fleet_summary, Summary};
 use sxfleet_sinks::{ClickHouse, ClickHouseConfig, SinkConfig, SinkStats};
@@ -93,7 +93,9 @@ pub async fn run_normalizer(
     shutdown: &Shutdown,
 ) -> anyhow::Result<StageStats> {
     let run = config.run_config("normalizer", vec![config.topics.raw.clone()]);
-    let mut stage = NormalizerStage::new(normalizer, config.topics.clone());
+    let events_partitions = partition_count(&config.kafka, &config.topics.events)
+        .context("the normalizer needs the events topic")?;
+    let mut stage = NormalizerStage::new(normalizer, config.topics.clone(), events_partitions);
     run_stage(&run, &mut stage, shutdown)
         .await
         .context("normalizer stopped")

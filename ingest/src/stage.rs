@@ -8,15 +8,24 @@ use sxfleet_schemas::{stage, Source};
 use crate::normalize::{normalize, Normalized, NormalizerConfig, RawContext};
 
 /// Stateless normalizer stage over the raw Kafka topic.
+///
+/// A control-plane record goes to the control topic and, as a copy, to every partition of the
+/// events topic: the fleet processor keeps the control state next to each partition's nodes, so
+/// each partition's log holds node events and control changes in one deterministic order.
 pub struct NormalizerStage {
     config: NormalizerConfig,
     topics: Topics,
+    events_partitions: i32,
 }
 
 impl NormalizerStage {
-    /// A normalizer writing to `topics`.
-    pub fn new(config: NormalizerConfig, topics: Topics) -> Self {
-        Self { config, topics }
+    /// A normalizer writing to `topics`, whose events topic has `events_partitions` partitions.
+    pub fn new(config: NormalizerConfig, topics: Topics, events_partitions: i32) -> Self {
+        Self {
+            config,
+            topics,
+            events_partitions,
+        }
     }
 }
 
@@ -52,20 +61,32 @@ impl Stage for NormalizerStage {
         match normalize(&self.config, input.payload.unwrap_or_default(), ctx) {
             Ok(records) => {
                 for record in records {
-                    out.push(match record {
-                        Normalized::Event(event) => Output {
+                    match record {
+                        Normalized::Event(event) => out.push(Output {
                             topic: self.topics.events.clone(),
                             partition: None,
                             key: Some(event.node_id.clone().into_bytes()),
                             payload: Some(encoded(&event)?),
-                        },
-                        Normalized::Control(event) => Output {
-                            topic: self.topics.control.clone(),
-                            partition: None,
-                            key: Some(event.key.clone().into_bytes()),
-                            payload: Some(encoded(&event)?),
-                        },
-                    });
+                        }),
+                        Normalized::Control(event) => {
+                            let key = event.key.clone().into_bytes();
+                            let payload = encoded(&event)?;
+                            for partition in 0..self.events_partitions {
+                                out.push(Output {
+                                    topic: self.topics.events.clone(),
+                                    partition: Some(partition),
+                                    key: Some(key.clone()),
+                                    payload: Some(payload.clone()),
+                                });
+                            }
+                            out.push(Output {
+                                topic: self.topics.control.clone(),
+                                partition: None,
+                                key: Some(key),
+                                payload: Some(payload),
+                            });
+                        }
+                    }
                 }
             }
             Err(rejected) => {

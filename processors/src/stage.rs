@@ -10,7 +10,8 @@ use sxfleet_runtime::stage::{InternalError, SnapshotError, SnapshotInfo};
 use sxfleet_runtime::store::{Store, StoreSpec};
 use sxfleet_runtime::timers::Timers;
 use sxfleet_runtime::{Input, Output, Stage, Topics};
-use sxfleet_schemas::{decode, stage, FleetEvent, Source, StateTransition};
+use sxfleet_schemas::catalog::ids;
+use sxfleet_schemas::{decode, peek_schema_id, stage, FleetEvent, Source, StateTransition};
 
 use crate::connectivity::ConnectivityConfig;
 use crate::node::{self, NodeState, NODE_STATE_FORMAT};
@@ -162,6 +163,9 @@ impl Stage for TwinStage {
         let Some(payload) = input.payload else {
             return Ok(()); // a tombstone carries no event
         };
+        if peek_schema_id(payload).ok() == Some(ids::CONTROL_EVENT) {
+            return Ok(()); // control state is not kept yet
+        }
         let event: FleetEvent = match decode(payload) {
             Ok(event) => event,
             Err(error) => {

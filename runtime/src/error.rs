@@ -30,6 +30,14 @@ pub enum RuntimeError {
         /// Offset the restore had to reach.
         high_watermark: i64,
     },
+    /// A topic the stage needs is missing or unusable.
+    #[error("topic {topic}: {detail}")]
+    Topic {
+        /// Topic name.
+        topic: String,
+        /// What is wrong with it.
+        detail: &'static str,
+    },
     /// The consumer has not joined its group yet, so offsets cannot join a transaction.
     #[error("consumer group metadata is not available yet")]
     NoGroupMetadata,

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::RDKafkaErrorCode;
 
 use crate::{KafkaConfig, RuntimeError};
@@ -24,6 +25,12 @@ pub struct Topics {
     pub dlq: String,
     /// Connectivity and lifecycle transitions (Avro), keyed by node id.
     pub transitions: String,
+    /// Drift evaluations (Avro), keyed by node id.
+    pub drift: String,
+    /// Attention-queue alerts raised and resolved (Avro), keyed by node or domain id.
+    pub alerts: String,
+    /// Authority decisions: the audit of desired-state writes (Avro), keyed by domain id.
+    pub authority: String,
     prefix: String,
 }
 
@@ -44,6 +51,9 @@ impl Topics {
             twin: name("fleet.twin.v1"),
             dlq: name("fleet.dlq.v1"),
             transitions: name("fleet.transitions.v1"),
+            drift: name("fleet.drift.v1"),
+            alerts: name("fleet.alerts.v1"),
+            authority: name("fleet.authority.v1"),
             prefix: prefix.to_owned(),
         }
     }
@@ -68,6 +78,9 @@ impl Topics {
             TopicSpec::new(&self.twin, partitions).compacted(),
             TopicSpec::new(&self.dlq, partitions),
             TopicSpec::new(&self.transitions, partitions),
+            TopicSpec::new(&self.drift, partitions),
+            TopicSpec::new(&self.alerts, partitions),
+            TopicSpec::new(&self.authority, partitions),
         ]
     }
 }
@@ -138,4 +151,31 @@ pub async fn ensure_topics(kafka: &KafkaConfig, specs: &[TopicSpec]) -> Result<(
         }
     }
     Ok(())
+}
+
+/// How many partitions `topic` has, from the cluster's metadata.
+///
+/// # Errors
+/// [`RuntimeError::Kafka`] when the metadata request fails; [`RuntimeError::Topic`] when the
+/// topic does not exist or has no partitions.
+pub fn partition_count(kafka: &KafkaConfig, topic: &str) -> Result<i32, RuntimeError> {
+    let client: BaseConsumer = kafka
+        .client()
+        .create()
+        .map_err(RuntimeError::kafka("create metadata client"))?;
+    let metadata = client
+        .fetch_metadata(Some(topic), Duration::from_secs(30))
+        .map_err(RuntimeError::kafka("fetch topic metadata"))?;
+    let count = metadata
+        .topics()
+        .iter()
+        .find(|t| t.name() == topic && t.error().is_none())
+        .map_or(0, |t| t.partitions().len());
+    match i32::try_from(count) {
+        Ok(count) if count > 0 => Ok(count),
+        _ => Err(RuntimeError::Topic {
+            topic: topic.to_owned(),
+            detail: "does not exist or has no partitions",
+        }),
+    }
 }

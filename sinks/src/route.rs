@@ -2,7 +2,8 @@
 //! to write, or nothing. Pure: decoding and row building only.
 
 use sxfleet_schemas::{
-    decode, stage, CodecError, DeadLetter, ErrorClass, FleetEvent, Node, Source, StateTransition,
+    catalog::ids, decode, peek_schema_id, stage, CodecError, DeadLetter, ErrorClass, FleetEvent,
+    Node, Source, StateTransition,
 };
 
 use sxfleet_runtime::driver::TICK_KEY;
@@ -70,6 +71,9 @@ pub enum Routed {
     /// A processor's tick record on the events topic (wall-clock punctuation, key
     /// `__tick__`, no value): not an event, nothing to insert.
     Tick,
+    /// A control-plane record copied onto the events topic for the fleet processor (the
+    /// control topic has the original): nothing to insert here.
+    ControlCopy,
     /// Decoding failed for a reason that is our bug, not the record's (an embedded schema
     /// does not load): stop.
     Internal(String),
@@ -90,6 +94,9 @@ pub fn route(role: TopicRole, record: &Record<'_>) -> Routed {
         };
     };
     match role {
+        TopicRole::Events if peek_schema_id(payload).ok() == Some(ids::CONTROL_EVENT) => {
+            Routed::ControlCopy
+        }
         TopicRole::Events => match decode::<FleetEvent>(payload) {
             Ok(event) => match rows::event_row(&event, record.coords) {
                 Ok(row) => Routed::Row(TableRow::Event(row)),

@@ -157,3 +157,26 @@ fn an_unreadable_dead_letter_is_not_dead_lettered_again() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn control_copies_on_the_events_topic_are_skipped() {
+    use sxfleet_schemas::{ControlEvent, ControlPayload, DomainDef, DomainLevel, Source};
+    let control = ControlEvent {
+        event_id: "e1".to_owned(),
+        key: "d".to_owned(),
+        event_time_ms: 1,
+        received_ms: 2,
+        source: Source::KafkaRaw,
+        payload: ControlPayload::Domain(DomainDef {
+            domain_id: "d".to_owned(),
+            parent_id: None,
+            level: DomainLevel::Zone,
+            autonomy: None,
+        }),
+    };
+    let payload = sxfleet_schemas::encode(&control).expect("encodes");
+    assert_eq!(
+        route(TopicRole::Events, &record("ev", Some(b"d"), Some(&payload))),
+        Routed::ControlCopy
+    );
+}

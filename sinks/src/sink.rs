@@ -203,6 +203,10 @@ impl Sink<'_> {
                 self.stats.ticks += 1;
                 None
             }
+            Routed::ControlCopy => {
+                self.stats.control_copies += 1;
+                None
+            }
             Routed::Internal(detail) => return Err(internal(coords, detail)),
         };
         self.batch

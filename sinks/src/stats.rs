@@ -21,6 +21,8 @@ pub struct SinkStats {
     pub tombstones: u64,
     /// Tick records on the events topic (a processor's punctuation; nothing to insert).
     pub ticks: u64,
+    /// Control-plane copies on the events topic (landed from the control topic, not here).
+    pub control_copies: u64,
     /// Batches whose offsets were committed.
     pub commits: u64,
     /// Commits that failed (their rows may be inserted again later).

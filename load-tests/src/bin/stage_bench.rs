@@ -125,7 +125,8 @@ async fn main() -> anyhow::Result<()> {
     measurements.push(raw_base.clone());
 
     progress("normalizer (exactly-once) on the raw topic");
-    let normalizer = NormalizerStage::new(NormalizerConfig::default(), topics.clone());
+    let normalizer =
+        NormalizerStage::new(NormalizerConfig::default(), topics.clone(), args.partitions);
     let run = stage_run(&kafka, &app("normalizer"), &topics.raw);
     let outcome = run_until_consumed(
         run,
