@@ -13,6 +13,7 @@
 mod control;
 mod fields;
 pub mod normalize;
+mod payloads;
 pub mod reject;
 pub mod stage;
 

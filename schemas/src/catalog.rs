@@ -30,8 +30,10 @@ pub struct CatalogEntry {
 
 /// Well-known schema ids.
 pub mod ids {
-    /// [`crate::FleetEvent`] on `fleet.events.v1`.
-    pub const FLEET_EVENT: u32 = 1001;
+    /// [`crate::FleetEvent`] (v2, with the `trust_violation` payload) on `fleet.events.v1`.
+    pub const FLEET_EVENT: u32 = 1013;
+    /// [`crate::FleetEvent`] v1 (before `trust_violation`): no longer written, still decoded.
+    pub const FLEET_EVENT_V1: u32 = 1001;
     /// [`crate::ControlEvent`] on `fleet.control.v1`.
     pub const CONTROL_EVENT: u32 = 1002;
     /// [`crate::Node`] (the digital twin) on `fleet.twin.v1`.
@@ -44,8 +46,10 @@ pub mod ids {
     pub const DOMAIN: u32 = 1006;
     /// [`crate::PolicyBundle`].
     pub const POLICY_BUNDLE: u32 = 1007;
-    /// [`crate::Observation`].
-    pub const OBSERVATION: u32 = 1008;
+    /// [`crate::Observation`] (v2: its `EventKind` knows `TRUST_VIOLATION`).
+    pub const OBSERVATION: u32 = 1014;
+    /// [`crate::Observation`] v1: no longer written, still decoded.
+    pub const OBSERVATION_V1: u32 = 1008;
     /// [`crate::Command`].
     pub const COMMAND: u32 = 1009;
     /// [`crate::Artifact`].
@@ -58,10 +62,13 @@ pub mod ids {
 
 macro_rules! entry {
     ($id:expr, $name:literal, $topic:expr) => {
+        entry!($id, $name, $topic, 1)
+    };
+    ($id:expr, $name:literal, $topic:expr, $version:literal) => {
         CatalogEntry {
             id: $id,
             name: $name,
-            version: 1,
+            version: $version,
             topic: $topic,
             avsc: include_str!(concat!("../avro/", $name, ".avsc")),
         }
@@ -70,7 +77,7 @@ macro_rules! entry {
 
 /// `FleetEvent` entry.
 pub const FLEET_EVENT: CatalogEntry =
-    entry!(ids::FLEET_EVENT, "FleetEvent", Some("fleet.events.v1"));
+    entry!(ids::FLEET_EVENT, "FleetEvent", Some("fleet.events.v1"), 2);
 /// `ControlEvent` entry.
 pub const CONTROL_EVENT: CatalogEntry =
     entry!(ids::CONTROL_EVENT, "ControlEvent", Some("fleet.control.v1"));
@@ -85,7 +92,7 @@ pub const DOMAIN: CatalogEntry = entry!(ids::DOMAIN, "Domain", None);
 /// `PolicyBundle` entry.
 pub const POLICY_BUNDLE: CatalogEntry = entry!(ids::POLICY_BUNDLE, "PolicyBundle", None);
 /// `Observation` entry.
-pub const OBSERVATION: CatalogEntry = entry!(ids::OBSERVATION, "Observation", None);
+pub const OBSERVATION: CatalogEntry = entry!(ids::OBSERVATION, "Observation", None, 2);
 /// `Command` entry.
 pub const COMMAND: CatalogEntry = entry!(ids::COMMAND, "Command", None);
 /// `Artifact` entry.
@@ -113,6 +120,37 @@ pub const CATALOG: &[CatalogEntry] = &[
     ARTIFACT,
     TIMELINE,
     STATE_TRANSITION,
+];
+
+/// An older released version of a catalog schema that is still decoded (never written). Its
+/// data is read with its own released (self-contained) schema straight into the current Rust
+/// type: every field added since has a serde default, so nothing needs resolving.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LegacyVersion {
+    /// Schema id of that version.
+    pub id: u32,
+    /// Record name of the catalog entry it is an older version of.
+    pub name: &'static str,
+    /// Its released version number.
+    pub version: u32,
+    /// The released snapshot (`avro/released/<name>.v<version>.avsc`).
+    pub avsc: &'static str,
+}
+
+/// Older versions still decoded.
+pub const LEGACY: &[LegacyVersion] = &[
+    LegacyVersion {
+        id: ids::FLEET_EVENT_V1,
+        name: "FleetEvent",
+        version: 1,
+        avsc: include_str!("../avro/released/FleetEvent.v1.avsc"),
+    },
+    LegacyVersion {
+        id: ids::OBSERVATION_V1,
+        name: "Observation",
+        version: 1,
+        avsc: include_str!("../avro/released/Observation.v1.avsc"),
+    },
 ];
 
 /// A named type shared by several top-level schemas (`avro/common/<name>.avsc`).

@@ -5,8 +5,9 @@
 //! `GenericDatumReader::read_deser`), never through apache-avro's `Value` tree.
 //!
 //! Decoding uses the catalog schema of the id in the header as the writer schema; no schema
-//! resolution happens. A registry (or an older released version) would plug in here: look up the
-//! writer schema by id and resolve it to the reader's schema.
+//! resolution happens. An id of an older released version ([`catalog::LEGACY`]) is read with
+//! that version's schema into the current type (fields added since have serde defaults). A
+//! registry would plug in here too: look up the writer schema by id.
 
 use apache_avro::Schema;
 use serde::de::DeserializeOwned;
@@ -144,27 +145,28 @@ fn split_header(bytes: &[u8]) -> Result<(u32, &[u8]), CodecError> {
 /// kind and payload disagree. All of these are [`crate::ErrorClass::BadData`].
 pub fn decode<T: Canonical>(bytes: &[u8]) -> Result<T, CodecError> {
     let (id, mut body) = split_header(bytes)?;
-    if id != T::SCHEMA_ID {
-        return Err(match catalog::by_id(id) {
-            Some(_) => CodecError::SchemaMismatch {
+    let (schema, reader) = if id == T::SCHEMA_ID {
+        let codec = compiled::codec(id)?;
+        (codec.entry.name, &codec.reader)
+    } else if let Some((legacy, reader)) = compiled::legacy_reader(T::ENTRY.name, id)? {
+        (legacy.name, reader)
+    } else {
+        let known = catalog::by_id(id).is_some() || catalog::LEGACY.iter().any(|l| l.id == id);
+        return Err(if known {
+            CodecError::SchemaMismatch {
                 expected: T::SCHEMA_ID,
                 found: id,
-            },
-            None => CodecError::UnknownSchemaId(id),
+            }
+        } else {
+            CodecError::UnknownSchemaId(id)
         });
-    }
-    let codec = compiled::codec(id)?;
-    let wire: T::Wire =
-        codec
-            .reader
-            .read_deser(&mut body)
-            .map_err(|source| CodecError::Decode {
-                schema: codec.entry.name,
-                source,
-            })?;
+    };
+    let wire: T::Wire = reader
+        .read_deser(&mut body)
+        .map_err(|source| CodecError::Decode { schema, source })?;
     if !body.is_empty() {
         return Err(CodecError::TrailingBytes {
-            schema: codec.entry.name,
+            schema,
             count: body.len(),
         });
     }

@@ -18,7 +18,7 @@ use apache_avro::reader::datum::GenericDatumReader;
 use apache_avro::writer::datum::GenericDatumWriter;
 use apache_avro::Schema;
 
-use crate::catalog::{self, CatalogEntry, CATALOG, SHARED_TYPES};
+use crate::catalog::{self, CatalogEntry, LegacyVersion, CATALOG, LEGACY, SHARED_TYPES};
 use crate::error::{CodecError, SchemaLoadError};
 
 /// One catalog entry with its parsed, self-contained schema.
@@ -41,6 +41,43 @@ static CODECS: LazyLock<Result<Vec<Codec>, SchemaLoadError>> = LazyLock::new(|| 
     let compiled: &'static [Compiled] = COMPILED.as_ref().map_err(Clone::clone)?;
     compiled.iter().map(build_codec).collect()
 });
+
+/// Parsed schemas of the legacy versions, in [`LEGACY`] order.
+static LEGACY_SCHEMAS: LazyLock<Result<Vec<Schema>, SchemaLoadError>> = LazyLock::new(|| {
+    LEGACY
+        .iter()
+        .map(|legacy| Schema::parse_str(legacy.avsc).map_err(|e| load_error(legacy.name, e)))
+        .collect()
+});
+
+/// Readers of the legacy versions, in [`LEGACY`] order.
+static LEGACY_READERS: LazyLock<Result<Vec<GenericDatumReader<'static>>, SchemaLoadError>> =
+    LazyLock::new(|| {
+        let schemas: &'static [Schema] = LEGACY_SCHEMAS.as_ref().map_err(Clone::clone)?;
+        LEGACY
+            .iter()
+            .zip(schemas)
+            .map(|(legacy, schema)| {
+                GenericDatumReader::builder(schema)
+                    .human_readable(false)
+                    .build()
+                    .map_err(|e| load_error(legacy.name, e))
+            })
+            .collect()
+    });
+
+/// The reader for data written with legacy version `id` of schema `name`, if there is one.
+pub(crate) fn legacy_reader(
+    name: &str,
+    id: u32,
+) -> Result<Option<(&'static LegacyVersion, &'static GenericDatumReader<'static>)>, CodecError> {
+    let readers: &'static [GenericDatumReader<'static>] =
+        LEGACY_READERS.as_ref().map_err(Clone::clone)?;
+    Ok(LEGACY
+        .iter()
+        .zip(readers)
+        .find(|(legacy, _)| legacy.id == id && legacy.name == name))
+}
 
 fn load_error(schema: &str, error: impl std::fmt::Display) -> SchemaLoadError {
     SchemaLoadError {
