@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use sxfleet_ingest::{NormalizerConfig, NormalizerStage};
+use sxfleet_ingest::{NormalizerConfig, NormalizerStage, NODE_STORE};
 use sxfleet_load_tests::{produce, ProduceOptions, ProduceSummary, SimConfig, Simulator};
 use sxfleet_processors::{TwinStage, TWIN_STORE};
 use sxfleet_runtime::driver::StageStats;
@@ -69,15 +69,17 @@ impl PipelineConfig {
     }
 }
 
-/// Creates the pipeline's topics and the twin changelog (compacted, co-partitioned with the
-/// events topic) if they do not exist.
+/// Creates the pipeline's topics and the normalizer's and the twin's changelogs (compacted,
+/// co-partitioned with the raw and the events topic) if they do not exist.
 ///
 /// # Errors
 /// When Kafka refuses or cannot be reached.
 pub async fn create_topics(config: &PipelineConfig) -> anyhow::Result<()> {
     let mut specs = config.topics.specs(config.partitions);
-    let changelog = config.topics.changelog(&config.app_id("twin"), TWIN_STORE);
-    specs.push(TopicSpec::new(&changelog, config.partitions).compacted());
+    for (stage, store) in [("normalizer", NODE_STORE), ("twin", TWIN_STORE)] {
+        let changelog = config.topics.changelog(&config.app_id(stage), store);
+        specs.push(TopicSpec::new(&changelog, config.partitions).compacted());
+    }
     ensure_topics(&config.kafka, &specs)
         .await
         .context("creating the pipeline's topics")
@@ -92,10 +94,17 @@ pub async fn run_normalizer(
     normalizer: NormalizerConfig,
     shutdown: &Shutdown,
 ) -> anyhow::Result<StageStats> {
-    let run = config.run_config("normalizer", vec![config.topics.raw.clone()]);
+    let app_id = config.app_id("normalizer");
+    let mut run = config.run_config("normalizer", vec![config.topics.raw.clone()]);
+    run.punctuate_after = config.punctuate_after;
     let events_partitions = partition_count(&config.kafka, &config.topics.events)
         .context("the normalizer needs the events topic")?;
-    let mut stage = NormalizerStage::new(normalizer, config.topics.clone(), events_partitions);
+    let mut stage = NormalizerStage::new(
+        &app_id,
+        normalizer,
+        config.topics.clone(),
+        events_partitions,
+    );
     run_stage(&run, &mut stage, shutdown)
         .await
         .context("normalizer stopped")

@@ -1,8 +1,5 @@
 //! Raw JSON -> canonical events. Pure: no I/O, no clock (the receive time is passed in).
 
-use std::time::Duration;
-
-use serde::Deserialize;
 use serde_json::{Map, Value};
 use sxfleet_schemas::{
     Attestation, AttestationResult, ControlEvent, EventPayload, FleetEvent, Lifecycle, Link,
@@ -11,42 +8,11 @@ use sxfleet_schemas::{
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+pub use crate::config::{NormalizerConfig, SignatureMode, UnknownFields};
 use crate::control::control_event;
 use crate::fields::Fields;
 use crate::payloads::{heartbeat, register, replay, snapshot};
 use crate::reject::{ReasonCode, Rejection};
-
-/// What to do with fields the contract does not name.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum UnknownFields {
-    /// Accept the message and ignore the extra fields (forward compatible senders).
-    #[default]
-    Ignore,
-    /// Reject the message to the DLQ with `unknown_field`.
-    Reject,
-}
-
-/// Normalizer settings.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct NormalizerConfig {
-    /// How far an event time may lie ahead of the receive time before the event is rejected
-    /// as `future_timestamp`. Old events are always accepted (they are late, not wrong).
-    #[serde(with = "humantime_serde")]
-    pub max_future_skew: Duration,
-    /// Handling of fields the contract does not name.
-    pub unknown_fields: UnknownFields,
-}
-
-impl Default for NormalizerConfig {
-    fn default() -> Self {
-        Self {
-            max_future_skew: Duration::from_secs(300),
-            unknown_fields: UnknownFields::Ignore,
-        }
-    }
-}
 
 /// Where and when a raw message arrived.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
