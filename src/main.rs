@@ -6,6 +6,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use sxfleet::demo::{run_demo, DemoOptions};
 use sxfleet::pipeline::{self, PipelineConfig};
+use sxfleet_ingest::http::config::HttpConfig;
 use sxfleet_ingest::NormalizerConfig;
 use sxfleet_runtime::{Delivery, KafkaConfig, Shutdown};
 use sxfleet_sinks::ClickHouseConfig;
@@ -77,6 +78,8 @@ enum Command {
     Topics,
     /// Run the normalizer: raw JSON -> canonical Avro events, control records, DLQ.
     Normalize,
+    /// Serve the HTTP ingest API (NDJSON batches -> raw topic; see docs/ingest.md).
+    IngestHttp(IngestHttpArgs),
     /// Run the twin processor: events -> digital twins with changelog-backed state.
     Process,
     /// Run the ClickHouse sink: events, twins and DLQ -> tables.
@@ -89,6 +92,13 @@ enum Command {
     Summary,
     /// The whole pipeline on a simulated fleet, then a summary from ClickHouse.
     Demo(DemoArgs),
+}
+
+#[derive(Args)]
+struct IngestHttpArgs {
+    /// TOML settings: listen address, limits, bearer tokens (see docs/ingest.md).
+    #[arg(long, env = "SXFLEET_HTTP_CONFIG")]
+    config: std::path::PathBuf,
 }
 
 #[derive(Args)]
@@ -182,6 +192,11 @@ async fn main() -> anyhow::Result<()> {
             let stats =
                 pipeline::run_normalizer(&config, NormalizerConfig::default(), &shutdown).await?;
             println!("normalizer: {stats:?}");
+        }
+        Command::IngestHttp(args) => {
+            pipeline::create_topics(&config).await?;
+            let http = HttpConfig::load(&args.config)?;
+            pipeline::run_http(&config, http, &shutdown).await?;
         }
         Command::Process => {
             pipeline::create_topics(&config).await?;

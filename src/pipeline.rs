@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
+use sxfleet_ingest::http::config::HttpConfig;
 use sxfleet_ingest::{NormalizerConfig, NormalizerStage, NODE_STORE};
 use sxfleet_load_tests::{produce, ProduceOptions, ProduceSummary, SimConfig, Simulator};
 use sxfleet_processors::{TwinStage, TWIN_STORE};
@@ -108,6 +109,28 @@ pub async fn run_normalizer(
     run_stage(&run, &mut stage, shutdown)
         .await
         .context("normalizer stopped")
+}
+
+/// Serves the HTTP ingest API (NDJSON batches -> raw topic and DLQ) until `shutdown`. Its
+/// producers' transactional ids start with `<prefix>http-<instance>`.
+///
+/// # Errors
+/// When the settings are invalid or the address cannot be served.
+pub async fn run_http(
+    config: &PipelineConfig,
+    http: HttpConfig,
+    shutdown: &Shutdown,
+) -> anyhow::Result<()> {
+    let transactional_id = format!("{}-{}", config.app_id("http"), config.instance);
+    sxfleet_ingest::http::serve(
+        http,
+        config.kafka.clone(),
+        &config.topics,
+        &transactional_id,
+        shutdown,
+    )
+    .await
+    .context("HTTP ingest stopped")
 }
 
 /// Runs the fleet processor (events -> twins and transitions, changelog) until `shutdown`.

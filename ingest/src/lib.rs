@@ -3,7 +3,7 @@
 //! The cores are pure: [`normalize`] turns bytes and a receive time into canonical records or
 //! a rejection; [`admit`] applies a node's message to the node's state (keys and signatures,
 //! replay chunks, seq dedupe and ordering). [`stage::NormalizerStage`] runs both on the raw
-//! Kafka topic through the runtime; 
+//! Kafka topic through the runtime; [`http`] is the HTTP ingest API in front of that topic.
 //!
 //! Layout:
 //! - [`normalize`]: the raw contract for node events, and the entry point.
@@ -16,12 +16,14 @@
 //! - [`admit`]: the per-node state and what one message does to it.
 //! - [`reject`]: reason codes and rejections.
 //! - [`stage`]: the Kafka stage.
+//! - [`http`]: the HTTP ingest API (NDJSON batches, bearer tokens, live and replay lanes).
 //! - [`telemetry`]: metric names.
 
 pub mod admit;
 pub mod config;
 mod control;
 mod fields;
+pub mod http;
 pub mod normalize;
 pub mod order;
 mod payloads;
