@@ -138,10 +138,26 @@ pub async fn serve(
     shutdown: &Shutdown,
 ) -> Result<(), HttpError> {
     let addr = config.listen;
-    let app = router(config, kafka, topics, transactional_id)?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| HttpError::Serve { addr, source })?;
+    let app = router(config, kafka, topics, transactional_id)?;
+    serve_on(listener, app, shutdown).await
+}
+
+/// Serves `app` (from [`router`]) on a bound `listener` until `shutdown`.
+///
+/// # Errors
+/// [`HttpError::Serve`] when serving fails.
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: &Shutdown,
+) -> Result<(), HttpError> {
+    let addr = listener.local_addr().map_err(|source| HttpError::Serve {
+        addr: std::net::SocketAddr::from(([0, 0, 0, 0], 0)),
+        source,
+    })?;
     tracing::info!(%addr, "HTTP ingest listening");
     let stop = shutdown.clone();
     axum::serve(listener, app)
