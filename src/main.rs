@@ -59,6 +59,10 @@ struct Common {
     /// this address, e.g. `127.0.0.1:9464`, at `/metrics`.
     #[arg(long, env = "SXFLEET_METRICS_ADDR", global = true)]
     metrics_addr: Option<std::net::SocketAddr>,
+    /// TOML file with the normalizer's settings (signatures, reorder window, ...; see
+    /// docs/ingest.md). Defaults when absent.
+    #[arg(long, env = "SXFLEET_NORMALIZER_CONFIG", global = true)]
+    normalizer_config: Option<std::path::PathBuf>,
     /// ClickHouse HTTP endpoint.
     #[arg(
         long,
@@ -137,8 +141,11 @@ struct DemoArgs {
 }
 
 impl Common {
-    fn pipeline(&self) -> PipelineConfig {
+    fn pipeline(&self) -> anyhow::Result<PipelineConfig> {
         let mut config = PipelineConfig::new(KafkaConfig::new(&self.kafka), &self.topic_prefix);
+        if let Some(path) = &self.normalizer_config {
+            config.normalizer = NormalizerConfig::load(path)?;
+        }
         config.partitions = self.partitions;
         config.instance.clone_from(&self.instance);
         config.state_dir.clone_from(&self.state_dir);
@@ -146,7 +153,7 @@ impl Common {
         if self.at_least_once {
             config.delivery = Delivery::AtLeastOnce;
         }
-        config
+        Ok(config)
     }
 
     fn clickhouse(&self) -> ClickHouseConfig {
@@ -183,14 +190,14 @@ async fn main() -> anyhow::Result<()> {
             .install()
             .with_context(|| format!("serving metrics on {addr}"))?;
     }
-    let config = cli.common.pipeline();
+    let config = cli.common.pipeline()?;
     let shutdown = shutdown_on_ctrl_c();
     match cli.command {
         Command::Topics => pipeline::create_topics(&config).await?,
         Command::Normalize => {
             pipeline::create_topics(&config).await?;
             let stats =
-                pipeline::run_normalizer(&config, NormalizerConfig::default(), &shutdown).await?;
+                pipeline::run_normalizer(&config, config.normalizer.clone(), &shutdown).await?;
             println!("normalizer: {stats:?}");
         }
         Command::IngestHttp(args) => {

@@ -37,6 +37,8 @@ pub struct PipelineConfig {
     /// partition is quiet (see `runtime::driver::TICK_HEADER`). `None`: timers advance with
     /// event time only.
     pub punctuate_after: Option<std::time::Duration>,
+    /// Normalizer settings used by [`run_all`] (and by `sxfleet normalize`).
+    pub normalizer: NormalizerConfig,
 }
 
 impl PipelineConfig {
@@ -51,6 +53,7 @@ impl PipelineConfig {
             instance: "0".to_owned(),
             state_dir: None,
             punctuate_after: None,
+            normalizer: NormalizerConfig::default(),
         }
     }
 
@@ -228,7 +231,7 @@ pub async fn run_all(
     let (normalizer, twin, sink) = tokio::join!(
         async {
             stop_all(
-                run_normalizer(config, NormalizerConfig::default(), shutdown)
+                run_normalizer(config, config.normalizer.clone(), shutdown)
                     .await
                     .map(drop),
             )

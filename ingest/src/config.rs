@@ -1,7 +1,9 @@
 //! Normalizer settings.
 
+use std::path::Path;
 use std::time::Duration;
 
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use crate::order::OrderLimits;
@@ -82,4 +84,50 @@ impl Default for NormalizerConfig {
             max_gaps_per_node: 256,
         }
     }
+}
+
+impl NormalizerConfig {
+    /// Reads the settings from a TOML file (missing fields take their defaults).
+    ///
+    /// # Errors
+    /// [`ConfigFileError`] when the file cannot be read or parsed.
+    pub fn load(path: &Path) -> Result<Self, ConfigFileError> {
+        load_toml(path)
+    }
+}
+
+/// A settings file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigFileError {
+    /// The file cannot be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid settings.
+    #[error("invalid settings in {path}: {source}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// Why.
+        source: toml::de::Error,
+    },
+}
+
+/// Reads a TOML settings file.
+///
+/// # Errors
+/// [`ConfigFileError`] when the file cannot be read or parsed.
+pub(crate) fn load_toml<T: DeserializeOwned>(path: &Path) -> Result<T, ConfigFileError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigFileError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|source| ConfigFileError::Parse {
+        path: path.display().to_string(),
+        source,
+    })
 }

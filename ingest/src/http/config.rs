@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::config::{load_toml, ConfigFileError};
 use crate::normalize::NormalizerConfig;
 
 /// HTTP ingest settings (`sxfleet ingest-http --config FILE`).
@@ -99,22 +100,9 @@ impl std::fmt::Debug for TokenConfig {
 /// Errors loading the HTTP settings.
 #[derive(Debug, thiserror::Error)]
 pub enum HttpConfigError {
-    /// The file cannot be read.
-    #[error("cannot read {path}: {source}")]
-    Read {
-        /// The file.
-        path: String,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// The file is not valid settings.
-    #[error("invalid settings in {path}: {source}")]
-    Parse {
-        /// The file.
-        path: String,
-        /// Why.
-        source: toml::de::Error,
-    },
+    /// The file cannot be read or parsed.
+    #[error(transparent)]
+    File(#[from] ConfigFileError),
     /// Two entries share a token.
     #[error("token of {principal} is given twice")]
     DuplicateToken {
@@ -129,14 +117,7 @@ impl HttpConfig {
     /// # Errors
     /// [`HttpConfigError`] when the file cannot be read or parsed, or repeats a token.
     pub fn load(path: &Path) -> Result<Self, HttpConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| HttpConfigError::Read {
-            path: path.display().to_string(),
-            source,
-        })?;
-        let config: Self = toml::from_str(&text).map_err(|source| HttpConfigError::Parse {
-            path: path.display().to_string(),
-            source,
-        })?;
+        let config: Self = load_toml(path)?;
         config.token_map()?;
         Ok(config)
     }
@@ -155,5 +136,41 @@ impl HttpConfig {
             }
         }
         Ok(map)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_load_from_toml_with_defaults_and_redact_tokens() {
+        let dir = std::env::temp_dir().join(format!("sxfleet-http-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("http.toml");
+        std::fs::write(
+            &file,
+            "max_body_bytes = 1000\nwrite_timeout = \"2s\"\n[normalizer]\nsignatures = \"verify\"\n\
+             [[tokens]]\ntoken = \"s3cret\"\nprincipal = \"relay-1\"\nnodes = [\"a\", \"b\"]\n",
+        )
+        .unwrap();
+        let config = HttpConfig::load(&file).unwrap();
+        assert_eq!(config.max_body_bytes, 1000);
+        assert_eq!(config.write_timeout, Duration::from_secs(2));
+        assert_eq!(config.replay_concurrency, 2);
+        assert_eq!(config.tokens[0].nodes, vec!["a", "b"]);
+        assert!(!format!("{config:?}").contains("s3cret"));
+
+        std::fs::write(&file, "[[tokens]]\ntoken = \"t\"\nprincipal = \"a\"\nnodes = []\n[[tokens]]\ntoken = \"t\"\nprincipal = \"b\"\nnodes = []\n").unwrap();
+        assert!(matches!(
+            HttpConfig::load(&file),
+            Err(HttpConfigError::DuplicateToken { .. })
+        ));
+        std::fs::write(&file, "listen_on = 3\n").unwrap();
+        assert!(matches!(
+            HttpConfig::load(&file),
+            Err(HttpConfigError::File(_))
+        ));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

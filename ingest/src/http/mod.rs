@@ -210,7 +210,10 @@ async fn handle(
     if declared.is_some_and(|n| n > limit) {
         return (too_large(limit), 0, 0);
     }
-    let busy = || (problem_retry(lane.busy, state), 0, 0);
+    let busy = || {
+        let detail = "this lane is full; retry after the given delay";
+        (problem_retry(lane.busy, "busy", detail, state), 0, 0)
+    };
     let _slot = match &lane.concurrency {
         Some(requests) => match requests.try_acquire() {
             Ok(permit) => Some(permit),
@@ -254,9 +257,11 @@ async fn handle(
             .await
         {
             tracing::warn!(principal = %token.principal, lane = lane.lane.as_str(), error = %error, "batch not written");
-            let mut response = problem_retry(StatusCode::SERVICE_UNAVAILABLE, state);
-            *response.body_mut() = Body::from(
-                json!({"error": "unavailable", "detail": error.to_string()}).to_string(),
+            let response = problem_retry(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                &error.to_string(),
+                state,
             );
             return (response, 0, 0);
         }
@@ -313,8 +318,8 @@ fn too_large(limit: usize) -> Response {
     )
 }
 
-fn problem_retry(status: StatusCode, state: &AppState) -> Response {
-    let mut response = problem(status, "busy", "retry after the given delay");
+fn problem_retry(status: StatusCode, error: &str, detail: &str, state: &AppState) -> Response {
+    let mut response = problem(status, error, detail);
     let seconds = state.config.retry_after.as_secs().max(1).to_string();
     if let Ok(value) = HeaderValue::from_str(&seconds) {
         response.headers_mut().insert(header::RETRY_AFTER, value);
