@@ -46,6 +46,12 @@ pub enum ReasonCode {
     WrongLane,
 }
 
+impl serde::Serialize for ReasonCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
 impl ReasonCode {
     /// The code as written to the DLQ.
     pub fn as_str(self) -> &'static str {

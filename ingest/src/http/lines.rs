@@ -35,7 +35,7 @@ pub struct LineResult {
     pub status: &'static str,
     /// Reason code, for a rejected line.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<&'static str>,
+    pub reason: Option<ReasonCode>,
     /// Detail, for a rejected line.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
@@ -81,7 +81,7 @@ pub fn check_batch(
                 batch.results.push(LineResult {
                     line: number,
                     status: "rejected",
-                    reason: Some(rejection.code.as_str()),
+                    reason: Some(rejection.code),
                     detail: Some(rejection.detail.clone()),
                 });
                 batch.dead_letters.push(DeadLetter {
@@ -158,7 +158,11 @@ mod tests {
     }
 
     fn reasons(batch: &Batch) -> Vec<Option<&'static str>> {
-        batch.results.iter().map(|r| r.reason).collect()
+        batch
+            .results
+            .iter()
+            .map(|r| r.reason.map(ReasonCode::as_str))
+            .collect()
     }
 
     #[test]

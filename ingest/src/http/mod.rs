@@ -31,6 +31,7 @@ use axum::{Json, Router};
 use futures::StreamExt;
 use serde_json::json;
 use sxfleet_runtime::{KafkaConfig, Shutdown, Topics};
+use sxfleet_schemas::Source;
 use tokio::sync::Semaphore;
 
 use self::config::{HttpConfig, HttpConfigError, TokenConfig};
@@ -265,6 +266,9 @@ async fn handle(
             );
             return (response, 0, 0);
         }
+    }
+    for code in batch.results.iter().filter_map(|r| r.reason) {
+        telemetry::rejected(code, Source::Http);
     }
     let body = json!({
         "accepted": accepted,
