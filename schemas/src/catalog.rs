@@ -34,8 +34,9 @@ pub mod ids {
     pub const FLEET_EVENT: u32 = 1001;
     /// [`crate::ControlEvent`] on `fleet.control.v1`.
     pub const CONTROL_EVENT: u32 = 1002;
-    /// [`crate::Node`] (the digital twin) on `fleet.twin.v1`.
-    pub const NODE: u32 = 1003;
+    /// [`crate::Node`] (the digital twin) on `fleet.twin.v1`: version 2 (drift verdict, trust
+    /// and attention added).
+    pub const NODE: u32 = 1016;
     /// [`crate::DeadLetter`] on `fleet.dlq.v1`.
     pub const DEAD_LETTER: u32 = 1004;
     /// [`crate::Relay`].
@@ -54,6 +55,14 @@ pub mod ids {
     pub const TIMELINE: u32 = 1011;
     /// [`crate::StateTransition`] on `fleet.transitions.v1`.
     pub const STATE_TRANSITION: u32 = 1012;
+    /// [`crate::DriftReport`] on `fleet.drift.v1`.
+    pub const DRIFT_REPORT: u32 = 1013;
+    /// [`crate::Alert`] on `fleet.alerts.v1`.
+    pub const ALERT: u32 = 1014;
+    /// [`crate::AuthorityDecision`] on `fleet.authority.v1`.
+    pub const AUTHORITY_DECISION: u32 = 1015;
+    /// [`crate::Node`] version 1: still read (resolved to the current version).
+    pub const NODE_V1: u32 = 1003;
 }
 
 macro_rules! entry {
@@ -75,7 +84,13 @@ pub const FLEET_EVENT: CatalogEntry =
 pub const CONTROL_EVENT: CatalogEntry =
     entry!(ids::CONTROL_EVENT, "ControlEvent", Some("fleet.control.v1"));
 /// `Node` entry.
-pub const NODE: CatalogEntry = entry!(ids::NODE, "Node", Some("fleet.twin.v1"));
+pub const NODE: CatalogEntry = CatalogEntry {
+    id: ids::NODE,
+    name: "Node",
+    version: 2,
+    topic: Some("fleet.twin.v1"),
+    avsc: include_str!("../avro/Node.avsc"),
+};
 /// `DeadLetter` entry.
 pub const DEAD_LETTER: CatalogEntry = entry!(ids::DEAD_LETTER, "DeadLetter", Some("fleet.dlq.v1"));
 /// `Relay` entry.
@@ -98,6 +113,17 @@ pub const STATE_TRANSITION: CatalogEntry = entry!(
     "StateTransition",
     Some("fleet.transitions.v1")
 );
+/// `DriftReport` entry.
+pub const DRIFT_REPORT: CatalogEntry =
+    entry!(ids::DRIFT_REPORT, "DriftReport", Some("fleet.drift.v1"));
+/// `Alert` entry.
+pub const ALERT: CatalogEntry = entry!(ids::ALERT, "Alert", Some("fleet.alerts.v1"));
+/// `AuthorityDecision` entry.
+pub const AUTHORITY_DECISION: CatalogEntry = entry!(
+    ids::AUTHORITY_DECISION,
+    "AuthorityDecision",
+    Some("fleet.authority.v1")
+);
 
 /// Every top-level schema, in id order.
 pub const CATALOG: &[CatalogEntry] = &[
@@ -113,6 +139,9 @@ pub const CATALOG: &[CatalogEntry] = &[
     ARTIFACT,
     TIMELINE,
     STATE_TRANSITION,
+    DRIFT_REPORT,
+    ALERT,
+    AUTHORITY_DECISION,
 ];
 
 /// A named type shared by several top-level schemas (`avro/common/<name>.avsc`).
@@ -154,6 +183,33 @@ pub const SHARED_TYPES: &[SharedType] = shared!(
 /// The entry with this schema id, if any.
 pub fn by_id(id: u32) -> Option<&'static CatalogEntry> {
     CATALOG.iter().find(|entry| entry.id == id)
+}
+
+/// An older released version that is still read: data written with it decodes by resolving
+/// its released (self-contained) schema to the current version of the same record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PreviousVersion {
+    /// Schema id the older version was written with.
+    pub id: u32,
+    /// Record name (the current entry has the same name).
+    pub name: &'static str,
+    /// Its version.
+    pub version: u32,
+    /// Its released snapshot (`avro/released/<Name>.v<N>.avsc`).
+    pub avsc: &'static str,
+}
+
+/// Every older version still read, oldest first per name.
+pub const PREVIOUS: &[PreviousVersion] = &[PreviousVersion {
+    id: ids::NODE_V1,
+    name: "Node",
+    version: 1,
+    avsc: include_str!("../avro/released/Node.v1.avsc"),
+}];
+
+/// The older version with this id, if any.
+pub fn previous_by_id(id: u32) -> Option<&'static PreviousVersion> {
+    PREVIOUS.iter().find(|previous| previous.id == id)
 }
 
 /// The entry with this record name (e.g. `"FleetEvent"`), if any.

@@ -145,6 +145,11 @@ fn split_header(bytes: &[u8]) -> Result<(u32, &[u8]), CodecError> {
 pub fn decode<T: Canonical>(bytes: &[u8]) -> Result<T, CodecError> {
     let (id, mut body) = split_header(bytes)?;
     if id != T::SCHEMA_ID {
+        if let Some((entry, value)) = compiled::resolve_previous(id, &mut body)? {
+            if entry.id == T::SCHEMA_ID {
+                return finish::<T>(entry.name, body, apache_avro::from_value(&value));
+            }
+        }
         return Err(match catalog::by_id(id) {
             Some(_) => CodecError::SchemaMismatch {
                 expected: T::SCHEMA_ID,
@@ -154,18 +159,21 @@ pub fn decode<T: Canonical>(bytes: &[u8]) -> Result<T, CodecError> {
         });
     }
     let codec = compiled::codec(id)?;
-    let wire: T::Wire =
-        codec
-            .reader
-            .read_deser(&mut body)
-            .map_err(|source| CodecError::Decode {
-                schema: codec.entry.name,
-                source,
-            })?;
-    if !body.is_empty() {
+    let wire = codec.reader.read_deser(&mut body);
+    finish::<T>(codec.entry.name, body, wire)
+}
+
+/// Checks that the datum used every byte and converts it from its wire form.
+fn finish<T: Canonical>(
+    schema: &'static str,
+    rest: &[u8],
+    wire: Result<T::Wire, apache_avro::Error>,
+) -> Result<T, CodecError> {
+    let wire = wire.map_err(|source| CodecError::Decode { schema, source })?;
+    if !rest.is_empty() {
         return Err(CodecError::TrailingBytes {
-            schema: codec.entry.name,
-            count: body.len(),
+            schema,
+            count: rest.len(),
         });
     }
     Ok(T::from_wire(wire)?)

@@ -115,6 +115,50 @@ pub(crate) fn codec(id: u32) -> Result<&'static Codec, CodecError> {
         .ok_or(CodecError::UnknownSchemaId(id))
 }
 
+/// An older released version, parsed, with the current schema of the same record to resolve to.
+pub(crate) struct Previous {
+    pub(crate) entry: &'static CatalogEntry,
+    pub(crate) writer: Schema,
+}
+
+static PREVIOUS: LazyLock<Result<Vec<Previous>, SchemaLoadError>> = LazyLock::new(|| {
+    catalog::PREVIOUS
+        .iter()
+        .map(|previous| {
+            let entry = catalog::by_name(previous.name)
+                .ok_or_else(|| load_error(previous.name, "older version of an unknown record"))?;
+            let writer =
+                Schema::parse_str(previous.avsc).map_err(|e| load_error(previous.name, e))?;
+            Ok(Previous { entry, writer })
+        })
+        .collect()
+});
+
+/// Decodes a datum written with the older version `id` into a value of the current version of
+/// the same record (Avro schema resolution: new fields take their defaults).
+pub(crate) fn resolve_previous(
+    id: u32,
+    body: &mut &[u8],
+) -> Result<Option<(&'static CatalogEntry, apache_avro::types::Value)>, CodecError> {
+    let all: &'static [Previous] = PREVIOUS.as_ref().map_err(Clone::clone)?;
+    let Some(index) = catalog::PREVIOUS.iter().position(|p| p.id == id) else {
+        return Ok(None);
+    };
+    let previous = &all[index];
+    let current = schema(previous.entry.id)?;
+    let decode_error = |source| CodecError::Decode {
+        schema: previous.entry.name,
+        source,
+    };
+    let reader = GenericDatumReader::builder(&previous.writer)
+        .reader_schema(current)
+        .human_readable(false)
+        .build()
+        .map_err(decode_error)?;
+    let value = reader.read_value(body).map_err(decode_error)?;
+    Ok(Some((previous.entry, value)))
+}
+
 /// The parsed, self-contained schema with this id.
 ///
 /// # Errors

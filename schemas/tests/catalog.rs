@@ -54,7 +54,8 @@ fn ids_and_names_are_unique_and_fixed() {
     assert_eq!(names.len(), CATALOG.len());
     assert_eq!(FleetEvent::SCHEMA_ID, 1001);
     assert_eq!(ControlEvent::SCHEMA_ID, 1002);
-    assert_eq!(Node::SCHEMA_ID, 1003);
+    assert_eq!(Node::SCHEMA_ID, 1016);
+    assert_eq!(catalog::ids::NODE_V1, 1003);
     assert_eq!(DeadLetter::SCHEMA_ID, 1004);
     assert_eq!(
         [
@@ -80,7 +81,8 @@ fn ids_and_names_are_unique_and_fixed() {
         catalog::by_name("StateTransition").unwrap().topic,
         Some("fleet.transitions.v1")
     );
-    assert_eq!(catalog::by_id(1003).unwrap().name, "Node");
+    assert_eq!(catalog::by_id(1016).unwrap().name, "Node");
+    assert_eq!(catalog::previous_by_id(1003).unwrap().name, "Node");
     assert_eq!(
         catalog::by_name("DeadLetter").unwrap().topic,
         Some("fleet.dlq.v1")
@@ -116,7 +118,13 @@ fn every_avsc_file_is_in_the_catalog() {
 }
 
 /// `_ms` fields that are durations, not instants.
-const DURATIONS_MS: &[&str] = &["rtt_ms", "latency_ms", "sync_interval_ms"];
+const DURATIONS_MS: &[&str] = &[
+    "rtt_ms",
+    "latency_ms",
+    "sync_interval_ms",
+    "stale_by_ms",
+    "drift_age_ms",
+];
 
 fn undocumented(node: &serde_json::Map<String, Value>) -> bool {
     node.get("doc")
