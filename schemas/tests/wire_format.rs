@@ -314,7 +314,11 @@ fn node_v1_bytes_decode_into_the_current_version() {
             (_, value) => (name, value),
         })
         .collect();
-    let body = apache_avro::to_avro_datum(&v1, Value::Record(v1_fields)).unwrap();
+    let body = apache_avro::writer::datum::GenericDatumWriter::builder(&v1)
+        .build()
+        .unwrap()
+        .write_value_to_vec(Value::Record(v1_fields))
+        .unwrap();
     let mut bytes = vec![MAGIC];
     bytes.extend_from_slice(&catalog::ids::NODE_V1.to_be_bytes());
     bytes.extend_from_slice(&body);
