@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 use sxfleet::demo::{run_demo, DemoOptions};
 use sxfleet::pipeline::{self, PipelineConfig};
 use sxfleet_ingest::NormalizerConfig;
+use sxfleet_processors::ProjectionConfig;
 use sxfleet_runtime::{Delivery, KafkaConfig, Shutdown};
 use sxfleet_sinks::ClickHouseConfig;
 
@@ -54,6 +55,11 @@ struct Common {
     /// (e.g. `5s`), so silence timers fire while a whole partition is quiet.
     #[arg(long, value_parser = humantime::parse_duration, global = true)]
     punctuate_after: Option<Duration>,
+    /// JSON file with the processor's projection settings (connectivity thresholds, per-domain
+    /// overrides, drift weights, attention thresholds; see docs/projections.md). Defaults
+    /// apply to every field it leaves out.
+    #[arg(long, env = "SXFLEET_PROJECTIONS", global = true)]
+    projections: Option<std::path::PathBuf>,
     /// Serve Prometheus metrics (restore progress, batches, snapshots, failed sessions) on
     /// this address, e.g. `127.0.0.1:9464`, at `/metrics`.
     #[arg(long, env = "SXFLEET_METRICS_ADDR", global = true)]
@@ -127,8 +133,11 @@ struct DemoArgs {
 }
 
 impl Common {
-    fn pipeline(&self) -> PipelineConfig {
+    fn pipeline(&self) -> anyhow::Result<PipelineConfig> {
         let mut config = PipelineConfig::new(KafkaConfig::new(&self.kafka), &self.topic_prefix);
+        if let Some(path) = &self.projections {
+            config.projections = ProjectionConfig::load(path)?;
+        }
         config.partitions = self.partitions;
         config.instance.clone_from(&self.instance);
         config.state_dir.clone_from(&self.state_dir);
@@ -136,7 +145,7 @@ impl Common {
         if self.at_least_once {
             config.delivery = Delivery::AtLeastOnce;
         }
-        config
+        Ok(config)
     }
 
     fn clickhouse(&self) -> ClickHouseConfig {
@@ -173,7 +182,7 @@ async fn main() -> anyhow::Result<()> {
             .install()
             .with_context(|| format!("serving metrics on {addr}"))?;
     }
-    let config = cli.common.pipeline();
+    let config = cli.common.pipeline()?;
     let shutdown = shutdown_on_ctrl_c();
     match cli.command {
         Command::Topics => pipeline::create_topics(&config).await?,

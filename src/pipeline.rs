@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use sxfleet_ingest::{NormalizerConfig, NormalizerStage};
 use sxfleet_load_tests::{produce, ProduceOptions, ProduceSummary, SimConfig, Simulator};
-use sxfleet_processors::{TwinStage, TWIN_STORE};
+use sxfleet_processors::{ProjectionConfig, TwinStage, TWIN_STORE};
 use sxfleet_runtime::driver::StageStats;
 use sxfleet_runtime::topics::{ensure_topics, partition_count, TopicSpec};
 use sxfleet_runtime::{run_stage, Delivery, KafkaConfig, Shutdown, StageRunConfig, Topics};
@@ -36,6 +36,8 @@ pub struct PipelineConfig {
     /// partition is quiet (see `runtime::driver::TICK_HEADER`). `None`: timers advance with
     /// event time only.
     pub punctuate_after: Option<std::time::Duration>,
+    /// Thresholds and weights of the processor's projections.
+    pub projections: ProjectionConfig,
 }
 
 impl PipelineConfig {
@@ -50,6 +52,7 @@ impl PipelineConfig {
             instance: "0".to_owned(),
             state_dir: None,
             punctuate_after: None,
+            projections: ProjectionConfig::default(),
         }
     }
 
@@ -109,7 +112,8 @@ pub async fn run_twin(config: &PipelineConfig, shutdown: &Shutdown) -> anyhow::R
     let app_id = config.app_id("twin");
     let mut run = config.run_config("twin", vec![config.topics.events.clone()]);
     run.punctuate_after = config.punctuate_after;
-    let mut stage = TwinStage::new(&app_id, config.topics.clone());
+    let mut stage =
+        TwinStage::new(&app_id, config.topics.clone()).with_config(config.projections.clone());
     run_stage(&run, &mut stage, shutdown)
         .await
         .context("twin processor stopped")
