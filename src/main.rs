@@ -8,6 +8,7 @@ use sxfleet::demo::{run_demo, DemoOptions};
 use sxfleet::pipeline::{self, PipelineConfig};
 use sxfleet_ingest::http::config::HttpConfig;
 use sxfleet_ingest::NormalizerConfig;
+use sxfleet_processors::ProjectionConfig;
 use sxfleet_runtime::{Delivery, KafkaConfig, Shutdown};
 use sxfleet_sinks::ClickHouseConfig;
 
@@ -55,6 +56,11 @@ struct Common {
     /// (e.g. `5s`), so silence timers fire while a whole partition is quiet.
     #[arg(long, value_parser = humantime::parse_duration, global = true)]
     punctuate_after: Option<Duration>,
+    /// JSON file with the processor's projection settings (connectivity thresholds, per-domain
+    /// overrides, drift weights, attention thresholds; see docs/projections.md). Defaults
+    /// apply to every field it leaves out.
+    #[arg(long, env = "SXFLEET_PROJECTIONS", global = true)]
+    projections: Option<std::path::PathBuf>,
     /// Serve Prometheus metrics (restore progress, batches, snapshots, failed sessions) on
     /// this address, e.g. `127.0.0.1:9464`, at `/metrics`.
     #[arg(long, env = "SXFLEET_METRICS_ADDR", global = true)]
@@ -145,6 +151,9 @@ impl Common {
         let mut config = PipelineConfig::new(KafkaConfig::new(&self.kafka), &self.topic_prefix);
         if let Some(path) = &self.normalizer_config {
             config.normalizer = NormalizerConfig::load(path)?;
+        }
+        if let Some(path) = &self.projections {
+            config.projections = ProjectionConfig::load(path)?;
         }
         config.partitions = self.partitions;
         config.instance.clone_from(&self.instance);

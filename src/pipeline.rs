@@ -6,7 +6,7 @@ use anyhow::Context;
 use sxfleet_ingest::http::config::HttpConfig;
 use sxfleet_ingest::{NormalizerConfig, NormalizerStage, NODE_STORE};
 use sxfleet_load_tests::{produce, ProduceOptions, ProduceSummary, SimConfig, Simulator};
-use sxfleet_processors::{TwinStage, TWIN_STORE};
+use sxfleet_processors::{ProjectionConfig, TwinStage, TWIN_STORE};
 use sxfleet_runtime::driver::StageStats;
 use sxfleet_runtime::topics::{ensure_topics, partition_count, TopicSpec};
 use sxfleet_runtime::{run_stage, Delivery, KafkaConfig, Shutdown, StageRunConfig, Topics};
@@ -39,6 +39,8 @@ pub struct PipelineConfig {
     pub punctuate_after: Option<std::time::Duration>,
     /// Normalizer settings used by [`run_all`] (and by `sxfleet normalize`).
     pub normalizer: NormalizerConfig,
+    /// Thresholds and weights of the processor's projections.
+    pub projections: ProjectionConfig,
 }
 
 impl PipelineConfig {
@@ -54,6 +56,7 @@ impl PipelineConfig {
             state_dir: None,
             punctuate_after: None,
             normalizer: NormalizerConfig::default(),
+            projections: ProjectionConfig::default(),
         }
     }
 
@@ -144,7 +147,8 @@ pub async fn run_twin(config: &PipelineConfig, shutdown: &Shutdown) -> anyhow::R
     let app_id = config.app_id("twin");
     let mut run = config.run_config("twin", vec![config.topics.events.clone()]);
     run.punctuate_after = config.punctuate_after;
-    let mut stage = TwinStage::new(&app_id, config.topics.clone());
+    let mut stage =
+        TwinStage::new(&app_id, config.topics.clone()).with_config(config.projections.clone());
     run_stage(&run, &mut stage, shutdown)
         .await
         .context("twin processor stopped")

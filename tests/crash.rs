@@ -5,7 +5,7 @@
 //!
 //! The input (2,000 nodes x 50 events, 4 partitions) goes straight to the canonical events
 //! topic, so the test exercises the processor and its runtime only. Every committed twin record
-//! is checked against the pure fold (`node::on_event`) of the first `version` events of its node,
+//! is checked against the pure fold (`fold::on_event`) of the first `version` events of its node,
 //! which is what the twin at that version must be whatever the batch boundaries were.
 //!
 //! Kill moments come from a seeded RNG; the seed is printed and `CRASH_SEED=<n>` replays it.
@@ -19,8 +19,11 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use sxfleet::pipeline::{self, PipelineConfig};
-use sxfleet_processors::connectivity::ConnectivityConfig;
-use sxfleet_processors::node::{on_event, NodeState};
+use sxfleet_processors::control::ControlState;
+use sxfleet_processors::entry::Entry;
+use sxfleet_processors::fold::on_event;
+use sxfleet_processors::node::NodeState;
+use sxfleet_processors::ProjectionConfig;
 use sxfleet_processors::TWIN_STORE;
 use sxfleet_runtime::store::StoreCodec;
 use sxfleet_runtime::{KafkaConfig, Shutdown};
@@ -93,7 +96,7 @@ fn event(n: usize, seq: i64) -> FleetEvent {
 fn input() -> Input {
     let mut events = Vec::with_capacity(NODES * EVENTS_PER_NODE as usize);
     let mut twins: BTreeMap<String, Vec<Vec<u8>>> = BTreeMap::new();
-    let config = ConnectivityConfig::default();
+    let (control, config) = (ControlState::default(), ProjectionConfig::default());
     let mut states: Vec<NodeState> = (0..NODES).map(|n| NodeState::new(&node_id(n))).collect();
     // Round by round, so every node progresses through the whole stream and a kill cuts
     // through the middle of many nodes' histories. Events of a node are a minute apart, so no
@@ -101,7 +104,7 @@ fn input() -> Input {
     for seq in 1..=EVENTS_PER_NODE {
         for (n, state) in states.iter_mut().enumerate() {
             let event = event(n, seq);
-            assert!(on_event(state, &event, &config).is_some());
+            assert!(on_event(state, &event, &control, &config).is_some());
             let twin = encode(&state.twin).unwrap();
             twins.entry(event.node_id.clone()).or_default().push(twin);
             events.push((event.node_id.clone(), encode(&event).unwrap()));
@@ -317,7 +320,8 @@ fn check_deployment(name: &str, config: &PipelineConfig, input: &Input) -> (Vec<
     let changelog: Vec<Record> = read_committed(kafka, &changelog_topic, PARTITIONS)
         .into_iter()
         .map(|(partition, offset, key, value)| {
-            let twin = value.map(|bytes| encode(&NodeState::decode(&bytes).unwrap().twin).unwrap());
+            let twin = value
+                .map(|bytes| encode(&Entry::decode(&bytes).unwrap().node().unwrap().twin).unwrap());
             (partition, offset, key, twin)
         })
         .collect();

@@ -91,9 +91,10 @@ async fn an_undecodable_event_is_dead_lettered_and_the_partition_goes_on() {
     assert_eq!(letter.source_offset, Some(1));
     assert!(!letter.detail.is_empty());
     // The event after the poison one was applied too.
-    let partition = (0..4)
-        .find(|p| stage.nodes().len(*p) == 1)
-        .expect("the node's partition");
-    let twin = &stage.nodes().get(partition, "node-p").unwrap().twin;
+    let nodes: Vec<_> = (0..4).flat_map(|p| stage.nodes(p)).collect();
+    assert_eq!(nodes.len(), 1, "one node in all partitions");
+    let (node_id, state) = nodes[0];
+    assert_eq!(node_id, "node-p");
+    let twin = &state.twin;
     assert_eq!((twin.last_seq, twin.events_applied), (2, 2));
 }

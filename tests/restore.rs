@@ -88,8 +88,7 @@ fn state(stage: &TwinStage) -> Vec<Vec<(String, NodeState)>> {
     (0..PARTITIONS)
         .map(|p| {
             stage
-                .nodes()
-                .entries(p)
+                .nodes(p)
                 .into_iter()
                 .map(|(k, v)| (k.to_owned(), v.clone()))
                 .collect()

@@ -74,7 +74,7 @@ fn ledger(kafka: &str, topic: &str) -> BTreeMap<String, Vec<StateTransition>> {
 fn states(stage: &TwinStage) -> Vec<Vec<(String, NodeState)>> {
     (0..PARTITIONS)
         .map(|p| {
-            let entries = stage.nodes().entries(p).into_iter();
+            let entries = stage.nodes(p).into_iter();
             entries.map(|(k, v)| (k.to_owned(), v.clone())).collect()
         })
         .collect()

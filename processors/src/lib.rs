@@ -11,14 +11,30 @@
 //! - [`lifecycle`]: the lifecycle state machine of seed 004 (3A), violations recorded.
 //! - [`drift`]: desired bundle vs reported snapshot: version, config and policy drift, score.
 //! - [`authority`]: master-of-record per domain, last-write-wins, split-brain detection.
-//! - [`stage`]: the twin processor stage and its store.
+//! - [`trust`]: attestation and firmware-signature checks against the enrollment baseline.
+//! - [`attention`]: the attention score and its raise/resolve hysteresis.
+//! - [`control`]: the control plane as one partition sees it (authority, desired state).
+//! - [`derived`]: desired state, drift, authority and attention of a node, recomputed.
+//! - [`fold`]: one node's whole step (machines, then derived projections).
+//! - [`config`]: thresholds and weights of every projection ([`ProjectionConfig`]).
+//! - [`entry`]: what the store holds (nodes and the control state).
+//! - [`stage`]: the fleet processor stage and its store.
 
+pub mod attention;
 pub mod authority;
+pub mod config;
 pub mod connectivity;
+pub mod control;
+pub mod derived;
 pub mod drift;
+pub mod entry;
+pub mod fold;
 pub mod lifecycle;
 pub mod node;
 pub mod stage;
+pub mod trust;
 pub mod twin;
+
+pub use config::ProjectionConfig;
 
 pub use stage::{TwinStage, TWIN_STORE};

@@ -356,6 +356,30 @@ pub fn on_replay_reconciled(
     out
 }
 
+/// Applies a trust violation (failed attestation, signature mismatch, expired certificate,
+/// forged input): the diagram's quarantine paths. REPLAYING -> QUARANTINED ("Drift/trust
+/// violation") and DEGRADED -> QUARANTINED ("Critical failure") directly; from the other states of
+/// phase ACTIVE and from UPDATING through DEGRADED first (a trust failure is a health failure),
+/// then QUARANTINED. RETURNING has no edge but its own: the violation waits for the replay
+/// verdict, which it fails. Outside these the request is recorded as a violation.
+pub fn on_trust_violation(
+    state: &mut LifecycleState,
+    at_ms: EpochMillis,
+    reason: &str,
+) -> LifecycleOutcome {
+    let mut out = LifecycleOutcome::default();
+    match state.state {
+        S::Quarantined | S::Returning => {}
+        S::Replaying | S::Degraded => request(state, at_ms, S::Quarantined, reason, &mut out),
+        from if from.phase() == LifecyclePhase::Active || from == S::Updating => {
+            request(state, at_ms, S::Degraded, reason, &mut out);
+            request(state, at_ms, S::Quarantined, reason, &mut out);
+        }
+        _ => request(state, at_ms, S::Quarantined, reason, &mut out),
+    }
+    out
+}
+
 /// Whether the node may be sent new commands: not while returning or replaying (until the
 /// replay reconciles), not in QUARANTINED (limited operations) and never once RETIRED.
 pub fn accepts_commands(state: &LifecycleState) -> bool {

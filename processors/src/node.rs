@@ -1,5 +1,6 @@
-//! A node's whole per-node state — twin, connectivity machine, lifecycle machine — and how one
-//! event or one timer firing moves it. Pure: time comes from the event or the firing.
+//! A node's whole per-node state — twin, connectivity, lifecycle and trust machines, the last
+//! drift evaluation and attention — and how one event or one timer firing moves it. Pure: time
+//! comes from the event or the firing. Drift and attention are recomputed by [`crate::derived`].
 
 use serde::{Deserialize, Serialize};
 use sxfleet_runtime::stage::InternalError;
@@ -9,8 +10,11 @@ use sxfleet_schemas::{
     ReplayProgress, StateTransition, TransitionMachine,
 };
 
+use crate::attention::AttentionState;
 use crate::connectivity::{self, ConnectivityConfig, ConnectivityState, ConnectivityTransition};
+use crate::drift::{DriftEvaluation, DriftStatus};
 use crate::lifecycle::{self, LifecycleOutcome, LifecycleState, ReplayVerdict};
+use crate::trust::{self, TrustState};
 use crate::twin::{self, Applied};
 
 /// Version of [`NodeState`]'s changelog format: one version byte, then JSON.
@@ -27,6 +31,27 @@ pub struct NodeState {
     pub lifecycle: LifecycleState,
     /// Ledger entries written so far (the `seq` of the next one).
     pub ledger_seq: i64,
+    /// The trust machine.
+    #[serde(default)]
+    pub trust: TrustState,
+    /// The last drift evaluation.
+    #[serde(default)]
+    pub drift: Option<DriftEvaluation>,
+    /// Drift reports written so far.
+    #[serde(default)]
+    pub drift_seq: i64,
+    /// Attention score and alert state.
+    #[serde(default)]
+    pub attention: AttentionState,
+}
+
+/// The rules one node is moved by.
+#[derive(Debug, Clone, Copy)]
+pub struct NodeRules<'a> {
+    /// Connectivity thresholds of the node's domain.
+    pub connectivity: &'a ConnectivityConfig,
+    /// Drift score from which a finished replay ends in QUARANTINED.
+    pub quarantine_drift_score: f64,
 }
 
 impl NodeState {
@@ -40,6 +65,10 @@ impl NodeState {
             connectivity: ConnectivityState::default(),
             lifecycle: LifecycleState::default(),
             ledger_seq: 0,
+            trust: TrustState::default(),
+            drift: None,
+            drift_seq: 0,
+            attention: AttentionState::default(),
         }
     }
 
@@ -74,18 +103,39 @@ impl StoreCodec for NodeState {
 pub fn on_event(
     state: &mut NodeState,
     event: &FleetEvent,
-    config: &ConnectivityConfig,
+    rules: NodeRules<'_>,
 ) -> Option<Vec<StateTransition>> {
     if twin::apply(&mut state.twin, event) == Applied::Stale && !event.replayed {
         return None;
     }
     let mut ledger = Vec::new();
-    let moves = connectivity::on_event(&mut state.connectivity, config, event);
+    let event_id = Some(event.event_id.as_str());
+    let moves = connectivity::on_event(&mut state.connectivity, rules.connectivity, event);
     let outcome = lifecycle::on_event(&mut state.lifecycle, event);
-    record_lifecycle(state, outcome, Some(&event.event_id), &mut ledger);
-    follow_connectivity(state, moves, Some(&event.event_id), &mut ledger);
+    record_lifecycle(state, outcome, event_id, &mut ledger);
+    for violation in trust::on_event(&mut state.trust, event) {
+        on_trust_violation(
+            state,
+            &violation.reason,
+            violation.at_ms,
+            event_id,
+            &mut ledger,
+        );
+    }
+    follow_connectivity(state, moves, rules, event_id, &mut ledger);
     sync_twin(state);
     Some(ledger)
+}
+
+fn on_trust_violation(
+    state: &mut NodeState,
+    reason: &str,
+    at_ms: EpochMillis,
+    event_id: Option<&str>,
+    ledger: &mut Vec<StateTransition>,
+) {
+    let outcome = lifecycle::on_trust_violation(&mut state.lifecycle, at_ms, reason);
+    record_lifecycle(state, outcome, event_id, ledger);
 }
 
 /// Fires the node's silence timer at event time `now_ms`. Returns the ledger entries; an empty
@@ -93,14 +143,14 @@ pub fn on_event(
 pub fn on_timer(
     state: &mut NodeState,
     now_ms: EpochMillis,
-    config: &ConnectivityConfig,
+    rules: NodeRules<'_>,
 ) -> Vec<StateTransition> {
     let mut ledger = Vec::new();
-    let moves = connectivity::on_tick(&mut state.connectivity, config, now_ms);
+    let moves = connectivity::on_tick(&mut state.connectivity, rules.connectivity, now_ms);
     if moves.is_empty() {
         return ledger;
     }
-    follow_connectivity(state, moves, None, &mut ledger);
+    follow_connectivity(state, moves, rules, None, &mut ledger);
     sync_twin(state);
     state.twin.version += 1;
     state.twin.updated_ms = state.twin.updated_ms.max(now_ms);
@@ -108,11 +158,13 @@ pub fn on_timer(
 }
 
 /// Records connectivity moves, feeds them to the lifecycle machine, and settles a finished
-/// replay with its verdict: trusted unless the node's last attestation failed. (Drift does not
-/// take part in the verdict yet: the drift projection is not wired to the processor.)
+/// replay with its verdict: trusted unless the node has an unremediated trust violation or its
+/// last attestation failed; drift within policy unless the last evaluation is DRIFTED with at
+/// least `quarantine_drift_score`.
 fn follow_connectivity(
     state: &mut NodeState,
     moves: Vec<ConnectivityTransition>,
+    rules: NodeRules<'_>,
     event_id: Option<&str>,
     ledger: &mut Vec<StateTransition>,
 ) {
@@ -131,16 +183,17 @@ fn follow_connectivity(
         let outcome = lifecycle::on_connectivity(&mut state.lifecycle, &step);
         record_lifecycle(state, outcome, event_id, ledger);
         if step.from == ConnectivityMode::Replaying && step.to != ConnectivityMode::Replaying {
-            let trusted = state
-                .twin
-                .supply_chain
-                .attestation
-                .as_ref()
-                .is_none_or(|a| a.result == AttestationResult::Verified);
-            let verdict = ReplayVerdict {
-                trusted,
-                drift_ok: true,
-            };
+            let trusted = trust::trusted(&state.trust)
+                && state
+                    .twin
+                    .supply_chain
+                    .attestation
+                    .as_ref()
+                    .is_none_or(|a| a.result == AttestationResult::Verified);
+            let drift_ok = state.drift.as_ref().is_none_or(|d| {
+                d.status != DriftStatus::Drifted || d.score < rules.quarantine_drift_score
+            });
+            let verdict = ReplayVerdict { trusted, drift_ok };
             let outcome =
                 lifecycle::on_replay_reconciled(&mut state.lifecycle, verdict, step.at_ms);
             record_lifecycle(state, outcome, event_id, ledger);
@@ -239,6 +292,14 @@ fn sync_twin(state: &mut NodeState) {
     state.twin.lifecycle.state = life.state.as_str().to_owned();
     state.twin.lifecycle.last_transition_ms = life.since_ms;
     state.twin.lifecycle.reason = life.reason.clone();
+    let trust = &state.trust;
+    state.twin.trust = sxfleet_schemas::NodeTrust {
+        state: trust.verdict.as_str().to_owned(),
+        baseline_signature: trust.baseline_signature.clone(),
+        violations: trust.violations,
+        last_violation: trust.last_violation.as_ref().map(|v| v.reason.clone()),
+        last_violation_ms: trust.last_violation.as_ref().map(|v| v.at_ms),
+    };
 }
 
 #[cfg(test)]

@@ -5,12 +5,20 @@ use sxfleet_schemas::{
     LifecyclePhase, Link, LinkState, Replay, ReplayPhase, StateTransition, TransitionMachine,
 };
 
-use super::{on_event, on_timer, NodeState};
+use super::{on_event, on_timer, NodeRules, NodeState};
+
 use crate::connectivity::ConnectivityConfig;
 use crate::twin::tests::{event, heartbeat, register};
 
 const T0: i64 = 1_772_150_400_000; // 2026-02-27T00:00:00Z
 const MIN: i64 = 60_000;
+
+fn rules(connectivity: &ConnectivityConfig) -> NodeRules<'_> {
+    NodeRules {
+        connectivity,
+        quarantine_drift_score: 50.0,
+    }
+}
 
 fn link(state: LinkState) -> EventPayload {
     EventPayload::Link(Link { state })
@@ -37,7 +45,7 @@ fn run(state: &mut NodeState, events: &[FleetEvent]) -> Vec<StateTransition> {
     let config = ConnectivityConfig::default();
     events
         .iter()
-        .flat_map(|e| on_event(state, e, &config).unwrap_or_default())
+        .flat_map(|e| on_event(state, e, rules(&config)).unwrap_or_default())
         .collect()
 }
 
@@ -132,9 +140,10 @@ fn a_replay_after_a_failed_attestation_ends_in_quarantine() {
     let last = states(&ledger, TransitionMachine::Lifecycle);
     assert_eq!(last.last(), Some(&"QUARANTINED"));
     assert_eq!(state.twin.lifecycle.phase, LifecyclePhase::Quarantined);
+    // The failed attestation arrives while REPLAYING: quarantined at once, with its reason.
     assert_eq!(
         state.twin.lifecycle.reason.as_deref(),
-        Some("trust_violation")
+        Some("attestation_failed")
     );
 }
 
@@ -149,8 +158,8 @@ fn silence_timers_move_a_quiet_node_and_bump_the_twin() {
     let version = state.twin.version;
     let due = state.deadline(&config).unwrap();
     assert_eq!(due, T0 + 30 * MIN + 1);
-    assert!(on_timer(&mut state, due - 1, &config).is_empty());
-    let fired = on_timer(&mut state, due, &config);
+    assert!(on_timer(&mut state, due - 1, rules(&config)).is_empty());
+    let fired = on_timer(&mut state, due, rules(&config));
     assert_eq!(
         states(&fired, TransitionMachine::Connectivity),
         ["autonomous"]
@@ -158,7 +167,7 @@ fn silence_timers_move_a_quiet_node_and_bump_the_twin() {
     assert!(fired.iter().all(|t| t.event_id.is_none()));
     assert_eq!(state.twin.version, version + 1);
     let later = state.deadline(&config).unwrap();
-    let fired = on_timer(&mut state, later + 10 * MIN, &config);
+    let fired = on_timer(&mut state, later + 10 * MIN, rules(&config));
     assert_eq!(
         states(&fired, TransitionMachine::Connectivity),
         ["disconnected"]
@@ -172,9 +181,9 @@ fn a_duplicate_event_changes_nothing() {
     let config = ConnectivityConfig::default();
     let mut state = NodeState::new("n1");
     let hb = event(1, T0, heartbeat(45.0, 0.0, Health::Ok));
-    assert!(on_event(&mut state, &hb, &config).is_some());
+    assert!(on_event(&mut state, &hb, rules(&config)).is_some());
     let before = state.clone();
-    assert!(on_event(&mut state, &hb, &config).is_none());
+    assert!(on_event(&mut state, &hb, rules(&config)).is_none());
     assert_eq!(state, before);
 }
 
@@ -202,12 +211,12 @@ fn debug_hours_of_silence_then_a_heartbeat() {
         ],
     );
     let v = state.twin.version;
-    let fired = on_timer(&mut state, T0 + 360 * MIN, &config);
+    let fired = on_timer(&mut state, T0 + 360 * MIN, rules(&config));
     eprintln!("fired {fired:#?}");
     let led = on_event(
         &mut state,
         &event(3, T0 + 360 * MIN, heartbeat(777.0, 0.0, Health::Ok)),
-        &config,
+        rules(&config),
     );
     eprintln!("event {led:#?}");
     assert_eq!(state.twin.version, v + 2);

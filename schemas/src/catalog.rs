@@ -30,14 +30,14 @@ pub struct CatalogEntry {
 
 /// Well-known schema ids.
 pub mod ids {
-    /// [`crate::FleetEvent`] (v2, with the `trust_violation` payload) on `fleet.events.v1`.
-    pub const FLEET_EVENT: u32 = 1013;
-    /// [`crate::FleetEvent`] v1 (before `trust_violation`): no longer written, still decoded.
-    pub const FLEET_EVENT_V1: u32 = 1001;
+    /// [`crate::FleetEvent`] on `fleet.events.v1`: version 2 (the `trust_violation` payload
+    /// added).
+    pub const FLEET_EVENT: u32 = 1017;
     /// [`crate::ControlEvent`] on `fleet.control.v1`.
     pub const CONTROL_EVENT: u32 = 1002;
-    /// [`crate::Node`] (the digital twin) on `fleet.twin.v1`.
-    pub const NODE: u32 = 1003;
+    /// [`crate::Node`] (the digital twin) on `fleet.twin.v1`: version 2 (drift verdict, trust
+    /// and attention added).
+    pub const NODE: u32 = 1016;
     /// [`crate::DeadLetter`] on `fleet.dlq.v1`.
     pub const DEAD_LETTER: u32 = 1004;
     /// [`crate::Relay`].
@@ -46,10 +46,8 @@ pub mod ids {
     pub const DOMAIN: u32 = 1006;
     /// [`crate::PolicyBundle`].
     pub const POLICY_BUNDLE: u32 = 1007;
-    /// [`crate::Observation`] (v2: its `EventKind` knows `TRUST_VIOLATION`).
-    pub const OBSERVATION: u32 = 1014;
-    /// [`crate::Observation`] v1: no longer written, still decoded.
-    pub const OBSERVATION_V1: u32 = 1008;
+    /// [`crate::Observation`]: version 2 (its `EventKind` knows `TRUST_VIOLATION`).
+    pub const OBSERVATION: u32 = 1018;
     /// [`crate::Command`].
     pub const COMMAND: u32 = 1009;
     /// [`crate::Artifact`].
@@ -58,6 +56,18 @@ pub mod ids {
     pub const TIMELINE: u32 = 1011;
     /// [`crate::StateTransition`] on `fleet.transitions.v1`.
     pub const STATE_TRANSITION: u32 = 1012;
+    /// [`crate::DriftReport`] on `fleet.drift.v1`.
+    pub const DRIFT_REPORT: u32 = 1013;
+    /// [`crate::Alert`] on `fleet.alerts.v1`.
+    pub const ALERT: u32 = 1014;
+    /// [`crate::AuthorityDecision`] on `fleet.authority.v1`.
+    pub const AUTHORITY_DECISION: u32 = 1015;
+    /// [`crate::Node`] version 1: still read (resolved to the current version).
+    pub const NODE_V1: u32 = 1003;
+    /// [`crate::FleetEvent`] version 1: still read (resolved to the current version).
+    pub const FLEET_EVENT_V1: u32 = 1001;
+    /// [`crate::Observation`] version 1: still read (resolved to the current version).
+    pub const OBSERVATION_V1: u32 = 1008;
 }
 
 macro_rules! entry {
@@ -82,7 +92,13 @@ pub const FLEET_EVENT: CatalogEntry =
 pub const CONTROL_EVENT: CatalogEntry =
     entry!(ids::CONTROL_EVENT, "ControlEvent", Some("fleet.control.v1"));
 /// `Node` entry.
-pub const NODE: CatalogEntry = entry!(ids::NODE, "Node", Some("fleet.twin.v1"));
+pub const NODE: CatalogEntry = CatalogEntry {
+    id: ids::NODE,
+    name: "Node",
+    version: 2,
+    topic: Some("fleet.twin.v1"),
+    avsc: include_str!("../avro/Node.avsc"),
+};
 /// `DeadLetter` entry.
 pub const DEAD_LETTER: CatalogEntry = entry!(ids::DEAD_LETTER, "DeadLetter", Some("fleet.dlq.v1"));
 /// `Relay` entry.
@@ -105,6 +121,17 @@ pub const STATE_TRANSITION: CatalogEntry = entry!(
     "StateTransition",
     Some("fleet.transitions.v1")
 );
+/// `DriftReport` entry.
+pub const DRIFT_REPORT: CatalogEntry =
+    entry!(ids::DRIFT_REPORT, "DriftReport", Some("fleet.drift.v1"));
+/// `Alert` entry.
+pub const ALERT: CatalogEntry = entry!(ids::ALERT, "Alert", Some("fleet.alerts.v1"));
+/// `AuthorityDecision` entry.
+pub const AUTHORITY_DECISION: CatalogEntry = entry!(
+    ids::AUTHORITY_DECISION,
+    "AuthorityDecision",
+    Some("fleet.authority.v1")
+);
 
 /// Every top-level schema, in id order.
 pub const CATALOG: &[CatalogEntry] = &[
@@ -120,37 +147,9 @@ pub const CATALOG: &[CatalogEntry] = &[
     ARTIFACT,
     TIMELINE,
     STATE_TRANSITION,
-];
-
-/// An older released version of a catalog schema that is still decoded (never written). Its
-/// data is read with its own released (self-contained) schema straight into the current Rust
-/// type: every field added since has a serde default, so nothing needs resolving.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LegacyVersion {
-    /// Schema id of that version.
-    pub id: u32,
-    /// Record name of the catalog entry it is an older version of.
-    pub name: &'static str,
-    /// Its released version number.
-    pub version: u32,
-    /// The released snapshot (`avro/released/<name>.v<version>.avsc`).
-    pub avsc: &'static str,
-}
-
-/// Older versions still decoded.
-pub const LEGACY: &[LegacyVersion] = &[
-    LegacyVersion {
-        id: ids::FLEET_EVENT_V1,
-        name: "FleetEvent",
-        version: 1,
-        avsc: include_str!("../avro/released/FleetEvent.v1.avsc"),
-    },
-    LegacyVersion {
-        id: ids::OBSERVATION_V1,
-        name: "Observation",
-        version: 1,
-        avsc: include_str!("../avro/released/Observation.v1.avsc"),
-    },
+    DRIFT_REPORT,
+    ALERT,
+    AUTHORITY_DECISION,
 ];
 
 /// A named type shared by several top-level schemas (`avro/common/<name>.avsc`).
@@ -192,6 +191,47 @@ pub const SHARED_TYPES: &[SharedType] = shared!(
 /// The entry with this schema id, if any.
 pub fn by_id(id: u32) -> Option<&'static CatalogEntry> {
     CATALOG.iter().find(|entry| entry.id == id)
+}
+
+/// An older released version that is still read: data written with it decodes by resolving
+/// its released (self-contained) schema to the current version of the same record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PreviousVersion {
+    /// Schema id the older version was written with.
+    pub id: u32,
+    /// Record name (the current entry has the same name).
+    pub name: &'static str,
+    /// Its version.
+    pub version: u32,
+    /// Its released snapshot (`avro/released/<Name>.v<N>.avsc`).
+    pub avsc: &'static str,
+}
+
+/// Every older version still read, oldest first per name.
+pub const PREVIOUS: &[PreviousVersion] = &[
+    PreviousVersion {
+        id: ids::NODE_V1,
+        name: "Node",
+        version: 1,
+        avsc: include_str!("../avro/released/Node.v1.avsc"),
+    },
+    PreviousVersion {
+        id: ids::FLEET_EVENT_V1,
+        name: "FleetEvent",
+        version: 1,
+        avsc: include_str!("../avro/released/FleetEvent.v1.avsc"),
+    },
+    PreviousVersion {
+        id: ids::OBSERVATION_V1,
+        name: "Observation",
+        version: 1,
+        avsc: include_str!("../avro/released/Observation.v1.avsc"),
+    },
+];
+
+/// The older version with this id, if any.
+pub fn previous_by_id(id: u32) -> Option<&'static PreviousVersion> {
+    PREVIOUS.iter().find(|previous| previous.id == id)
 }
 
 /// The entry with this record name (e.g. `"FleetEvent"`), if any.

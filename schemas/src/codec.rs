@@ -5,9 +5,8 @@
 //! `GenericDatumReader::read_deser`), never through apache-avro's `Value` tree.
 //!
 //! Decoding uses the catalog schema of the id in the header as the writer schema; no schema
-//! resolution happens. An id of an older released version ([`catalog::LEGACY`]) is read with
-//! that version's schema into the current type (fields added since have serde defaults). A
-//! registry would plug in here too: look up the writer schema by id.
+//! resolution happens. A registry (or an older released version) would plug in here: look up the
+//! writer schema by id and resolve it to the reader's schema.
 
 use apache_avro::Schema;
 use serde::de::DeserializeOwned;
@@ -145,29 +144,36 @@ fn split_header(bytes: &[u8]) -> Result<(u32, &[u8]), CodecError> {
 /// kind and payload disagree. All of these are [`crate::ErrorClass::BadData`].
 pub fn decode<T: Canonical>(bytes: &[u8]) -> Result<T, CodecError> {
     let (id, mut body) = split_header(bytes)?;
-    let (schema, reader) = if id == T::SCHEMA_ID {
-        let codec = compiled::codec(id)?;
-        (codec.entry.name, &codec.reader)
-    } else if let Some((legacy, reader)) = compiled::legacy_reader(T::ENTRY.name, id)? {
-        (legacy.name, reader)
-    } else {
-        let known = catalog::by_id(id).is_some() || catalog::LEGACY.iter().any(|l| l.id == id);
-        return Err(if known {
-            CodecError::SchemaMismatch {
+    if id != T::SCHEMA_ID {
+        if let Some((entry, value)) = compiled::resolve_previous(id, &mut body)? {
+            if entry.id == T::SCHEMA_ID {
+                return finish::<T>(entry.name, body, apache_avro::from_value(&value));
+            }
+        }
+        return Err(match catalog::by_id(id) {
+            Some(_) => CodecError::SchemaMismatch {
                 expected: T::SCHEMA_ID,
                 found: id,
-            }
-        } else {
-            CodecError::UnknownSchemaId(id)
+            },
+            None => CodecError::UnknownSchemaId(id),
         });
-    };
-    let wire: T::Wire = reader
-        .read_deser(&mut body)
-        .map_err(|source| CodecError::Decode { schema, source })?;
-    if !body.is_empty() {
+    }
+    let codec = compiled::codec(id)?;
+    let wire = codec.reader.read_deser(&mut body);
+    finish::<T>(codec.entry.name, body, wire)
+}
+
+/// Checks that the datum used every byte and converts it from its wire form.
+fn finish<T: Canonical>(
+    schema: &'static str,
+    rest: &[u8],
+    wire: Result<T::Wire, apache_avro::Error>,
+) -> Result<T, CodecError> {
+    let wire = wire.map_err(|source| CodecError::Decode { schema, source })?;
+    if !rest.is_empty() {
         return Err(CodecError::TrailingBytes {
             schema,
-            count: body.len(),
+            count: rest.len(),
         });
     }
     Ok(T::from_wire(wire)?)

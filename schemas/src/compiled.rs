@@ -18,7 +18,7 @@ use apache_avro::reader::datum::GenericDatumReader;
 use apache_avro::writer::datum::GenericDatumWriter;
 use apache_avro::Schema;
 
-use crate::catalog::{self, CatalogEntry, LegacyVersion, CATALOG, LEGACY, SHARED_TYPES};
+use crate::catalog::{self, CatalogEntry, CATALOG, SHARED_TYPES};
 use crate::error::{CodecError, SchemaLoadError};
 
 /// One catalog entry with its parsed, self-contained schema.
@@ -41,43 +41,6 @@ static CODECS: LazyLock<Result<Vec<Codec>, SchemaLoadError>> = LazyLock::new(|| 
     let compiled: &'static [Compiled] = COMPILED.as_ref().map_err(Clone::clone)?;
     compiled.iter().map(build_codec).collect()
 });
-
-/// Parsed schemas of the legacy versions, in [`LEGACY`] order.
-static LEGACY_SCHEMAS: LazyLock<Result<Vec<Schema>, SchemaLoadError>> = LazyLock::new(|| {
-    LEGACY
-        .iter()
-        .map(|legacy| Schema::parse_str(legacy.avsc).map_err(|e| load_error(legacy.name, e)))
-        .collect()
-});
-
-/// Readers of the legacy versions, in [`LEGACY`] order.
-static LEGACY_READERS: LazyLock<Result<Vec<GenericDatumReader<'static>>, SchemaLoadError>> =
-    LazyLock::new(|| {
-        let schemas: &'static [Schema] = LEGACY_SCHEMAS.as_ref().map_err(Clone::clone)?;
-        LEGACY
-            .iter()
-            .zip(schemas)
-            .map(|(legacy, schema)| {
-                GenericDatumReader::builder(schema)
-                    .human_readable(false)
-                    .build()
-                    .map_err(|e| load_error(legacy.name, e))
-            })
-            .collect()
-    });
-
-/// The reader for data written with legacy version `id` of schema `name`, if there is one.
-pub(crate) fn legacy_reader(
-    name: &str,
-    id: u32,
-) -> Result<Option<(&'static LegacyVersion, &'static GenericDatumReader<'static>)>, CodecError> {
-    let readers: &'static [GenericDatumReader<'static>] =
-        LEGACY_READERS.as_ref().map_err(Clone::clone)?;
-    Ok(LEGACY
-        .iter()
-        .zip(readers)
-        .find(|(legacy, _)| legacy.id == id && legacy.name == name))
-}
 
 fn load_error(schema: &str, error: impl std::fmt::Display) -> SchemaLoadError {
     SchemaLoadError {
@@ -150,6 +113,50 @@ pub(crate) fn codec(id: u32) -> Result<&'static Codec, CodecError> {
     all.iter()
         .find(|c| c.entry.id == id)
         .ok_or(CodecError::UnknownSchemaId(id))
+}
+
+/// An older released version, parsed, with the current schema of the same record to resolve to.
+pub(crate) struct Previous {
+    pub(crate) entry: &'static CatalogEntry,
+    pub(crate) writer: Schema,
+}
+
+static PREVIOUS: LazyLock<Result<Vec<Previous>, SchemaLoadError>> = LazyLock::new(|| {
+    catalog::PREVIOUS
+        .iter()
+        .map(|previous| {
+            let entry = catalog::by_name(previous.name)
+                .ok_or_else(|| load_error(previous.name, "older version of an unknown record"))?;
+            let writer =
+                Schema::parse_str(previous.avsc).map_err(|e| load_error(previous.name, e))?;
+            Ok(Previous { entry, writer })
+        })
+        .collect()
+});
+
+/// Decodes a datum written with the older version `id` into a value of the current version of
+/// the same record (Avro schema resolution: new fields take their defaults).
+pub(crate) fn resolve_previous(
+    id: u32,
+    body: &mut &[u8],
+) -> Result<Option<(&'static CatalogEntry, apache_avro::types::Value)>, CodecError> {
+    let all: &'static [Previous] = PREVIOUS.as_ref().map_err(Clone::clone)?;
+    let Some(index) = catalog::PREVIOUS.iter().position(|p| p.id == id) else {
+        return Ok(None);
+    };
+    let previous = &all[index];
+    let current = schema(previous.entry.id)?;
+    let decode_error = |source| CodecError::Decode {
+        schema: previous.entry.name,
+        source,
+    };
+    let reader = GenericDatumReader::builder(&previous.writer)
+        .reader_schema(current)
+        .human_readable(false)
+        .build()
+        .map_err(decode_error)?;
+    let value = reader.read_value(body).map_err(decode_error)?;
+    Ok(Some((previous.entry, value)))
 }
 
 /// The parsed, self-contained schema with this id.

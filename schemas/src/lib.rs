@@ -34,7 +34,9 @@
 //! - [`error`]: [`CodecError`] (with its [`ErrorClass`]) and [`PayloadError`].
 //! - [`model`]: the Rust types: shared types ([`model::common`]), [`FleetEvent`],
 //!   [`ControlEvent`], the [`Node`] twin, [`DeadLetter`] and the other canonical objects
-//!   ([`model::objects`]), and the [`StateTransition`] ledger entry ([`model::transition`]).
+//!   ([`model::objects`]), the [`StateTransition`] ledger entry ([`model::transition`]) and
+//!   the processor's analytic outputs [`DriftReport`], [`Alert`], [`AuthorityDecision`]
+//!   ([`model::outputs`]).
 
 #![warn(missing_docs)]
 
@@ -61,12 +63,14 @@ pub use model::fleet_event::{
     Register, Replay, ReplayPhase, Snapshot, TrustViolation,
 };
 pub use model::node::{
-    ActualState, AttestationStatus, DesiredState, Node, NodeAuthority, NodeConnectivity, NodeDrift,
-    NodeLifecycle, NodeRuntime, ReplayProgress, SupplyChain, SyncDebt,
+    ActualState, AttestationStatus, DesiredState, Node, NodeAttention, NodeAuthority,
+    NodeConnectivity, NodeDrift, NodeLifecycle, NodeRuntime, NodeTrust, ReplayProgress,
+    SupplyChain, SyncDebt,
 };
 pub use model::objects::{
     Artifact, ArtifactKind, Command, Delivery, Domain, Observation, ObservationKind, PolicyBundle,
     Relay, RelayKind, Timeline, Transition,
 };
+pub use model::outputs::{Alert, AuthorityDecision, ConfigFieldDiff, DriftReport};
 pub use model::transition::{StateTransition, TransitionMachine};
 pub use model::{AvroEnum, EpochMillis, StringMap};

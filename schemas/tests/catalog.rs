@@ -52,9 +52,10 @@ fn ids_and_names_are_unique_and_fixed() {
     let names: BTreeSet<_> = CATALOG.iter().map(|e| e.name).collect();
     assert_eq!(ids.len(), CATALOG.len());
     assert_eq!(names.len(), CATALOG.len());
-    assert_eq!(FleetEvent::SCHEMA_ID, 1013);
+    assert_eq!(FleetEvent::SCHEMA_ID, 1017);
     assert_eq!(ControlEvent::SCHEMA_ID, 1002);
-    assert_eq!(Node::SCHEMA_ID, 1003);
+    assert_eq!(Node::SCHEMA_ID, 1016);
+    assert_eq!(catalog::ids::NODE_V1, 1003);
     assert_eq!(DeadLetter::SCHEMA_ID, 1004);
     assert_eq!(
         [
@@ -80,7 +81,8 @@ fn ids_and_names_are_unique_and_fixed() {
         catalog::by_name("StateTransition").unwrap().topic,
         Some("fleet.transitions.v1")
     );
-    assert_eq!(catalog::by_id(1003).unwrap().name, "Node");
+    assert_eq!(catalog::by_id(1016).unwrap().name, "Node");
+    assert_eq!(catalog::previous_by_id(1003).unwrap().name, "Node");
     assert_eq!(
         catalog::by_name("DeadLetter").unwrap().topic,
         Some("fleet.dlq.v1")
@@ -89,7 +91,7 @@ fn ids_and_names_are_unique_and_fixed() {
     assert_eq!(FleetEvent::avsc(), catalog::FLEET_EVENT.avsc);
     assert!(std::ptr::eq(
         FleetEvent::schema().unwrap(),
-        schema(1013).unwrap()
+        schema(1017).unwrap()
     ));
 }
 
@@ -116,7 +118,13 @@ fn every_avsc_file_is_in_the_catalog() {
 }
 
 /// `_ms` fields that are durations, not instants.
-const DURATIONS_MS: &[&str] = &["rtt_ms", "latency_ms", "sync_interval_ms"];
+const DURATIONS_MS: &[&str] = &[
+    "rtt_ms",
+    "latency_ms",
+    "sync_interval_ms",
+    "stale_by_ms",
+    "drift_age_ms",
+];
 
 fn undocumented(node: &serde_json::Map<String, Value>) -> bool {
     node.get("doc")

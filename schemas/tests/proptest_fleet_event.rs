@@ -195,7 +195,7 @@ proptest! {
     #[test]
     fn any_fleet_event_round_trips(event in fleet_event()) {
         let bytes = encode(&event).unwrap();
-        prop_assert_eq!(&bytes[..5], &[0, 0, 0, 0x03, 0xF5][..]);
+        prop_assert_eq!(&bytes[..5], &[0, 0, 0, 0x03, 0xF9][..]);
         let back: FleetEvent = decode(&bytes).unwrap();
         prop_assert_eq!(&back, &event);
         prop_assert_eq!(encode(&back).unwrap(), bytes);

@@ -20,9 +20,9 @@ fn heartbeat_event() -> FleetEvent {
 #[test]
 fn header_is_magic_zero_then_big_endian_schema_id() {
     let bytes = encode(&heartbeat_event()).unwrap();
-    assert_eq!(&bytes[..5], &[0x00, 0x00, 0x00, 0x03, 0xF5]); // 1013
+    assert_eq!(&bytes[..5], &[0x00, 0x00, 0x00, 0x03, 0xF9]); // 1017
     let bytes = encode(&Node::new("n")).unwrap();
-    assert_eq!(&bytes[..5], &[0x00, 0x00, 0x00, 0x03, 0xEB]); // 1003
+    assert_eq!(&bytes[..5], &[0x00, 0x00, 0x00, 0x03, 0xF8]); // 1016 (Node v2)
     for vector in all_vectors() {
         assert_eq!(vector.bytes[0], MAGIC, "{}", vector.name);
         assert_eq!(peek_schema_id(&vector.bytes).unwrap(), vector.schema_id);
@@ -98,8 +98,8 @@ fn another_types_schema_id_is_a_mismatch() {
         matches!(
             err,
             CodecError::SchemaMismatch {
-                expected: 1013,
-                found: 1003
+                expected: 1017,
+                found: 1016
             }
         ),
         "{err:?}"
@@ -280,7 +280,7 @@ proptest! {
     /// unless it really is one.
     #[test]
     fn garbage_body_is_an_error_not_a_panic(body in proptest::collection::vec(any::<u8>(), 0..64)) {
-        let mut bytes = vec![0, 0, 0, 0x03, 0xF5];
+        let mut bytes = vec![0, 0, 0, 0x03, 0xF9];
         bytes.extend_from_slice(&body);
         if let Ok(event) = decode::<FleetEvent>(&bytes) {
             prop_assert_eq!(encode(&event).unwrap(), bytes);
@@ -299,9 +299,54 @@ fn fleet_event_v1_bytes_still_decode() {
     let mut v1 = vec![0, 0, 0, 0x03, 0xE9]; // 1001
     v1.extend_from_slice(&v2[5..v2.len() - 1]);
     assert_eq!(decode::<FleetEvent>(&v1).unwrap(), event);
-    let err = decode::<Node>(&v1).unwrap_err();
     assert!(
-        matches!(err, CodecError::SchemaMismatch { found: 1001, .. }),
-        "{err:?}"
+        decode::<Node>(&v1).is_err(),
+        "a v1 FleetEvent is not a twin"
     );
+}
+
+/// Twins written with Node v1 (id 1003) still decode: resolved to v2, the new fields take
+/// their defaults.
+#[test]
+fn node_v1_bytes_decode_into_the_current_version() {
+    use apache_avro::types::Value;
+    let previous = catalog::previous_by_id(catalog::ids::NODE_V1).unwrap();
+    let v1 = apache_avro::Schema::parse_str(previous.avsc).unwrap();
+    let v2 = sxfleet_schemas::schema(catalog::ids::NODE).unwrap();
+    let mut node = Node::new("n-old");
+    node.version = 7;
+    node.drift.score = 12.5;
+    let value = apache_avro::to_value(&node).unwrap().resolve(v2).unwrap();
+    let Value::Record(fields) = value else {
+        panic!("not a record")
+    };
+    // Drop what v2 added, giving a v1 datum.
+    let v1_fields: Vec<(String, Value)> = fields
+        .into_iter()
+        .filter(|(name, _)| name != "trust" && name != "attention")
+        .map(|(name, value)| match (name.as_str(), value) {
+            ("drift", Value::Record(drift)) => {
+                (name, Value::Record(drift.into_iter().take(3).collect()))
+            }
+            (_, value) => (name, value),
+        })
+        .collect();
+    let body = apache_avro::writer::datum::GenericDatumWriter::builder(&v1)
+        .build()
+        .unwrap()
+        .write_value_to_vec(Value::Record(v1_fields))
+        .unwrap();
+    let mut bytes = vec![MAGIC];
+    bytes.extend_from_slice(&catalog::ids::NODE_V1.to_be_bytes());
+    bytes.extend_from_slice(&body);
+
+    let back: Node = decode(&bytes).unwrap();
+    assert_eq!(back.id, "n-old");
+    assert_eq!(back.version, 7);
+    assert_eq!(back.drift.score, 12.5);
+    assert_eq!(back.drift.status, "UNASSIGNED", "v2 default");
+    assert_eq!(back.trust.state, "UNVERIFIED", "v2 default");
+    assert_eq!(back.attention, NodeAttention::default());
+    // A v1 twin is not a FleetEvent.
+    assert!(decode::<FleetEvent>(&bytes).is_err());
 }

@@ -2,7 +2,9 @@
 //! driver decides when to close it (limits, linger, shutdown) and what to do with it.
 
 use crate::route::TableRow;
-use crate::rows::{DlqRow, EventRow, NodeStateRow, TransitionRow};
+use crate::rows::{
+    AlertRow, AuthorityRow, DlqRow, DriftRow, EventRow, NodeStateRow, TransitionRow,
+};
 
 /// An input partition.
 pub type Partition = (String, i32);
@@ -14,11 +16,17 @@ pub struct Batch {
     node_state: Vec<NodeStateRow>,
     dlq: Vec<DlqRow>,
     transitions: Vec<TransitionRow>,
+    drift: Vec<DriftRow>,
+    alerts: Vec<AlertRow>,
+    authority: Vec<AuthorityRow>,
     /// Index into `partitions` of each row, per table, in row order (for revocation).
     events_from: Vec<usize>,
     node_state_from: Vec<usize>,
     dlq_from: Vec<usize>,
     transitions_from: Vec<usize>,
+    drift_from: Vec<usize>,
+    alerts_from: Vec<usize>,
+    authority_from: Vec<usize>,
     /// Each partition seen in this batch with the highest offset handled (row or not).
     partitions: Vec<(Partition, i64)>,
     bytes: usize,
@@ -75,13 +83,31 @@ impl Batch {
                 self.transitions.push(*row);
                 self.transitions_from.push(index);
             }
+            Some(TableRow::Drift(row)) => {
+                self.drift.push(*row);
+                self.drift_from.push(index);
+            }
+            Some(TableRow::Alert(row)) => {
+                self.alerts.push(*row);
+                self.alerts_from.push(index);
+            }
+            Some(TableRow::Authority(row)) => {
+                self.authority.push(*row);
+                self.authority_from.push(index);
+            }
             None => {}
         }
     }
 
     /// Rows over all tables.
     pub fn rows(&self) -> usize {
-        self.events.len() + self.node_state.len() + self.dlq.len() + self.transitions.len()
+        self.events.len()
+            + self.node_state.len()
+            + self.dlq.len()
+            + self.transitions.len()
+            + self.drift.len()
+            + self.alerts.len()
+            + self.authority.len()
     }
 
     /// Payload bytes of the records added.
@@ -119,6 +145,21 @@ impl Batch {
         &self.transitions
     }
 
+    /// Rows for `drift_evaluations`.
+    pub fn drift(&self) -> &[DriftRow] {
+        &self.drift
+    }
+
+    /// Rows for `alerts`.
+    pub fn alerts(&self) -> &[AlertRow] {
+        &self.alerts
+    }
+
+    /// Rows for `authority_audit`.
+    pub fn authority(&self) -> &[AuthorityRow] {
+        &self.authority
+    }
+
     /// The offsets to commit: for each partition, the offset after the highest one handled.
     pub fn commit_offsets(&self) -> Vec<(Partition, i64)> {
         self.partitions
@@ -144,6 +185,9 @@ impl Batch {
         retain_rows(&mut self.node_state, &mut self.node_state_from, &gone);
         retain_rows(&mut self.dlq, &mut self.dlq_from, &gone);
         retain_rows(&mut self.transitions, &mut self.transitions_from, &gone);
+        retain_rows(&mut self.drift, &mut self.drift_from, &gone);
+        retain_rows(&mut self.alerts, &mut self.alerts_from, &gone);
+        retain_rows(&mut self.authority, &mut self.authority_from, &gone);
         // Renumber the partitions that stay.
         let mut new_index = Vec::with_capacity(gone.len());
         let mut next = 0;
@@ -158,6 +202,9 @@ impl Batch {
             &mut self.node_state_from,
             &mut self.dlq_from,
             &mut self.transitions_from,
+            &mut self.drift_from,
+            &mut self.alerts_from,
+            &mut self.authority_from,
         ] {
             for index in from.iter_mut() {
                 *index = new_index.get(*index).copied().unwrap_or(0);

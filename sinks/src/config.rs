@@ -19,7 +19,7 @@ pub struct SinkConfig {
     /// Kafka cluster settings.
     pub kafka: KafkaConfig,
     /// Prefix of every topic name (empty in production; tests use a random one). The sink
-    /// reads the events, twin, DLQ and transitions topics, and writes undecodable records to the
+    /// reads the events, twin, DLQ, transitions, drift, alerts and authority topics, and writes undecodable records to the
     /// DLQ topic.
     pub topic_prefix: String,
     /// Consumer group id; offsets are committed under it.

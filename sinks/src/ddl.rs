@@ -119,7 +119,23 @@ pub mod table {
     pub const DLQ: &str = "dlq";
     /// Connectivity and lifecycle ledger entries, one live row per entry under `FINAL`.
     pub const TRANSITIONS: &str = "transitions";
+    /// Drift reports, one live row per `(node_id, seq)` under `FINAL`.
+    pub const DRIFT_EVALUATIONS: &str = "drift_evaluations";
+    /// Attention-queue and split-brain alerts.
+    pub const ALERTS: &str = "alerts";
+    /// Authority decisions.
+    pub const AUTHORITY_AUDIT: &str = "authority_audit";
+    /// View: connectivity, drift and alerts per domain.
+    pub const DOMAIN_ROLLUP: &str = "domain_rollup";
+    /// View: rollout status per policy bundle.
+    pub const ROLLOUT_STATUS: &str = "rollout_status";
+    /// View: nodes with a positive attention score.
+    pub const ATTENTION_QUEUE: &str = "attention_queue";
 }
+
+#[path = "ddl_analytics.rs"]
+pub mod analytics;
+pub use analytics::{ALERT_ACTION, ALERT_KIND, DECISION, DRIFT_STATUS, SUBJECT_KIND, TRUST_STATE};
 
 /// True when `name` is a plain identifier (`[A-Za-z_][A-Za-z0-9_]*`), the only database names
 /// the sink accepts, so names can be spliced into SQL without escaping.

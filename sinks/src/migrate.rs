@@ -58,6 +58,27 @@ pub const MIGRATIONS: &[Migration] = &[
         description: "transitions: connectivity/lifecycle ledger, ReplacingMergeTree by entry",
         statements: |db, caps| vec![ddl::transitions(db, caps)],
     },
+    Migration {
+        version: 5,
+        description: "node_state: drift verdict, trust and attention columns (Node v2)",
+        statements: ddl::analytics::node_state_v2_columns,
+    },
+    Migration {
+        version: 6,
+        description: "drift_evaluations, alerts, authority_audit",
+        statements: |db, caps| {
+            vec![
+                ddl::analytics::drift_evaluations(db, caps),
+                ddl::analytics::alerts(db, caps),
+                ddl::analytics::authority_audit(db, caps),
+            ]
+        },
+    },
+    Migration {
+        version: 7,
+        description: "rollup views: domain_rollup, rollout_status, attention_queue",
+        statements: |db, _| ddl::analytics::rollup_views(db),
+    },
 ];
 
 /// What [`migrate`] did.
@@ -105,7 +126,10 @@ pub async fn migrate(ch: &ClickHouse) -> Result<MigrationReport, ClickHouseError
         }
         for statement in (migration.statements)(db, ch.caps()) {
             let what = format!("migration {}", migration.version);
-            execute(ch, &statement, &what).await?;
+            match execute(ch, &statement, &what).await {
+                Err(error) if is_added_column(&statement) && already_exists(&error) => {}
+                other => other?,
+            }
         }
         server
             .query(&format!(
@@ -125,6 +149,18 @@ pub async fn migrate(ch: &ClickHouse) -> Result<MigrationReport, ClickHouseError
         report.applied.push(migration.version);
     }
     Ok(report)
+}
+
+/// `ALTER TABLE ... ADD COLUMN` without `IF NOT EXISTS` (which 18.16 lacks).
+fn is_added_column(sql: &str) -> bool {
+    sql.starts_with("ALTER TABLE") && sql.contains(" ADD COLUMN ") && !sql.contains("IF NOT EXISTS")
+}
+
+/// The server refused because the column is already there (code 44): a migration cut short
+/// after this statement is being run again.
+fn already_exists(error: &ClickHouseError) -> bool {
+    let text = sxfleet_runtime::driver::error_chain(error);
+    text.contains("Code: 44") && text.contains("already exists")
 }
 
 /// Runs one statement verbatim (no client-side `?` binding).
@@ -153,7 +189,10 @@ mod tests {
             let caps = ServerCaps::from_version(caps).unwrap();
             for migration in MIGRATIONS {
                 for sql in (migration.statements)("db", &caps) {
-                    assert!(sql.contains("IF NOT EXISTS"), "{sql}");
+                    assert!(
+                        sql.contains("IF NOT EXISTS") || is_added_column(&sql),
+                        "{sql}"
+                    );
                 }
             }
         }

@@ -2,13 +2,16 @@
 //! to write, or nothing. Pure: decoding and row building only.
 
 use sxfleet_schemas::{
-    catalog::ids, decode, peek_schema_id, stage, CodecError, DeadLetter, ErrorClass, FleetEvent,
-    Node, Source, StateTransition,
+    catalog::ids, decode, peek_schema_id, stage, Alert, AuthorityDecision, CodecError, DeadLetter,
+    DriftReport, ErrorClass, FleetEvent, Node, Source, StateTransition,
 };
 
 use sxfleet_runtime::driver::TICK_KEY;
 
-use crate::rows::{self, Coords, DlqRow, EventRow, NodeStateRow, RowError, TransitionRow};
+use crate::rows::{
+    self, AlertRow, AuthorityRow, Coords, DlqRow, DriftRow, EventRow, NodeStateRow, RowError,
+    TransitionRow,
+};
 
 /// Reason code of a dead letter for a record the sink could not decode.
 pub const UNDECODABLE: &str = "undecodable";
@@ -24,6 +27,12 @@ pub enum TopicRole {
     DeadLetters,
     /// Connectivity and lifecycle ledger entries (`StateTransition`) -> `transitions`.
     Transitions,
+    /// Drift reports (`DriftReport`) -> `drift_evaluations`.
+    Drift,
+    /// Alerts (`Alert`) -> `alerts`.
+    Alerts,
+    /// Authority decisions (`AuthorityDecision`) -> `authority_audit`.
+    Authority,
 }
 
 /// One Kafka record as the router sees it.
@@ -50,6 +59,12 @@ pub enum TableRow {
     Dlq(DlqRow),
     /// For `transitions`.
     Transition(Box<TransitionRow>),
+    /// For `drift_evaluations`.
+    Drift(Box<DriftRow>),
+    /// For `alerts`.
+    Alert(Box<AlertRow>),
+    /// For `authority_audit`.
+    Authority(Box<AuthorityRow>),
 }
 
 /// What to do with a record.
@@ -85,7 +100,11 @@ pub fn route(role: TopicRole, record: &Record<'_>) -> Routed {
         return match role {
             TopicRole::Twin => Routed::Tombstone,
             TopicRole::Events if record.key == Some(TICK_KEY) => Routed::Tick,
-            TopicRole::Events | TopicRole::Transitions => {
+            TopicRole::Events
+            | TopicRole::Transitions
+            | TopicRole::Drift
+            | TopicRole::Alerts
+            | TopicRole::Authority => {
                 dead_letter(record, UNDECODABLE, "record has no value".into())
             }
             TopicRole::DeadLetters => Routed::UnreadableDeadLetter {
@@ -97,27 +116,25 @@ pub fn route(role: TopicRole, record: &Record<'_>) -> Routed {
         TopicRole::Events if peek_schema_id(payload).ok() == Some(ids::CONTROL_EVENT) => {
             Routed::ControlCopy
         }
-        TopicRole::Events => match decode::<FleetEvent>(payload) {
-            Ok(event) => match rows::event_row(&event, record.coords) {
-                Ok(row) => Routed::Row(TableRow::Event(row)),
-                Err(err) => row_error(record, &err),
-            },
-            Err(err) => codec_error(record, &err),
-        },
-        TopicRole::Twin => match decode::<Node>(payload) {
-            Ok(node) => match rows::node_state_row(&node) {
-                Ok(row) => Routed::Row(TableRow::NodeState(Box::new(row))),
-                Err(err) => row_error(record, &err),
-            },
-            Err(err) => codec_error(record, &err),
-        },
-        TopicRole::Transitions => match decode::<StateTransition>(payload) {
-            Ok(entry) => match rows::transition_row(&entry, record.coords) {
-                Ok(row) => Routed::Row(TableRow::Transition(Box::new(row))),
-                Err(err) => row_error(record, &err),
-            },
-            Err(err) => codec_error(record, &err),
-        },
+        TopicRole::Events => routed(record, decode::<FleetEvent>(payload), |event| {
+            rows::event_row(event, record.coords).map(TableRow::Event)
+        }),
+        TopicRole::Twin => routed(record, decode::<Node>(payload), |node| {
+            rows::node_state_row(node).map(|row| TableRow::NodeState(Box::new(row)))
+        }),
+        TopicRole::Transitions => routed(record, decode::<StateTransition>(payload), |entry| {
+            rows::transition_row(entry, record.coords)
+                .map(|row| TableRow::Transition(Box::new(row)))
+        }),
+        TopicRole::Drift => routed(record, decode::<DriftReport>(payload), |r| {
+            rows::drift_row(r, record.coords).map(|row| TableRow::Drift(Box::new(row)))
+        }),
+        TopicRole::Alerts => routed(record, decode::<Alert>(payload), |a| {
+            rows::alert_row(a, record.coords).map(|row| TableRow::Alert(Box::new(row)))
+        }),
+        TopicRole::Authority => routed(record, decode::<AuthorityDecision>(payload), |d| {
+            rows::authority_row(d, record.coords).map(|row| TableRow::Authority(Box::new(row)))
+        }),
         TopicRole::DeadLetters => match decode::<DeadLetter>(payload) {
             Ok(dead) => match rows::dlq_row(&dead, record.coords) {
                 Ok(row) => Routed::Row(TableRow::Dlq(row)),
@@ -130,6 +147,21 @@ pub fn route(role: TopicRole, record: &Record<'_>) -> Routed {
                 detail: chain(&err),
             },
         },
+    }
+}
+
+/// A decoded record's row, or the dead letter for a record that does not decode or fit.
+fn routed<T>(
+    record: &Record<'_>,
+    decoded: Result<T, CodecError>,
+    row: impl FnOnce(&T) -> Result<TableRow, RowError>,
+) -> Routed {
+    match decoded {
+        Ok(value) => match row(&value) {
+            Ok(row) => Routed::Row(row),
+            Err(err) => row_error(record, &err),
+        },
+        Err(err) => codec_error(record, &err),
     }
 }
 

@@ -20,6 +20,10 @@ use crate::ddl::{self, Enum8Values};
 mod transition;
 pub use transition::{transition_row, TransitionRow};
 
+#[path = "rows_analytics.rs"]
+mod analytics;
+pub use analytics::{alert_row, authority_row, drift_row, AlertRow, AuthorityRow, DriftRow};
+
 /// Where a record was read from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Coords<'a> {
@@ -141,6 +145,18 @@ pub struct NodeStateRow {
     pub events_applied: u64,
     pub updated_ms: i64,
     pub updated_at: u32,
+    /// Enum8 code from [`ddl::DRIFT_STATUS`].
+    pub drift_status: i8,
+    pub drift_stale_by_ms: Option<i64>,
+    pub drift_age_ms: Option<i64>,
+    /// Enum8 code from [`ddl::TRUST_STATE`].
+    pub trust_state: i8,
+    pub trust_violations: u64,
+    pub last_violation: String,
+    pub last_violation_ms: i64,
+    pub attention_score: f64,
+    pub alert_open: u8,
+    pub attention_reasons: Vec<String>,
 }
 
 /// A row of `dlq`.
@@ -261,6 +277,16 @@ pub fn node_state_row(node: &Node) -> Result<NodeStateRow, RowError> {
         events_applied: unsigned("events_applied", node.events_applied)?,
         updated_ms: node.updated_ms,
         updated_at: datetime(node.updated_ms),
+        drift_status: code("drift_status", ddl::DRIFT_STATUS, &node.drift.status)?,
+        drift_stale_by_ms: node.drift.stale_by_ms,
+        drift_age_ms: node.drift.drift_age_ms,
+        trust_state: code("trust_state", ddl::TRUST_STATE, &node.trust.state)?,
+        trust_violations: unsigned("trust.violations", node.trust.violations)?,
+        last_violation: text(&node.trust.last_violation),
+        last_violation_ms: node.trust.last_violation_ms.unwrap_or(0),
+        attention_score: node.attention.score,
+        alert_open: u8::from(node.attention.alert_open),
+        attention_reasons: node.attention.reasons.clone(),
     })
 }
 

@@ -64,6 +64,9 @@ pub async fn run_sink(config: &SinkConfig, shutdown: &Shutdown) -> Result<SinkSt
             &topics.twin,
             &topics.dlq,
             &topics.transitions,
+            &topics.drift,
+            &topics.alerts,
+            &topics.authority,
         ])
         .map_err(SinkError::kafka("subscribe"))?;
     let producer: FutureProducer = config
@@ -223,6 +226,12 @@ impl Sink<'_> {
             Some(TopicRole::DeadLetters)
         } else if topic == self.topics.transitions {
             Some(TopicRole::Transitions)
+        } else if topic == self.topics.drift {
+            Some(TopicRole::Drift)
+        } else if topic == self.topics.alerts {
+            Some(TopicRole::Alerts)
+        } else if topic == self.topics.authority {
+            Some(TopicRole::Authority)
         } else {
             None
         }
@@ -284,6 +293,9 @@ impl Sink<'_> {
             (table::NODE_STATE, batch.node_state().len()),
             (table::DLQ, batch.dlq().len()),
             (table::TRANSITIONS, batch.transitions().len()),
+            (table::DRIFT_EVALUATIONS, batch.drift().len()),
+            (table::ALERTS, batch.alerts().len()),
+            (table::AUTHORITY_AUDIT, batch.authority().len()),
         ];
         for (name, rows) in inserts {
             if rows == 0 {
@@ -298,6 +310,13 @@ impl Sink<'_> {
                         insert_rows(client, name, batch.node_state(), timeout).await
                     }
                     table::DLQ => insert_rows(client, name, batch.dlq(), timeout).await,
+                    table::DRIFT_EVALUATIONS => {
+                        insert_rows(client, name, batch.drift(), timeout).await
+                    }
+                    table::ALERTS => insert_rows(client, name, batch.alerts(), timeout).await,
+                    table::AUTHORITY_AUDIT => {
+                        insert_rows(client, name, batch.authority(), timeout).await
+                    }
                     _ => insert_rows(client, name, batch.transitions(), timeout).await,
                 }
             })
@@ -320,6 +339,9 @@ impl Sink<'_> {
         self.stats.node_states_inserted += batch.node_state().len() as u64;
         self.stats.dlq_inserted += batch.dlq().len() as u64;
         self.stats.transitions_inserted += batch.transitions().len() as u64;
+        self.stats.drift_inserted += batch.drift().len() as u64;
+        self.stats.alerts_inserted += batch.alerts().len() as u64;
+        self.stats.authority_inserted += batch.authority().len() as u64;
         match commit(consumer, &batch.commit_offsets()) {
             Ok(()) => {
                 self.stats.commits += 1;

@@ -13,6 +13,12 @@ pub struct SinkStats {
     pub dlq_inserted: u64,
     /// Rows inserted into `transitions`.
     pub transitions_inserted: u64,
+    /// Rows inserted into `drift_evaluations`.
+    pub drift_inserted: u64,
+    /// Rows inserted into `alerts`.
+    pub alerts_inserted: u64,
+    /// Rows inserted into `authority_audit`.
+    pub authority_inserted: u64,
     /// Undecodable (or unfit) input records written to the DLQ topic.
     pub dead_lettered: u64,
     /// Records on the DLQ topic that could not be read; logged with their coordinates.

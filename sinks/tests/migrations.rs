@@ -56,7 +56,10 @@ async fn migrations_apply_once_and_are_idempotent() {
     .await;
     assert_eq!(
         engines,
-        "dlq\tMergeTree\nevents\tMergeTree\nnode_state\tReplacingMergeTree\n\
+        "alerts\tReplacingMergeTree\nattention_queue\tView\n\
+         authority_audit\tReplacingMergeTree\ndlq\tMergeTree\ndomain_rollup\tView\n\
+         drift_evaluations\tReplacingMergeTree\nevents\tMergeTree\n\
+         node_state\tReplacingMergeTree\nrollout_status\tView\n\
          schema_migrations\tReplacingMergeTree\ntransitions\tReplacingMergeTree\n"
     );
 
@@ -65,6 +68,13 @@ async fn migrations_apply_once_and_are_idempotent() {
     assert_eq!(second.already_applied, all);
     let after = schema_snapshot(&ch).await;
     assert_eq!(before, after);
+
+    // A run cut short before its ledger rows were written runs every migration again,
+    // including the column additions, which 18.16 cannot guard with IF NOT EXISTS.
+    tsv(&ch, &format!("DROP TABLE `{}`.schema_migrations", db.name)).await;
+    let again = migrate(&ch).await.expect("migrate without a ledger");
+    assert_eq!(again.applied, all);
+    assert_eq!(schema_snapshot(&ch).await, after);
 
     let ledger = tsv(
         &ch,

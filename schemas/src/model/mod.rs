@@ -20,6 +20,7 @@ pub mod fleet_event;
 mod fleet_event_wire;
 pub mod node;
 pub mod objects;
+pub mod outputs;
 pub mod transition;
 
 /// Milliseconds since the Unix epoch, UTC (Avro `timestamp-millis`).

@@ -42,6 +42,10 @@ pub struct Node {
     pub supply_chain: SupplyChain,
     /// Lifecycle phase and state.
     pub lifecycle: NodeLifecycle,
+    /// Trust verdict.
+    pub trust: NodeTrust,
+    /// Attention queue position.
+    pub attention: NodeAttention,
     /// Per-node state version: +1 for every state change written (each applied event and each
     /// timer-driven transition). ClickHouse `ReplacingMergeTree` keeps the highest.
     pub version: i64,
@@ -71,9 +75,17 @@ impl Node {
             connectivity: NodeConnectivity::default(),
             desired_state: DesiredState::default(),
             actual_state: ActualState::default(),
-            drift: NodeDrift::default(),
+            drift: NodeDrift {
+                status: "UNASSIGNED".to_owned(),
+                ..NodeDrift::default()
+            },
             supply_chain: SupplyChain::default(),
             lifecycle: NodeLifecycle::default(),
+            trust: NodeTrust {
+                state: "UNVERIFIED".to_owned(),
+                ..NodeTrust::default()
+            },
+            attention: NodeAttention::default(),
             version: 0,
             last_seq: 0,
             last_event_id: None,
@@ -193,6 +205,40 @@ pub struct NodeDrift {
     pub objects_out_of_spec: i32,
     /// Event time of the evaluation.
     pub last_evaluated_ms: Option<EpochMillis>,
+    /// `IN_SPEC`, `DRIFTED`, `UNKNOWN` or `UNASSIGNED`.
+    pub status: String,
+    /// Bundle compared against.
+    pub bundle_id: Option<String>,
+    /// Evaluation time minus the compared snapshot's time (ms).
+    pub stale_by_ms: Option<i64>,
+    /// How long the node has been continuously out of spec (ms).
+    pub drift_age_ms: Option<i64>,
+}
+
+/// Trust verdict of the node.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeTrust {
+    /// `UNVERIFIED`, `TRUSTED` or `VIOLATED`.
+    pub state: String,
+    /// Firmware signature registered at enrollment.
+    pub baseline_signature: Option<String>,
+    /// Trust violations seen.
+    pub violations: i64,
+    /// Reason of the last violation.
+    pub last_violation: Option<String>,
+    /// Event time of the last violation.
+    pub last_violation_ms: Option<EpochMillis>,
+}
+
+/// Position in the operator attention queue.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NodeAttention {
+    /// Attention score 0..100.
+    pub score: f64,
+    /// Whether an ATTENTION alert is raised and not resolved.
+    pub alert_open: bool,
+    /// Contributing factors, largest first.
+    pub reasons: Vec<String>,
 }
 
 /// Hardware, firmware and trust evidence.

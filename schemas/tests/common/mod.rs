@@ -291,6 +291,22 @@ pub fn node_full() -> Node {
         score: 2.5,
         objects_out_of_spec: 3,
         last_evaluated_ms: Some(T0 + 2),
+        status: "DRIFTED".to_owned(),
+        bundle_id: s("bundle-7"),
+        stale_by_ms: Some(900_000),
+        drift_age_ms: Some(60_000),
+    };
+    node.trust = NodeTrust {
+        state: "VIOLATED".to_owned(),
+        baseline_signature: s("sig-base"),
+        violations: 2,
+        last_violation: s("firmware_signature_mismatch"),
+        last_violation_ms: Some(T0 + 3),
+    };
+    node.attention = NodeAttention {
+        score: 64.5,
+        alert_open: true,
+        reasons: vec!["supply_chain".to_owned(), "drift".to_owned()],
     };
     node.supply_chain = SupplyChain {
         hardware: hardware(),
@@ -359,6 +375,9 @@ pub fn all_vectors() -> Vec<Vector> {
     vectors_of(&mut out, &artifacts());
     vectors_of(&mut out, &timelines());
     vectors_of(&mut out, &state_transitions());
+    vectors_of(&mut out, &drift_reports());
+    vectors_of(&mut out, &alerts());
+    vectors_of(&mut out, &authority_decisions());
     out
 }
 

@@ -267,3 +267,137 @@ pub fn state_transitions() -> Vec<(&'static str, StateTransition)> {
         ("StateTransition_minimal", minimal),
     ]
 }
+
+/// Drift reports: the seed 003 example, and an unassigned node.
+pub fn drift_reports() -> Vec<(&'static str, DriftReport)> {
+    let full = DriftReport {
+        node_id: "node-15".into(),
+        domain_id: "edge-west".into(),
+        evaluated_ms: 1_750_000_900_000,
+        status: "DRIFTED".into(),
+        bundle_id: Some("bundle-7".into()),
+        desired_source: Some("domain:edge-west".into()),
+        version_desired: Some("1.4.7".into()),
+        version_actual: Some("1.4.6".into()),
+        version_severity: Some("MEDIUM".into()),
+        version_impact: Some("missing_security_patch".into()),
+        config_fields: vec![ConfigFieldDiff {
+            field: "stir.enforcement_mode".into(),
+            desired: "hard".into(),
+            actual: Some("soft".into()),
+        }],
+        config_desired_keys: 2,
+        policy_version: Some("policy-v2.1".into()),
+        policy_actual_version: Some("policy-v2.0".into()),
+        compliance_score: Some(0.5),
+        policy_violations: 1,
+        score: 47.5,
+        objects_out_of_spec: 4,
+        last_sync_ms: Some(1_750_000_000_000),
+        stale_by_ms: Some(900_000),
+        first_out_of_spec_ms: Some(1_750_000_000_000),
+        drift_age_ms: Some(900_000),
+        seq: 3,
+    };
+    let minimal = DriftReport {
+        node_id: "n".into(),
+        domain_id: String::new(),
+        evaluated_ms: 0,
+        status: "UNASSIGNED".into(),
+        bundle_id: None,
+        desired_source: None,
+        version_desired: None,
+        version_actual: None,
+        version_severity: None,
+        version_impact: None,
+        config_fields: Vec::new(),
+        config_desired_keys: 0,
+        policy_version: None,
+        policy_actual_version: None,
+        compliance_score: None,
+        policy_violations: 0,
+        score: 0.0,
+        objects_out_of_spec: 0,
+        last_sync_ms: None,
+        stale_by_ms: None,
+        first_out_of_spec_ms: None,
+        drift_age_ms: None,
+        seq: 1,
+    };
+    vec![("DriftReport_full", full), ("DriftReport_minimal", minimal)]
+}
+
+/// Alerts: an attention raise and a split-brain resolve.
+pub fn alerts() -> Vec<(&'static str, Alert)> {
+    let raise = Alert {
+        alert_id: "ATTENTION:node-15:1".into(),
+        kind: "ATTENTION".into(),
+        action: "RAISE".into(),
+        subject_kind: "NODE".into(),
+        subject_id: "node-15".into(),
+        domain_id: "edge-west".into(),
+        at_ms: 1_750_000_900_000,
+        score: 72.5,
+        reasons: vec!["supply_chain".into(), "drift".into()],
+        detail: "attention score 72.5 reached 60".into(),
+    };
+    let resolve = Alert {
+        alert_id: "SPLIT_BRAIN:region-a:1".into(),
+        kind: "SPLIT_BRAIN".into(),
+        action: "RESOLVE".into(),
+        subject_kind: "DOMAIN".into(),
+        subject_id: "region-a".into(),
+        domain_id: "region-a".into(),
+        at_ms: 1,
+        score: 0.0,
+        reasons: Vec::new(),
+        detail: String::new(),
+    };
+    vec![("Alert_raise", raise), ("Alert_resolve", resolve)]
+}
+
+/// Authority decisions: an audit with a loser, and a rejection.
+pub fn authority_decisions() -> Vec<(&'static str, AuthorityDecision)> {
+    let audit = AuthorityDecision {
+        at_ms: 1_750_000_000_000,
+        domain_id: "region-a".into(),
+        decision: "AUDIT".into(),
+        subject: "ASSIGNMENT".into(),
+        target_kind: Some("DOMAIN".into()),
+        target_id: Some("region-a".into()),
+        controller_id: "ctl-a".into(),
+        epoch: 4,
+        level: "REGION".into(),
+        bundle_id: Some("bundle-7".into()),
+        loser_controller_id: Some("ctl-b".into()),
+        loser_epoch: Some(3),
+        loser_at_ms: Some(1_749_999_000_000),
+        rule: Some("EPOCH".into()),
+        reason: None,
+        controllers: Vec::new(),
+        detail: "ctl-a@4 wins over ctl-b@3 by epoch".into(),
+    };
+    let rejected = AuthorityDecision {
+        at_ms: 1,
+        domain_id: String::new(),
+        decision: "REJECTED".into(),
+        subject: "ASSIGNMENT".into(),
+        target_kind: None,
+        target_id: None,
+        controller_id: "ctl-x".into(),
+        epoch: 1,
+        level: "LOCAL".into(),
+        bundle_id: None,
+        loser_controller_id: None,
+        loser_epoch: None,
+        loser_at_ms: None,
+        rule: None,
+        reason: Some("NO_AUTHORITY".into()),
+        controllers: vec!["ctl-x".into()],
+        detail: String::new(),
+    };
+    vec![
+        ("AuthorityDecision_audit", audit),
+        ("AuthorityDecision_rejected", rejected),
+    ]
+}

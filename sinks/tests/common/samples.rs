@@ -5,9 +5,9 @@
 use sxfleet_schemas::{
     ActualState, AttestationResult, AttestationStatus, AuthorityLevel, ConnectivityMode,
     DeadLetter, DesiredState, EventPayload, Firmware, FleetEvent, Hardware, Health, Heartbeat,
-    LifecyclePhase, LinkQuality, Node, NodeAuthority, NodeConnectivity, NodeDrift, NodeKind,
-    NodeLifecycle, NodeRuntime, Register, Source, StateTransition, SupplyChain, SyncDebt,
-    TransitionMachine,
+    LifecyclePhase, LinkQuality, Node, NodeAttention, NodeAuthority, NodeConnectivity, NodeDrift,
+    NodeKind, NodeLifecycle, NodeRuntime, NodeTrust, Register, Source, StateTransition,
+    SupplyChain, SyncDebt, TransitionMachine,
 };
 
 /// 2026-02-25T06:13:20.123Z
@@ -110,6 +110,22 @@ pub fn node(id: &str, version: i64) -> Node {
             score: 0.75,
             objects_out_of_spec: 3,
             last_evaluated_ms: Some(T0 - 40),
+            status: "DRIFTED".to_owned(),
+            bundle_id: Some("b-8".to_owned()),
+            stale_by_ms: Some(60_000),
+            drift_age_ms: Some(120_000),
+        },
+        trust: NodeTrust {
+            state: "VIOLATED".to_owned(),
+            baseline_signature: Some("sig:fw".to_owned()),
+            violations: 1,
+            last_violation: Some("attestation_failed".to_owned()),
+            last_violation_ms: Some(T0 - 50),
+        },
+        attention: NodeAttention {
+            score: 62.5,
+            alert_open: true,
+            reasons: vec!["supply_chain".to_owned(), "drift".to_owned()],
         },
         supply_chain: SupplyChain {
             hardware: Hardware {

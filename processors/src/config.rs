@@ -1,0 +1,86 @@
+//! Settings of the fleet processor's projections, loaded from a JSON file
+//! (`sxfleet process --projections <file>`); every field has a default.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::attention::AttentionConfig;
+use crate::connectivity::ConnectivityConfig;
+use crate::drift::DriftConfig;
+
+/// Thresholds and weights of every projection.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProjectionConfig {
+    /// Connectivity thresholds for nodes of a domain without its own entry in `domains`.
+    pub connectivity: ConnectivityConfig,
+    /// Connectivity thresholds per domain id (the node's own domain; no inheritance, so a
+    /// node's timers never depend on control records). Fields left out take the defaults.
+    pub domains: BTreeMap<String, ConnectivityConfig>,
+    /// Drift evaluation.
+    pub drift: DriftConfig,
+    /// Attention score and alert hysteresis.
+    pub attention: AttentionConfig,
+    /// A replay whose node drifts with at least this score ends in QUARANTINED (drift violation);
+    /// below it, or not drifted, the replay reconciles to LIVE_OK.
+    pub quarantine_drift_score: f64,
+}
+
+impl Default for ProjectionConfig {
+    fn default() -> Self {
+        ProjectionConfig {
+            connectivity: ConnectivityConfig::default(),
+            domains: BTreeMap::new(),
+            drift: DriftConfig::default(),
+            attention: AttentionConfig::default(),
+            quarantine_drift_score: 50.0,
+        }
+    }
+}
+
+/// Why a projection config file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}")]
+    Read {
+        /// File.
+        path: String,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not a valid projection config.
+    #[error("{path} is not a valid projection config")]
+    Parse {
+        /// File.
+        path: String,
+        /// Cause (names the unknown or mistyped field).
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+impl ProjectionConfig {
+    /// Loads a JSON file; fields it leaves out keep their defaults.
+    ///
+    /// # Errors
+    /// [`ConfigError`] when the file cannot be read or parsed (unknown fields are errors).
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        serde_json::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: path.display().to_string(),
+            source,
+        })
+    }
+
+    /// The connectivity thresholds of nodes in `domain_id`.
+    pub fn connectivity_for(&self, domain_id: &str) -> &ConnectivityConfig {
+        self.domains.get(domain_id).unwrap_or(&self.connectivity)
+    }
+}

@@ -1,0 +1,75 @@
+//! What the fleet processor's store holds per key: a node's state, or (under
+//! [`CONTROL_KEY`]) the partition's control state. One store, so one changelog and one snapshot
+//! per partition carry both.
+
+use sxfleet_runtime::stage::InternalError;
+use sxfleet_runtime::store::StoreCodec;
+
+use crate::control::ControlState;
+use crate::node::{NodeState, NODE_STATE_FORMAT};
+
+/// Key of the partition's control state. `#` is not allowed in node ids, so it cannot collide.
+pub const CONTROL_KEY: &str = "#control";
+
+/// Version of the store's snapshot format: node entries (format byte 2) and control entries
+/// (format byte 3). Snapshots written before control entries existed are ignored.
+pub const STORE_FORMAT_VERSION: u32 = 3;
+
+/// Changelog format byte of the control state (JSON follows).
+pub const CONTROL_STATE_FORMAT: u8 = 3;
+
+/// One value of the fleet processor's store.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Entry {
+    /// A node (key: node id).
+    Node(Box<NodeState>),
+    /// The partition's control state (key: [`CONTROL_KEY`]).
+    Control(Box<ControlState>),
+}
+
+impl Entry {
+    /// The node state, if this is one.
+    pub fn node(&self) -> Option<&NodeState> {
+        match self {
+            Entry::Node(state) => Some(state),
+            Entry::Control(_) => None,
+        }
+    }
+
+    /// The node state of `node_id` in this slot, created when the slot is empty. `None` when the
+    /// slot holds the control state.
+    pub fn node_mut<'a>(slot: &'a mut Option<Entry>, node_id: &str) -> Option<&'a mut NodeState> {
+        match slot.get_or_insert_with(|| Entry::Node(Box::new(NodeState::new(node_id)))) {
+            Entry::Node(state) => Some(state),
+            Entry::Control(_) => None,
+        }
+    }
+}
+
+impl StoreCodec for Entry {
+    fn encode(&self) -> Result<Vec<u8>, InternalError> {
+        match self {
+            Entry::Node(state) => state.encode(),
+            Entry::Control(control) => {
+                let mut bytes = vec![CONTROL_STATE_FORMAT];
+                serde_json::to_writer(&mut bytes, control).map_err(|error| {
+                    InternalError(format!("control state does not encode: {error}"))
+                })?;
+                Ok(bytes)
+            }
+        }
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Self, InternalError> {
+        match bytes.first() {
+            Some(&CONTROL_STATE_FORMAT) => serde_json::from_slice(&bytes[1..])
+                .map(|control| Entry::Control(Box::new(control)))
+                .map_err(|error| InternalError(format!("control state does not decode: {error}"))),
+            Some(&NODE_STATE_FORMAT) => NodeState::decode(bytes).map(|s| Entry::Node(Box::new(s))),
+            Some(other) => Err(InternalError(format!(
+                "store entry format {other}, expected {NODE_STATE_FORMAT} or {CONTROL_STATE_FORMAT}"
+            ))),
+            None => Err(InternalError("empty store entry".to_owned())),
+        }
+    }
+}

@@ -1,0 +1,258 @@
+//! DDL of the fleet processor's analytic outputs and the rollups over them: `drift_evaluations`,
+//! `alerts`, `authority_audit`, the drift/trust/attention columns of `node_state`, and the
+//! rollup views `domain_rollup`, `rollout_status` and `attention_queue`.
+//!
+//! Every table that is fed from a topic carries the Kafka coordinates of its rows and is a
+//! ReplacingMergeTree keyed so that a record read twice collapses to one row under `FINAL`.
+
+use super::{delta_codec, enum8, low_cardinality_string, qualified, table, Enum8Values};
+use crate::caps::ServerCaps;
+
+/// `drift_evaluations.status` and `node_state.drift_status`.
+pub const DRIFT_STATUS: Enum8Values = &[
+    ("UNASSIGNED", 0),
+    ("IN_SPEC", 1),
+    ("DRIFTED", 2),
+    ("UNKNOWN", 3),
+];
+
+/// `node_state.trust_state`.
+pub const TRUST_STATE: Enum8Values = &[("UNVERIFIED", 0), ("TRUSTED", 1), ("VIOLATED", 2)];
+
+/// `alerts.kind`.
+pub const ALERT_KIND: Enum8Values = &[("ATTENTION", 1), ("SPLIT_BRAIN", 2)];
+
+/// `alerts.action`.
+pub const ALERT_ACTION: Enum8Values = &[("RAISE", 1), ("RESOLVE", 2)];
+
+/// `alerts.subject_kind`.
+pub const SUBJECT_KIND: Enum8Values = &[("NODE", 1), ("DOMAIN", 2)];
+
+/// `authority_audit.decision`.
+pub const DECISION: Enum8Values = &[
+    ("AUDIT", 1),
+    ("MASTER_CHANGED", 2),
+    ("SPLIT_BRAIN", 3),
+    ("SPLIT_BRAIN_RESOLVED", 4),
+    ("ACCEPTED", 5),
+    ("REJECTED", 6),
+];
+
+/// `drift_evaluations`: one row per drift report, the per-field config differences as
+/// parallel arrays (`config_actual` is `''` where `config_missing` is 1). One row per
+/// `(node_id, seq)` under `FINAL`.
+pub fn drift_evaluations(database: &str, caps: &ServerCaps) -> String {
+    let lc = low_cardinality_string(caps);
+    format!(
+        "CREATE TABLE IF NOT EXISTS {table}
+(
+    node_id String,
+    domain_id {lc},
+    evaluated DateTime('UTC'),
+    evaluated_ms Int64{codec},
+    status {status},
+    bundle_id {lc},
+    desired_source {lc},
+    version_desired {lc},
+    version_actual {lc},
+    version_severity {lc},
+    version_impact {lc},
+    config_fields Array(String),
+    config_desired Array(String),
+    config_actual Array(String),
+    config_missing Array(UInt8),
+    config_desired_keys Int32,
+    policy_version {lc},
+    policy_actual_version {lc},
+    compliance_score Nullable(Float64),
+    policy_violations Int32,
+    score Float64,
+    objects_out_of_spec Int32,
+    last_sync_ms Int64,
+    stale_by_ms Nullable(Int64),
+    first_out_of_spec_ms Int64,
+    drift_age_ms Nullable(Int64),
+    seq UInt64,
+    topic {lc},
+    partition Int32,
+    offset Int64
+)
+ENGINE = ReplacingMergeTree()
+PARTITION BY toYYYYMM(evaluated)
+ORDER BY (node_id, seq)",
+        table = qualified(database, table::DRIFT_EVALUATIONS),
+        status = enum8(DRIFT_STATUS),
+        codec = delta_codec(caps),
+    )
+}
+
+/// `alerts`: attention-queue and split-brain alerts, one row per raise and per resolve
+/// (`(alert_id, action)` under `FINAL`).
+pub fn alerts(database: &str, caps: &ServerCaps) -> String {
+    let lc = low_cardinality_string(caps);
+    format!(
+        "CREATE TABLE IF NOT EXISTS {table}
+(
+    alert_id String,
+    kind {kind},
+    action {action},
+    subject_kind {subject},
+    subject_id String,
+    domain_id {lc},
+    at DateTime('UTC'),
+    at_ms Int64{codec},
+    score Float64,
+    reasons Array(String),
+    detail String,
+    topic {lc},
+    partition Int32,
+    offset Int64
+)
+ENGINE = ReplacingMergeTree()
+PARTITION BY toYYYYMM(at)
+ORDER BY (alert_id, action)",
+        table = qualified(database, table::ALERTS),
+        kind = enum8(ALERT_KIND),
+        action = enum8(ALERT_ACTION),
+        subject = enum8(SUBJECT_KIND),
+        codec = delta_codec(caps),
+    )
+}
+
+/// `authority_audit`: every authority decision (LWW audits, master changes, split brains,
+/// accepted and rejected assignments). Decisions have no natural key, so a row is identified by
+/// its Kafka coordinates: `(domain_id, partition, offset)` under `FINAL`.
+pub fn authority_audit(database: &str, caps: &ServerCaps) -> String {
+    let lc = low_cardinality_string(caps);
+    format!(
+        "CREATE TABLE IF NOT EXISTS {table}
+(
+    at DateTime('UTC'),
+    at_ms Int64{codec},
+    domain_id String,
+    decision {decision},
+    subject {lc},
+    target_kind {lc},
+    target_id String,
+    controller_id {lc},
+    epoch Int64,
+    level {lc},
+    bundle_id {lc},
+    loser_controller_id {lc},
+    loser_epoch Nullable(Int64),
+    loser_at_ms Int64,
+    rule {lc},
+    reason {lc},
+    controllers Array(String),
+    detail String,
+    topic {lc},
+    partition Int32,
+    offset Int64
+)
+ENGINE = ReplacingMergeTree()
+PARTITION BY toYYYYMM(at)
+ORDER BY (domain_id, partition, offset)",
+        table = qualified(database, table::AUTHORITY_AUDIT),
+        decision = enum8(DECISION),
+        codec = delta_codec(caps),
+    )
+}
+
+/// The `node_state` columns of Node v2, one `ALTER` each. ClickHouse 18.16 has no
+/// `ADD COLUMN IF NOT EXISTS`; there the migration runner treats "column already exists" as
+/// done, which keeps each statement idempotent.
+pub fn node_state_v2_columns(database: &str, caps: &ServerCaps) -> Vec<String> {
+    let lc = low_cardinality_string(caps);
+    let table = qualified(database, table::NODE_STATE);
+    [
+        format!("drift_status {}", enum8(DRIFT_STATUS)),
+        "drift_stale_by_ms Nullable(Int64)".to_owned(),
+        "drift_age_ms Nullable(Int64)".to_owned(),
+        format!("trust_state {}", enum8(TRUST_STATE)),
+        "trust_violations UInt64".to_owned(),
+        format!("last_violation {lc}"),
+        "last_violation_ms Int64".to_owned(),
+        "attention_score Float64".to_owned(),
+        "alert_open UInt8".to_owned(),
+        "attention_reasons Array(String)".to_owned(),
+    ]
+    .into_iter()
+    .map(|column| {
+        let guard = if caps.add_column_if_not_exists {
+            "IF NOT EXISTS "
+        } else {
+            ""
+        };
+        format!("ALTER TABLE {table} ADD COLUMN {guard}{column}")
+    })
+    .collect()
+}
+
+/// The rollup views over `node_state FINAL`. Each row says how many nodes it covers, how many
+/// it excludes as DISCONNECTED or REPLAYING (their state is not current), and the worst sync
+/// debt among them.
+pub fn rollup_views(database: &str) -> Vec<String> {
+    let node_state = qualified(database, table::NODE_STATE);
+    let excluded = "connectivity IN ('DISCONNECTED', 'REPLAYING')";
+    vec![
+        format!(
+            "CREATE VIEW IF NOT EXISTS {view} AS
+SELECT
+    domain_id,
+    count() AS nodes,
+    countIf({excluded}) AS excluded,
+    nodes - excluded AS covered,
+    countIf(connectivity = 'LIVE') AS live,
+    countIf(connectivity = 'DELAYED') AS delayed,
+    countIf(connectivity = 'EDGE_CACHED') AS edge_cached,
+    countIf(connectivity = 'AUTONOMOUS') AS autonomous,
+    countIf(connectivity = 'DISCONNECTED') AS disconnected,
+    countIf(connectivity = 'RETURNING') AS returning,
+    countIf(connectivity = 'REPLAYING') AS replaying,
+    countIf(drift_status = 'DRIFTED' AND NOT {excluded}) AS drifted,
+    countIf(drift_status = 'UNKNOWN' AND NOT {excluded}) AS drift_unknown,
+    round(avgIf(drift_score, drift_status = 'DRIFTED' AND NOT {excluded}), 2) AS avg_drift_score,
+    max(drift_score) AS max_drift_score,
+    countIf(alert_open = 1) AS open_alerts,
+    max(seconds_behind) AS worst_sync_debt_s
+FROM {node_state} FINAL
+GROUP BY domain_id",
+            view = qualified(database, table::DOMAIN_ROLLUP),
+        ),
+        format!(
+            "CREATE VIEW IF NOT EXISTS {view} AS
+SELECT
+    desired_bundle_id AS bundle_id,
+    target_version,
+    count() AS nodes,
+    countIf({excluded}) AS excluded,
+    nodes - excluded AS covered,
+    countIf(drift_status = 'IN_SPEC' AND NOT {excluded}) AS in_spec,
+    countIf(drift_status = 'DRIFTED' AND NOT {excluded}) AS drifted,
+    countIf(drift_status = 'UNKNOWN' AND NOT {excluded}) AS unknown,
+    max(seconds_behind) AS worst_sync_debt_s
+FROM {node_state} FINAL
+WHERE desired_bundle_id != ''
+GROUP BY desired_bundle_id, target_version",
+            view = qualified(database, table::ROLLOUT_STATUS),
+        ),
+        format!(
+            "CREATE VIEW IF NOT EXISTS {view} AS
+SELECT
+    node_id,
+    domain_id,
+    attention_score,
+    attention_reasons,
+    alert_open,
+    connectivity,
+    lifecycle_state,
+    drift_status,
+    drift_score,
+    trust_state,
+    seconds_behind
+FROM {node_state} FINAL
+WHERE attention_score > 0",
+            view = qualified(database, table::ATTENTION_QUEUE),
+        ),
+    ]
+}

@@ -1,0 +1,542 @@
+//! The fleet projections end to end on the real broker and server: raw JSON (control plane
+//! and three nodes) on `fleet.raw.v1` -> normalizer -> processor -> sink -> one ClickHouse table
+//! per output, plus the rollup views. One pipeline run feeds every test of this file; each test
+//! checks one table against values worked out by hand from the input below.
+
+mod common;
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use serde::Deserialize;
+use sxfleet::pipeline::{self, PipelineConfig};
+use sxfleet_runtime::{KafkaConfig, Shutdown};
+use sxfleet_sinks::{ClickHouse, ClickHouseConfig};
+
+const LIMIT: Duration = Duration::from_secs(180);
+const PARTITIONS: i32 = 4;
+
+/// Control records, all under one key so they keep their order.
+const CONTROL: &[&str] = &[
+    r#"{"type":"domain","ts":"2026-02-27T00:00:00Z","domain_id":"global","level":"GLOBAL"}"#,
+    r#"{"type":"domain","ts":"2026-02-27T00:00:00Z","domain_id":"region-a","parent_id":"global","level":"REGION"}"#,
+    r#"{"type":"domain","ts":"2026-02-27T00:00:00Z","domain_id":"edge-a1","parent_id":"region-a","level":"ZONE"}"#,
+    r#"{"type":"domain","ts":"2026-02-27T00:00:00Z","domain_id":"region-b","parent_id":"global","level":"REGION"}"#,
+    r#"{"type":"policy_bundle","ts":"2026-02-27T00:00:01Z","bundle_id":"b-rempart","version":"7","target_version":"1.4.7","policy_version":"policy-v2.1","config":{"stir.enforcement_mode":"hard","rate_limit.max_cps":2000}}"#,
+    r#"{"type":"authority","ts":"2026-02-27T00:00:02Z","domain_id":"region-a","controller_id":"ctl-a","level":"REGION","epoch":3}"#,
+    r#"{"type":"assign","ts":"2026-02-27T00:00:03Z","bundle_id":"b-rempart","domain_id":"region-a","authority":{"controller_id":"ctl-a","level":"REGION","epoch":3}}"#,
+    r#"{"type":"assign","ts":"2026-02-27T00:00:04Z","bundle_id":"b-rogue","domain_id":"region-a","authority":{"controller_id":"ctl-rogue","level":"REGION","epoch":3}}"#,
+    r#"{"type":"authority","ts":"2026-02-27T00:00:05Z","domain_id":"region-b","controller_id":"ctl-b1","level":"REGION","epoch":1}"#,
+    r#"{"type":"authority","ts":"2026-02-27T00:00:06Z","domain_id":"region-b","controller_id":"ctl-b2","level":"REGION","epoch":1}"#,
+    r#"{"type":"authority","ts":"2026-02-27T00:00:07Z","domain_id":"region-b","controller_id":"ctl-b1","level":"REGION","epoch":2}"#,
+];
+
+fn register(node: &str, signature: &str) -> String {
+    format!(
+        r#"{{"type":"register","node_id":"{node}","ts":"2026-02-27T00:01:00Z","seq":1,"kind":"EDGE","domain_id":"edge-a1","region":"region-a","zone":"edge-a1","firmware":{{"version":"2.1.3","signature":"{signature}"}}}}"#
+    )
+}
+
+fn heartbeat(node: &str, seq: u32, ts: &str) -> String {
+    format!(
+        r#"{{"type":"heartbeat","node_id":"{node}","ts":"{ts}","seq":{seq},"rtt_ms":40,"loss_pct":0,"health":"OK"}}"#
+    )
+}
+
+fn snapshot(node: &str, version: &str, policy: &str, stir: &str, cps: u32) -> String {
+    format!(
+        r#"{{"type":"snapshot","node_id":"{node}","ts":"2026-02-27T00:03:00Z","seq":3,"reported_version":"{version}","policy_version":"{policy}","config":{{"stir.enforcement_mode":"{stir}","rate_limit.max_cps":{cps}}}}}"#
+    )
+}
+
+/// Three nodes of edge-a1: in spec, drifted (seed 003's differences), and one whose attested
+/// firmware signature differs from the one it enrolled with.
+fn nodes() -> Vec<(String, String)> {
+    let mut input = Vec::new();
+    for (node, lines) in [
+        (
+            "n-ok",
+            vec![
+                register("n-ok", "sig-a"),
+                heartbeat("n-ok", 2, "2026-02-27T00:02:00Z"),
+                snapshot("n-ok", "1.4.7", "policy-v2.1", "hard", 2000),
+                heartbeat("n-ok", 4, "2026-02-27T00:04:00Z"),
+            ],
+        ),
+        (
+            "n-drift",
+            vec![
+                register("n-drift", "sig-a"),
+                heartbeat("n-drift", 2, "2026-02-27T00:02:00Z"),
+                snapshot("n-drift", "1.4.6", "policy-v2.0", "soft", 1500),
+                heartbeat("n-drift", 4, "2026-02-27T00:04:00Z"),
+            ],
+        ),
+        (
+            "n-bad",
+            vec![
+                register("n-bad", "sig-a"),
+                heartbeat("n-bad", 2, "2026-02-27T00:02:00Z"),
+                r#"{"type":"attestation","node_id":"n-bad","ts":"2026-02-27T00:03:00Z","seq":3,"result":"verified","firmware_signature":"sig-forged"}"#.to_owned(),
+                heartbeat("n-bad", 4, "2026-02-27T00:04:00Z"),
+            ],
+        ),
+    ] {
+        input.extend(lines.into_iter().map(|line| (node.to_owned(), line)));
+    }
+    input
+}
+
+/// Where the scenario's rows are.
+struct Scenario {
+    clickhouse: ClickHouseConfig,
+}
+
+/// Runs the pipeline once over the scenario and waits until every output has landed.
+fn scenario() -> &'static Scenario {
+    static SCENARIO: OnceLock<Scenario> = OnceLock::new();
+    SCENARIO.get_or_init(|| {
+        std::thread::spawn(|| {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(4)
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(run_scenario())
+        })
+        .join()
+        .unwrap()
+    })
+}
+
+async fn run_scenario() -> Scenario {
+    let services = common::services();
+    let prefix = format!("{}.", common::unique("proj"));
+    let config = PipelineConfig::new(KafkaConfig::new(&services.kafka), &prefix);
+    pipeline::create_topics(&config).await.unwrap();
+    let clickhouse = ClickHouseConfig::new(&services.clickhouse, common::unique("fleet_proj"));
+    let input: Vec<(String, Vec<u8>)> = CONTROL
+        .iter()
+        .map(|line| ("ctl".to_owned(), line.as_bytes().to_vec()))
+        .collect();
+    common::produce(&services.kafka, &config.topics.raw, &input).await;
+
+    let stop = Shutdown::new();
+    let run = {
+        let (config, clickhouse, stop) = (config.clone(), clickhouse.clone(), stop.clone());
+        tokio::spawn(async move { pipeline::run_all(&config, &clickhouse, &stop).await })
+    };
+    // The node events follow once every events partition holds the control copies, so each
+    // node is evaluated against the full control plane (alert reasons depend on it).
+    let copies = CONTROL.len();
+    common::eventually(
+        LIMIT,
+        "control copies on every events partition",
+        || async {
+            let records =
+                common::kafka::read_committed(&services.kafka, &config.topics.events, PARTITIONS);
+            let per_partition: Vec<usize> = (0..PARTITIONS)
+                .map(|p| records.iter().filter(|r| r.0 == p).count())
+                .collect();
+            if per_partition.iter().all(|n| *n == copies) {
+                Ok(())
+            } else {
+                Err(format!("{per_partition:?}"))
+            }
+        },
+    )
+    .await;
+    let nodes: Vec<(String, Vec<u8>)> = nodes()
+        .into_iter()
+        .map(|(k, v)| (k, v.into_bytes()))
+        .collect();
+    common::produce(&services.kafka, &config.topics.raw, &nodes).await;
+    let ch = connect(&clickhouse).await;
+    common::eventually(LIMIT, "every output landed", || async {
+        let landed: (u64, u64, u64, u64, u64) = ch
+            .client()
+            .query(
+                "SELECT
+                    (SELECT count() FROM alerts FINAL),
+                    (SELECT countIf(decision = 'SPLIT_BRAIN_RESOLVED') FROM authority_audit FINAL),
+                    (SELECT countIf(version >= 4 AND (trust_state = 'VIOLATED'
+                        OR drift_status IN ('IN_SPEC', 'DRIFTED'))) FROM node_state FINAL),
+                    (SELECT uniqExact(node_id) FROM drift_evaluations FINAL
+                        WHERE status IN ('IN_SPEC', 'DRIFTED')),
+                    (SELECT count() FROM transitions FINAL WHERE to_state = 'QUARANTINED')",
+            )
+            .fetch_one()
+            .await
+            .map_err(|e| e.to_string())?;
+        if landed == (3, 1, 3, 2, 1) {
+            Ok(())
+        } else {
+            Err(format!("{landed:?}"))
+        }
+    })
+    .await;
+    stop.trigger();
+    run.await.unwrap().unwrap();
+    Scenario { clickhouse }
+}
+
+async fn connect(config: &ClickHouseConfig) -> ClickHouse {
+    // The sink creates the database; until then connecting fails.
+    common::eventually(LIMIT, "the sink's database", || async {
+        let ch = ClickHouse::connect(config)
+            .await
+            .map_err(|e| e.to_string())?;
+        ch.client()
+            .query("SELECT count() FROM schema_migrations")
+            .fetch_one::<u64>()
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(ch)
+    })
+    .await
+}
+
+async fn rows<T>(sql: &str) -> Vec<T>
+where
+    T: clickhouse::RowOwned + clickhouse::RowRead,
+{
+    let ch = connect(&scenario().clickhouse).await;
+    ch.client().query(sql).fetch_all::<T>().await.unwrap()
+}
+
+#[derive(Debug, Deserialize, clickhouse::Row, PartialEq)]
+struct NodeRow {
+    node_id: String,
+    lifecycle_state: String,
+    drift_status: String,
+    drift_score: f64,
+    drift_objects: i32,
+    desired_bundle_id: String,
+    target_version: String,
+    controller_ids: Vec<String>,
+    trust_state: String,
+    last_violation: String,
+    attention_score: f64,
+    alert_open: u8,
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn node_state_holds_drift_trust_authority_and_attention() {
+    let got: Vec<NodeRow> = rows(
+        "SELECT node_id, lifecycle_state, toString(drift_status) AS drift_status, drift_score,
+                drift_objects, desired_bundle_id, target_version, controller_ids,
+                toString(trust_state) AS trust_state, last_violation, attention_score, alert_open
+         FROM node_state FINAL ORDER BY node_id",
+    )
+    .await;
+    let row = |node_id: &str, lifecycle: &str, drift: (&str, f64, i32), trust: (&str, &str)| {
+        let attention = if trust.0 == "VIOLATED" {
+            45.0
+        } else {
+            0.3 * drift.1
+        };
+        NodeRow {
+            node_id: node_id.to_owned(),
+            lifecycle_state: lifecycle.to_owned(),
+            drift_status: drift.0.to_owned(),
+            drift_score: drift.1,
+            drift_objects: drift.2,
+            desired_bundle_id: "b-rempart".to_owned(),
+            target_version: "1.4.7".to_owned(),
+            controller_ids: vec!["ctl-a".to_owned()],
+            trust_state: trust.0.to_owned(),
+            last_violation: trust.1.to_owned(),
+            attention_score: attention,
+            alert_open: u8::from(trust.0 == "VIOLATED"),
+        }
+    };
+    assert_eq!(
+        got,
+        [
+            // No snapshot: drift cannot be judged. The forged signature quarantines it.
+            row(
+                "n-bad",
+                "QUARANTINED",
+                ("UNKNOWN", 0.0, 0),
+                ("VIOLATED", "firmware_signature_mismatch")
+            ),
+            // 100 * (0.4 * 0.5 + 0.3 * 1.0 + 0.3 * (0.5 + 0.25)) = 72.5; 2 keys + version + policy.
+            row(
+                "n-drift",
+                "LIVE_OK",
+                ("DRIFTED", 72.5, 4),
+                ("UNVERIFIED", "")
+            ),
+            row("n-ok", "LIVE_OK", ("IN_SPEC", 0.0, 0), ("UNVERIFIED", "")),
+        ]
+    );
+}
+
+#[derive(Debug, Deserialize, clickhouse::Row)]
+struct DriftRow {
+    node_id: String,
+    status: String,
+    version_desired: String,
+    version_actual: String,
+    version_severity: String,
+    config_fields: Vec<String>,
+    config_desired: Vec<String>,
+    config_actual: Vec<String>,
+    policy_actual_version: String,
+    compliance_score: Option<f64>,
+    score: f64,
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn drift_evaluations_hold_the_per_field_differences() {
+    let got: Vec<DriftRow> = rows(
+        "SELECT node_id, toString(argMax(status, seq)) AS status,
+                argMax(version_desired, seq) AS version_desired,
+                argMax(version_actual, seq) AS version_actual,
+                argMax(version_severity, seq) AS version_severity,
+                argMax(config_fields, seq) AS config_fields,
+                argMax(config_desired, seq) AS config_desired,
+                argMax(config_actual, seq) AS config_actual,
+                argMax(policy_actual_version, seq) AS policy_actual_version,
+                argMax(compliance_score, seq) AS compliance_score,
+                argMax(score, seq) AS score
+         FROM drift_evaluations FINAL GROUP BY node_id ORDER BY node_id",
+    )
+    .await;
+    let by_node: Vec<(&str, &str)> = got
+        .iter()
+        .map(|r| (r.node_id.as_str(), r.status.as_str()))
+        .collect();
+    assert_eq!(
+        by_node,
+        [
+            ("n-bad", "UNKNOWN"),
+            ("n-drift", "DRIFTED"),
+            ("n-ok", "IN_SPEC")
+        ]
+    );
+    let drift = &got[1];
+    assert_eq!(
+        (
+            drift.version_desired.as_str(),
+            drift.version_actual.as_str()
+        ),
+        ("1.4.7", "1.4.6")
+    );
+    assert_eq!(drift.version_severity, "MEDIUM");
+    assert_eq!(
+        drift.config_fields,
+        ["rate_limit.max_cps", "stir.enforcement_mode"]
+    );
+    assert_eq!(drift.config_desired, ["2000", "hard"]);
+    assert_eq!(drift.config_actual, ["1500", "soft"]);
+    assert_eq!(drift.policy_actual_version, "policy-v2.0");
+    assert_eq!(drift.compliance_score, Some(0.0));
+    assert_eq!(drift.score, 72.5);
+    assert!(got[2].config_fields.is_empty());
+}
+
+#[derive(Debug, Deserialize, clickhouse::Row, PartialEq)]
+struct AlertRow {
+    alert_id: String,
+    kind: String,
+    action: String,
+    subject_id: String,
+    reasons: Vec<String>,
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn alerts_hold_attention_and_split_brain_raises_and_resolves() {
+    let got: Vec<AlertRow> = rows(
+        "SELECT alert_id, toString(kind) AS kind, toString(action) AS action, subject_id, reasons
+         FROM alerts FINAL ORDER BY alert_id, action",
+    )
+    .await;
+    let alert = |id: &str, kind: &str, action: &str, subject: &str, reasons: &[&str]| AlertRow {
+        alert_id: id.to_owned(),
+        kind: kind.to_owned(),
+        action: action.to_owned(),
+        subject_id: subject.to_owned(),
+        reasons: reasons.iter().map(|r| (*r).to_owned()).collect(),
+    };
+    assert_eq!(
+        got,
+        [
+            alert(
+                "ATTENTION:n-bad:1",
+                "ATTENTION",
+                "RAISE",
+                "n-bad",
+                &["supply_chain"]
+            ),
+            alert(
+                "SPLIT_BRAIN:region-b:1",
+                "SPLIT_BRAIN",
+                "RAISE",
+                "region-b",
+                &[]
+            ),
+            alert(
+                "SPLIT_BRAIN:region-b:1",
+                "SPLIT_BRAIN",
+                "RESOLVE",
+                "region-b",
+                &[]
+            ),
+        ]
+    );
+}
+
+#[derive(Debug, Deserialize, clickhouse::Row, PartialEq)]
+struct DecisionRow {
+    domain_id: String,
+    decision: String,
+    controller_id: String,
+    epoch: i64,
+    reason: String,
+    controllers: Vec<String>,
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn authority_audit_records_every_decision_once() {
+    let got: Vec<DecisionRow> = rows(
+        "SELECT domain_id, toString(decision) AS decision, controller_id, epoch, reason,
+                controllers
+         FROM authority_audit FINAL ORDER BY at_ms, domain_id, offset",
+    )
+    .await;
+    let d =
+        |domain: &str, decision: &str, controller: &str, epoch: i64, reason: &str| DecisionRow {
+            domain_id: domain.to_owned(),
+            decision: decision.to_owned(),
+            controller_id: controller.to_owned(),
+            epoch,
+            reason: reason.to_owned(),
+            controllers: Vec::new(),
+        };
+    let mut split = d("region-b", "SPLIT_BRAIN", "", 1, "");
+    split.controllers = vec!["ctl-b1".to_owned(), "ctl-b2".to_owned()];
+    assert_eq!(
+        got,
+        [
+            d("region-a", "AUDIT", "ctl-a", 3, ""),
+            d("region-a", "MASTER_CHANGED", "ctl-a", 3, ""),
+            d("region-a", "AUDIT", "ctl-a", 3, ""),
+            d("region-a", "ACCEPTED", "ctl-a", 3, ""),
+            d("region-a", "REJECTED", "ctl-rogue", 3, "NO_AUTHORITY"),
+            d("region-b", "AUDIT", "ctl-b1", 1, ""),
+            d("region-b", "MASTER_CHANGED", "ctl-b1", 1, ""),
+            // ctl-b2 claims the same epoch: a split brain, and the later claim wins by time.
+            split,
+            d("region-b", "AUDIT", "ctl-b2", 1, ""),
+            d("region-b", "MASTER_CHANGED", "ctl-b2", 1, ""),
+            // A higher epoch supersedes the contested one.
+            d("region-b", "AUDIT", "ctl-b1", 2, ""),
+            d("region-b", "SPLIT_BRAIN_RESOLVED", "ctl-b1", 2, ""),
+            d("region-b", "MASTER_CHANGED", "ctl-b1", 2, ""),
+        ]
+    );
+}
+
+#[derive(Debug, Deserialize, clickhouse::Row, PartialEq)]
+struct TransitionRow {
+    node_id: String,
+    from_state: String,
+    to_state: String,
+    reason: String,
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn transitions_hold_the_quarantine_path() {
+    let got: Vec<TransitionRow> = rows(
+        "SELECT node_id, from_state, to_state, reason FROM transitions FINAL
+         WHERE machine = 'LIFECYCLE' AND node_id = 'n-bad' ORDER BY seq",
+    )
+    .await;
+    assert!(got.iter().all(|t| t.node_id == "n-bad"));
+    let path: Vec<(&str, &str)> = got
+        .iter()
+        .map(|t| (t.from_state.as_str(), t.to_state.as_str()))
+        .collect();
+    assert_eq!(
+        path,
+        [
+            ("PROVISIONING", "ENROLLED"),
+            ("ENROLLED", "ACTIVE"),
+            ("ACTIVE", "LIVE_OK"),
+            ("LIVE_OK", "DEGRADED"),
+            ("DEGRADED", "QUARANTINED"),
+        ]
+    );
+    let reasons: Vec<&str> = got[3..].iter().map(|t| t.reason.as_str()).collect();
+    assert_eq!(
+        reasons,
+        ["firmware_signature_mismatch", "firmware_signature_mismatch"]
+    );
+}
+
+#[derive(Debug, Deserialize, clickhouse::Row, PartialEq)]
+struct RollupRow {
+    domain_id: String,
+    nodes: u64,
+    excluded: u64,
+    covered: u64,
+    live: u64,
+    drifted: u64,
+    drift_unknown: u64,
+    open_alerts: u64,
+}
+
+#[derive(Debug, Deserialize, clickhouse::Row, PartialEq)]
+struct RolloutRow {
+    bundle_id: String,
+    target_version: String,
+    nodes: u64,
+    in_spec: u64,
+    drifted: u64,
+    unknown: u64,
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rollups_cover_domains_and_bundles() {
+    let domains: Vec<RollupRow> = rows(
+        "SELECT domain_id, nodes, excluded, covered, live, drifted, drift_unknown, open_alerts
+         FROM domain_rollup ORDER BY domain_id",
+    )
+    .await;
+    assert_eq!(
+        domains,
+        [RollupRow {
+            domain_id: "edge-a1".to_owned(),
+            nodes: 3,
+            excluded: 0,
+            covered: 3,
+            live: 3,
+            drifted: 1,
+            drift_unknown: 1,
+            open_alerts: 1,
+        }]
+    );
+    let rollout: Vec<RolloutRow> = rows(
+        "SELECT bundle_id, target_version, nodes, in_spec, drifted, unknown FROM rollout_status",
+    )
+    .await;
+    assert_eq!(
+        rollout,
+        [RolloutRow {
+            bundle_id: "b-rempart".to_owned(),
+            target_version: "1.4.7".to_owned(),
+            nodes: 3,
+            in_spec: 1,
+            drifted: 1,
+            unknown: 1,
+        }]
+    );
+    let queue: Vec<(String, f64)> =
+        rows("SELECT node_id, attention_score FROM attention_queue ORDER BY attention_score DESC")
+            .await;
+    assert_eq!(
+        queue,
+        [("n-bad".to_owned(), 45.0), ("n-drift".to_owned(), 21.75)]
+    );
+}
