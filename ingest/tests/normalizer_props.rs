@@ -1,10 +1,12 @@
 //! Property test of the whole normalizer stage (stateless normalization + dedupe and order),
 //! driven in-process: arbitrary bytes and mutated valid messages never panic; every input is
 //! either taken or sent to the DLQ (one DLQ record, never more); and once the reorder window
-//! has passed, exactly one event per distinct (node_id, seq) taken has been forwarded.
+//! has passed, exactly one event per distinct (node_id, seq) taken has been forwarded. The
+//! rejection metric counts exactly the DLQ records.
 
 use std::collections::BTreeSet;
 
+use metrics_exporter_prometheus::PrometheusBuilder;
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use sxfleet_ingest::{normalize, Normalized, NormalizerConfig, NormalizerStage, RawContext};
@@ -82,6 +84,15 @@ fn input_bytes() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
+/// The sum of every `sxfleet_ingest_rejected_total` series in a Prometheus text rendering.
+fn rejected_total(rendered: &str) -> u64 {
+    rendered
+        .lines()
+        .filter(|line| line.starts_with(sxfleet_ingest::telemetry::REJECTED))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
+}
+
 fn node_events(outputs: &[Output], topics: &Topics) -> Vec<FleetEvent> {
     outputs
         .iter()
@@ -97,6 +108,9 @@ proptest! {
     fn every_input_is_taken_or_dead_lettered_and_each_seq_goes_out_once(
         inputs in proptest::collection::vec(input_bytes(), 1..60)
     ) {
+        let recorder = PrometheusBuilder::new().build_recorder();
+        let metrics = recorder.handle();
+        let _recording = metrics::set_default_local_recorder(&recorder);
         let topics = Topics::with_prefix("p.");
         let config = NormalizerConfig::default();
         let mut stage = NormalizerStage::new("app", config.clone(), topics.clone(), 2);
@@ -134,6 +148,7 @@ proptest! {
             outputs.extend(out);
         }
         prop_assert_eq!(dead + taken, inputs.len());
+        prop_assert_eq!(rejected_total(&metrics.render()), dead as u64);
         // Past every window: all held events come out.
         stage.on_tick(0, T0 + 3_600_000, &mut outputs).unwrap();
         let events = node_events(&outputs, &topics);
