@@ -95,13 +95,13 @@ impl Writer {
         for letter in dead_letters {
             letters.push(encoded(letter).map_err(|e| WriteError::Encode(e.0))?);
         }
-        let _permit = self
-            .permits
-            .acquire()
+        let timeout = self.config.timeout;
+        // Waiting for a free producer counts against the write timeout too.
+        let _permit = tokio::time::timeout(timeout, self.permits.acquire())
             .await
+            .map_err(|_| WriteError::Timeout(timeout))?
             .map_err(|e| WriteError::Task(e.to_string()))?;
         let (index, producer) = self.take_slot();
-        let timeout = self.config.timeout;
         let attempt = async {
             let producer = match producer {
                 Some(producer) => producer,
