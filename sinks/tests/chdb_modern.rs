@@ -134,7 +134,14 @@ fn modern_ddl_and_overview_run_on_chdb() {
     steps.push((sql, Some("transitions")));
 
     let sql = summary_sql(db);
-    let names = ["region", "connectivity", "phase", "version"];
+    let names = [
+        "region",
+        "connectivity",
+        "phase",
+        "version",
+        "drift",
+        "trust",
+    ];
     steps.push((sql.total.clone(), Some("total")));
     for (query, name) in sql.breakdowns.iter().zip(names) {
         steps.push((query.clone(), Some(name)));
@@ -163,6 +170,8 @@ fn modern_ddl_and_overview_run_on_chdb() {
         by_connectivity: parse_breakdown(&answers["connectivity"]),
         by_lifecycle_phase: parse_breakdown(&answers["phase"]),
         by_reported_version: parse_breakdown(&answers["version"]),
+        by_drift_status: parse_breakdown(&answers["drift"]),
+        by_trust: parse_breakdown(&answers["trust"]),
     };
     assert_eq!(summary, fleet::expected_summary());
 }
