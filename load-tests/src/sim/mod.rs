@@ -196,6 +196,9 @@ impl Simulator {
     }
 
     fn emit_control_plane(&mut self) -> Result<(), SimError> {
+        if !self.config.control_plane {
+            return Ok(());
+        }
         let (ms, ts) = self.ts(0, 0)?;
         for (key, record) in crate::control_plane::records(&ts) {
             self.pending
