@@ -84,12 +84,12 @@ pub async fn run_demo(
         seed: options.seed,
         ..SimConfig::default()
     };
-    // Control-plane records (the federation's domains) do not land in `events`; count them so
+    // Control-plane records (domains, claims, bundles, assignments) do not land in `events`; count them so
     // the wait below knows how many node messages to expect.
     let control = Arc::new(AtomicU64::new(0));
     let counter = control.clone();
     let messages = futures::stream::iter(Simulator::new(sim)?).inspect(move |message| {
-        if message.payload.starts_with(br#"{"type":"domain""#) {
+        if message.control {
             counter.fetch_add(1, Ordering::Relaxed);
         }
     });

@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use sxfleet::pipeline::{self, PipelineConfig};
 use sxfleet_runtime::{KafkaConfig, Shutdown};
-use sxfleet_sinks::{ClickHouse, ClickHouseConfig};
+use sxfleet_sinks::{cookbook, ClickHouse, ClickHouseConfig};
 
 const LIMIT: Duration = Duration::from_secs(180);
 const PARTITIONS: i32 = 4;
@@ -49,8 +49,9 @@ fn snapshot(node: &str, version: &str, policy: &str, stir: &str, cps: u32) -> St
     )
 }
 
-/// Three nodes of edge-a1: in spec, drifted (seed 003's differences), and one whose attested
-/// firmware signature differs from the one it enrolled with.
+/// Four nodes of edge-a1: in spec, drifted (seed 003's differences), one whose attested
+/// firmware signature differs from the one it enrolled with, and one replaying its backlog
+/// (half of it uploaded) after a short outage.
 fn nodes() -> Vec<(String, String)> {
     let mut input = Vec::new();
     for (node, lines) in [
@@ -84,6 +85,29 @@ fn nodes() -> Vec<(String, String)> {
     ] {
         input.extend(lines.into_iter().map(|line| (node.to_owned(), line)));
     }
+    let carried = |seq: u32, ts: &str| {
+        format!(
+            r#"{{"type":"heartbeat","node_id":"n-replay","ts":"{ts}","seq":{seq},"health":"OK"}}"#
+        )
+    };
+    let replaying = [
+        register("n-replay", "sig-a"),
+        heartbeat("n-replay", 2, "2026-02-27T00:02:00Z"),
+        snapshot("n-replay", "1.4.7", "policy-v2.1", "hard", 2000),
+        r#"{"type":"link","node_id":"n-replay","ts":"2026-02-27T00:03:10Z","seq":4,"state":"lost"}"#.to_owned(),
+        r#"{"type":"link","node_id":"n-replay","ts":"2026-02-27T00:03:40Z","seq":7,"state":"detected"}"#.to_owned(),
+        r#"{"type":"replay","node_id":"n-replay","ts":"2026-02-27T00:03:50Z","seq":8,"phase":"begin","session_id":"rs-1","backlog_total":4}"#.to_owned(),
+        format!(
+            r#"{{"type":"replay","node_id":"n-replay","ts":"2026-02-27T00:03:55Z","seq":9,"phase":"chunk","session_id":"rs-1","chunk_seq":1,"backlog_total":4,"events":[{},{}]}}"#,
+            carried(5, "2026-02-27T00:03:20Z"),
+            carried(6, "2026-02-27T00:03:30Z")
+        ),
+    ];
+    input.extend(
+        replaying
+            .into_iter()
+            .map(|line| ("n-replay".to_owned(), line)),
+    );
     input
 }
 
@@ -160,7 +184,8 @@ async fn run_scenario() -> Scenario {
                     (SELECT count() FROM alerts FINAL),
                     (SELECT countIf(decision = 'SPLIT_BRAIN_RESOLVED') FROM authority_audit FINAL),
                     (SELECT countIf(version >= 4 AND (trust_state = 'VIOLATED'
-                        OR drift_status IN ('IN_SPEC', 'DRIFTED'))) FROM node_state FINAL),
+                        OR drift_status IN ('IN_SPEC', 'DRIFTED'))
+                        OR replay_events = 2) FROM node_state FINAL),
                     (SELECT uniqExact(node_id) FROM drift_evaluations FINAL
                         WHERE status IN ('IN_SPEC', 'DRIFTED')),
                     (SELECT count() FROM transitions FINAL WHERE to_state = 'QUARANTINED')",
@@ -168,7 +193,7 @@ async fn run_scenario() -> Scenario {
             .fetch_one()
             .await
             .map_err(|e| e.to_string())?;
-        if landed == (3, 1, 3, 2, 1) {
+        if landed == (3, 1, 4, 3, 1) {
             Ok(())
         } else {
             Err(format!("{landed:?}"))
@@ -226,7 +251,7 @@ async fn node_state_holds_drift_trust_authority_and_attention() {
         "SELECT node_id, lifecycle_state, toString(drift_status) AS drift_status, drift_score,
                 drift_objects, desired_bundle_id, target_version, controller_ids,
                 toString(trust_state) AS trust_state, last_violation, attention_score, alert_open
-         FROM node_state FINAL ORDER BY node_id",
+         FROM node_state FINAL WHERE node_id != 'n-replay' ORDER BY node_id",
     )
     .await;
     let row = |node_id: &str, lifecycle: &str, drift: (&str, f64, i32), trust: (&str, &str)| {
@@ -312,7 +337,8 @@ async fn drift_evaluations_hold_the_per_field_differences() {
         [
             ("n-bad", "UNKNOWN"),
             ("n-drift", "DRIFTED"),
-            ("n-ok", "IN_SPEC")
+            ("n-ok", "IN_SPEC"),
+            ("n-replay", "IN_SPEC")
         ]
     );
     let drift = &got[1];
@@ -508,8 +534,8 @@ async fn rollups_cover_domains_and_bundles() {
         domains,
         [RollupRow {
             domain_id: "edge-a1".to_owned(),
-            nodes: 3,
-            excluded: 0,
+            nodes: 4,
+            excluded: 1,
             covered: 3,
             live: 3,
             drifted: 1,
@@ -526,7 +552,7 @@ async fn rollups_cover_domains_and_bundles() {
         [RolloutRow {
             bundle_id: "b-rempart".to_owned(),
             target_version: "1.4.7".to_owned(),
-            nodes: 3,
+            nodes: 4,
             in_spec: 1,
             drifted: 1,
             unknown: 1,
@@ -535,8 +561,136 @@ async fn rollups_cover_domains_and_bundles() {
     let queue: Vec<(String, f64)> =
         rows("SELECT node_id, attention_score FROM attention_queue ORDER BY attention_score DESC")
             .await;
+    let (sync_debt_s, score): (i64, f64) = rows(
+        "SELECT seconds_behind, attention_score FROM node_state FINAL WHERE node_id = 'n-replay'",
+    )
+    .await[0];
+    assert!(sync_debt_s > 0, "the replaying node is behind");
+    let expected = (20.0 * sync_debt_s as f64 / 14_400.0 * 100.0).round() / 100.0;
+    assert_eq!(score, expected, "20 points for 4 h of sync debt");
     assert_eq!(
         queue,
-        [("n-bad".to_owned(), 45.0), ("n-drift".to_owned(), 21.75)]
+        [
+            ("n-bad".to_owned(), 45.0),
+            ("n-drift".to_owned(), 21.75),
+            ("n-replay".to_owned(), expected)
+        ]
     );
+}
+
+async fn tsv(sql: &str) -> String {
+    let ch = connect(&scenario().clickhouse).await;
+    let mut cursor = ch.client().query(sql).fetch_bytes("TabSeparated").unwrap();
+    String::from_utf8(cursor.collect().await.unwrap().to_vec()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_cookbook_query_answers_from_the_pipelines_data() {
+    let sync_debt_s: i64 = rows("SELECT max(seconds_behind) FROM node_state FINAL").await[0];
+    let (start_ms, updated_ms, queue_replay): (i64, i64, f64) = rows(
+        "SELECT replay_started_ms, updated_ms, attention_score FROM node_state FINAL
+         WHERE node_id = 'n-replay'",
+    )
+    .await[0];
+    let eta_ms = start_ms + (updated_ms - start_ms) * 4 / 2;
+    let expected: Vec<(&str, &str, String)> =
+        vec![
+        ("fleet_connectivity", "", "LIVE\t3\nREPLAYING\t1\n".to_owned()),
+        (
+            "connectivity_by_domain",
+            "",
+            format!("edge-a1\t4\t3\t1\t3\t0\t0\t0\t0\t0\t1\t{sync_debt_s}\n"),
+        ),
+        (
+            "drift_by_domain",
+            "",
+            "edge-a1\t3\t1\t1\t0.333\t72.5\t72.5\n".to_owned(),
+        ),
+        (
+            "rollout_status",
+            "",
+            "b-rempart\t1.4.7\t4\t3\t1\t1\t1\t1\t0.333\n".to_owned(),
+        ),
+        (
+            "attention_top",
+            "",
+            format!(
+                "n-bad\tedge-a1\t45\t['supply_chain']\t1\n\
+                 n-drift\tedge-a1\t21.75\t['drift']\t0\n\
+                 n-replay\tedge-a1\t{queue_replay}\t['sync_debt']\t0\n"
+            ),
+        ),
+        (
+            "attention_top_by_domain",
+            "",
+            format!(
+                "edge-a1\tn-bad\t45\t['supply_chain']\n\
+                 edge-a1\tn-drift\t21.75\t['drift']\n\
+                 edge-a1\tn-replay\t{queue_replay}\t['sync_debt']\n"
+            ),
+        ),
+        // The raise time is the attestation's event time, 2026-02-27T00:03:00Z.
+        (
+            "open_alerts",
+            "",
+            "ATTENTION:n-bad:1\tATTENTION\tn-bad\t1772150580000\n".to_owned(),
+        ),
+        (
+            "masters_of_record",
+            "",
+            "region-a\tctl-a\t3\tREGION\nregion-b\tctl-b1\t2\tREGION\n".to_owned(),
+        ),
+        (
+            "rejected_writes",
+            "",
+            "1772150404000\tregion-a\tctl-rogue\tregion-a\tb-rogue\tNO_AUTHORITY\n".to_owned(),
+        ),
+        (
+            "node_drift_diff",
+            "n-drift",
+            "n-drift\tDRIFTED\tb-rempart\t1.4.7\t1.4.6\tMEDIUM\tpolicy-v2.1\tpolicy-v2.0\t72.5\t\
+             rate_limit.max_cps\t2000\t1500\n\
+             n-drift\tDRIFTED\tb-rempart\t1.4.7\t1.4.6\tMEDIUM\tpolicy-v2.1\tpolicy-v2.0\t72.5\t\
+             stir.enforcement_mode\thard\tsoft\n"
+                .to_owned(),
+        ),
+        (
+            "node_replay",
+            "n-replay",
+            format!("n-replay\tREPLAYING\trs-1\t1\t2\t4\t50\t{eta_ms}\n"),
+        ),
+        (
+            "node_supply_chain",
+            "n-bad",
+            "n-bad\t\t\t\t2.1.3\tsig-a\tVERIFIED\tVIOLATED\t1\t\
+             firmware_signature_mismatch\tQUARANTINED\n"
+                .to_owned(),
+        ),
+        ("violations_by_batch", "", "\t4\t1\n".to_owned()),
+    ];
+    let queries = cookbook::queries(cookbook::DOCUMENT);
+    let mut documented: Vec<&str> = queries.iter().map(|q| q.name.as_str()).collect();
+    let mut checked: Vec<&str> = expected.iter().map(|(name, _, _)| *name).collect();
+    checked.push("node_timeline");
+    documented.sort_unstable();
+    checked.sort_unstable();
+    assert_eq!(documented, checked, "every cookbook query is checked here");
+    let query = |name: &str| queries.iter().find(|q| q.name == name).unwrap();
+    for (name, node_id, want) in &expected {
+        let got = tsv(&query(name).for_node(node_id)).await;
+        assert_eq!(&got, want, "{name}");
+    }
+    // The timeline: its lifecycle rows are the quarantine path (see the transitions test),
+    // in order, between connectivity rows.
+    let timeline = tsv(&query("node_timeline").for_node("n-bad")).await;
+    let lifecycle: Vec<&str> = timeline
+        .lines()
+        .filter(|line| line.contains("\tLIFECYCLE\t"))
+        .filter_map(|line| line.split('\t').nth(3))
+        .collect();
+    assert_eq!(
+        lifecycle,
+        ["ENROLLED", "ACTIVE", "LIVE_OK", "DEGRADED", "QUARANTINED"]
+    );
+    assert!(timeline.contains("\tCONNECTIVITY\t"), "{timeline}");
 }

@@ -10,6 +10,7 @@
 //! - [`federation`]: the domain hierarchy of seed 000 and how nodes spread over its zones.
 //! - [`fleet`]: each node's fixed identity (kind, hardware batch, firmware, inventory).
 //! - [`behaviour`]: how a node changes over time (link class, health, outages, upgrades).
+//! - [`control_plane`]: the claims, bundle and assignments the simulator declares.
 //! - [`sim`]: [`SimConfig`] and the [`Simulator`] iterator of [`RawMessage`]s.
 //! - [`pacing`]: the pure rate limiter behind the producer.
 //! - [`bench`]: pieces of the `stage_bench` and `restore_bench` benchmarks (CPU time, baseline
@@ -20,6 +21,7 @@
 
 pub mod behaviour;
 pub mod bench;
+pub mod control_plane;
 pub mod federation;
 pub mod fleet;
 pub mod pacing;

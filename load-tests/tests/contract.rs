@@ -96,6 +96,29 @@ fn check_object(obj: &Obj, key: &str) {
             assert!(parent.is_some_and(|p| p.is_null() || p.is_string()));
             return;
         }
+        "authority" => {
+            assert_eq!(str_field(obj, "domain_id"), key);
+            assert!(!str_field(obj, "controller_id").is_empty());
+            one_of(obj, "level", &["GLOBAL", "REGION", "LOCAL", "AUTONOMOUS"]);
+            uint_field(obj, "epoch");
+            return;
+        }
+        "assign" => {
+            assert_eq!(str_field(obj, "domain_id"), key);
+            assert!(!str_field(obj, "bundle_id").is_empty());
+            let authority = object(obj, "authority");
+            assert!(!str_field(authority, "controller_id").is_empty());
+            uint_field(authority, "epoch");
+            return;
+        }
+        "policy_bundle" => {
+            assert_eq!(str_field(obj, "bundle_id"), key);
+            for field in ["version", "target_version", "policy_version"] {
+                assert!(!str_field(obj, field).is_empty());
+            }
+            assert!(!object(obj, "config").is_empty());
+            return;
+        }
         "register" => {
             one_of(obj, "kind", &["EDGE", "DC", "GATEWAY", "RELAY", "VIRTUAL"]);
             for key in ["domain_id", "region", "zone"] {
@@ -365,9 +388,20 @@ fn domains_then_registers_then_rounds_in_event_time_order() {
         .iter()
         .map(|m| str_field(&parse(m), "type").to_owned())
         .collect();
+    let control = sxfleet_load_tests::control_plane::records("").len();
     assert!(types[..7].iter().all(|t| t == "domain"));
-    assert!(types[7..67].iter().all(|t| t == "register"));
-    assert!(types[67..].iter().all(|t| t != "domain" && t != "register"));
+    let control_types = ["authority", "policy_bundle", "assign"];
+    assert!(types[7..7 + control]
+        .iter()
+        .all(|t| control_types.contains(&t.as_str())));
+    assert!(types[7 + control..67 + control]
+        .iter()
+        .all(|t| t == "register"));
+    assert!(types[67 + control..]
+        .iter()
+        .all(|t| t != "domain" && t != "register" && !control_types.contains(&t.as_str())));
+    assert!(msgs[..7 + control].iter().all(|m| m.control));
+    assert!(msgs[7 + control..].iter().all(|m| !m.control));
     assert_eq!(msgs[0].event_time_ms, DEFAULT_START_MS);
     assert!(msgs
         .windows(2)

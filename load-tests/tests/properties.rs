@@ -41,7 +41,7 @@ proptest! {
             let seq = value.get("seq").and_then(serde_json::Value::as_u64).unwrap_or(0);
             let prev = last.insert(msg.key.as_str(), seq).unwrap_or(0);
             prop_assert!(seq > prev, "key {}: {} after {}", msg.key, seq, prev);
-            prop_assert_eq!(value.get("event_id").is_some(), config.event_ids && value["type"] != "domain");
+            prop_assert_eq!(value.get("event_id").is_some(), config.event_ids && !msg.control);
             let seqs = all.entry(msg.key.as_str()).or_default();
             seqs.push(seq);
             let carried = value.get("events").and_then(serde_json::Value::as_array);

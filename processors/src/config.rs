@@ -84,3 +84,33 @@ impl ProjectionConfig {
         self.domains.get(domain_id).unwrap_or(&self.connectivity)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The example of `docs/projections.md` ("Settings") is a valid config and means what the
+    /// text says.
+    #[test]
+    fn the_documented_example_parses() {
+        let doc = include_str!("../../docs/projections.md");
+        let settings = doc.split("## Settings").nth(1).expect("a Settings section");
+        let example = settings
+            .split("```json")
+            .nth(1)
+            .and_then(|rest| rest.split("```").next())
+            .expect("a json example");
+        let config: ProjectionConfig = serde_json::from_str(example).expect("valid");
+        assert_eq!(config.connectivity.autonomous_after_ms, 1_800_000);
+        let zone_c = config.connectivity_for("edge-zone-c");
+        assert_eq!(zone_c.autonomous_after_ms, 21_600_000);
+        assert_eq!(zone_c.edge_cached_after_ms, 3_600_000);
+        assert_eq!(
+            config.connectivity_for("edge-zone-a1"),
+            &config.connectivity,
+            "a domain without an entry takes the default thresholds"
+        );
+        assert_eq!(config.quarantine_drift_score, 50.0);
+        assert!(serde_json::from_str::<ProjectionConfig>(r#"{"bogus": 1}"#).is_err());
+    }
+}

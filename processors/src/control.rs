@@ -135,6 +135,8 @@ impl ControlState {
     /// Turns authority outputs into decisions and alerts (kept when `publish`) and applies
     /// accepted writes to the desired-state resolver.
     fn absorb(&mut self, outputs: Vec<AuthorityOutput>, publish: bool, out: &mut ControlOutcome) {
+        // An accepted write names no domain; it is the one of the audit record before it.
+        let mut domain_id = String::new();
         for output in outputs {
             if let AuthorityOutput::Accepted {
                 target_kind,
@@ -156,7 +158,13 @@ impl ControlState {
                 }
             }
             if publish {
-                out.decisions.push(decision(&output));
+                let mut decision = decision(&output);
+                if decision.domain_id.is_empty() {
+                    decision.domain_id.clone_from(&domain_id);
+                } else {
+                    domain_id.clone_from(&decision.domain_id);
+                }
+                out.decisions.push(decision);
             }
         }
     }

@@ -246,9 +246,19 @@ pub fn evaluate(
     let Some(desired) = desired else {
         return eval;
     };
+    let Some(seen) = actual else {
+        // Nothing reported yet: nothing to compare, so no score either; a drift age carried
+        // from an earlier evaluation keeps running.
+        eval.status = DriftStatus::Unknown;
+        eval.first_out_of_spec_ms = previous
+            .filter(|p| matches!(p.status, DriftStatus::Drifted | DriftStatus::Unknown))
+            .and_then(|p| p.first_out_of_spec_ms);
+        eval.drift_age_ms = eval
+            .first_out_of_spec_ms
+            .map(|t| now_ms.saturating_sub(t).max(0));
+        return eval;
+    };
     let bundle = &desired.bundle;
-    let empty = ActualSnapshot::default();
-    let seen = actual.unwrap_or(&empty);
 
     eval.version_drift = version_drift(&bundle.target_version, seen.reported_version.as_deref());
     eval.config_drift = config_drift(&bundle.config, &seen.config);
@@ -304,14 +314,14 @@ pub fn evaluate(
     let carried = previous
         .filter(|p| matches!(p.status, DriftStatus::Drifted | DriftStatus::Unknown))
         .and_then(|p| p.first_out_of_spec_ms);
-    (eval.status, eval.first_out_of_spec_ms) = match (actual, stale, out_of_spec) {
+    (eval.status, eval.first_out_of_spec_ms) = match (stale, out_of_spec) {
         // Too stale to judge: keep the drift age running, since nothing shows it recovered.
-        (None, _, _) | (Some(_), true, _) => (DriftStatus::Unknown, carried),
-        (Some(_), false, false) => (DriftStatus::InSpec, None),
+        (true, _) => (DriftStatus::Unknown, carried),
+        (false, false) => (DriftStatus::InSpec, None),
         // Out of spec since the later of the two inputs that disagree, unless it already was.
-        (Some(a), false, true) => (
+        (false, true) => (
             DriftStatus::Drifted,
-            Some(carried.unwrap_or(a.snapshot_ms.max(desired.assigned_ms))),
+            Some(carried.unwrap_or(seen.snapshot_ms.max(desired.assigned_ms))),
         ),
     };
     eval.drift_age_ms = eval

@@ -158,7 +158,8 @@ ORDER BY (domain_id, partition, offset)",
     )
 }
 
-/// The `node_state` columns of Node v2, one `ALTER` each. ClickHouse 18.16 has no
+/// The `node_state` columns of Node v2 (drift verdict, trust, attention) and of the replay in
+/// flight (session, start, chunks and events received, announced backlog), one `ALTER` each. ClickHouse 18.16 has no
 /// `ADD COLUMN IF NOT EXISTS`; there the migration runner treats "column already exists" as
 /// done, which keeps each statement idempotent.
 pub fn node_state_v2_columns(database: &str, caps: &ServerCaps) -> Vec<String> {
@@ -175,6 +176,11 @@ pub fn node_state_v2_columns(database: &str, caps: &ServerCaps) -> Vec<String> {
         "attention_score Float64".to_owned(),
         "alert_open UInt8".to_owned(),
         "attention_reasons Array(String)".to_owned(),
+        format!("replay_session {lc}"),
+        "replay_started_ms Int64".to_owned(),
+        "replay_chunks Int64".to_owned(),
+        "replay_events Int64".to_owned(),
+        "replay_backlog_total Nullable(Int64)".to_owned(),
     ]
     .into_iter()
     .map(|column| {
@@ -211,7 +217,8 @@ SELECT
     countIf(connectivity = 'REPLAYING') AS replaying,
     countIf(drift_status = 'DRIFTED' AND NOT {excluded}) AS drifted,
     countIf(drift_status = 'UNKNOWN' AND NOT {excluded}) AS drift_unknown,
-    round(avgIf(drift_score, drift_status = 'DRIFTED' AND NOT {excluded}), 2) AS avg_drift_score,
+    if(drifted = 0, 0, round(avgIf(drift_score, drift_status = 'DRIFTED' AND NOT {excluded}), 2))
+        AS avg_drift_score,
     max(drift_score) AS max_drift_score,
     countIf(alert_open = 1) AS open_alerts,
     max(seconds_behind) AS worst_sync_debt_s

@@ -1,7 +1,7 @@
 //! ClickHouse sink of the fleet pipeline.
 //!
-//! Lands canonical events, digital twins, dead letters and the connectivity/lifecycle ledger
-//! (transitions) from Kafka in ClickHouse: versioned DDL migrations applied at start-up, pure
+//! Lands canonical events, digital twins, dead letters, the connectivity/lifecycle ledger
+//! (transitions), drift evaluations, alerts and authority decisions from Kafka in ClickHouse: versioned DDL migrations applied at start-up, pure
 //! row building, and a driver that batches rows per table, inserts each batch in one RowBinary `INSERT` and commits the Kafka offsets only after
 //! every insert of the batch succeeded (at-least-once; `node_state` deduplicates by version,
 //! `transitions` by ledger entry, and `events` carries its Kafka coordinates for later
@@ -23,6 +23,7 @@
 //! - [`ddl`]: table definitions and the Enum8 value tables shared with the rows.
 //! - [`mod@migrate`]: the migration list and the idempotent migrator.
 //! - [`summary`]: the fleet overview queries and their printed report.
+//! - [`cookbook`]: the analyst queries of `docs/sql-cookbook.md`, read from the document.
 //! - [`error`]: error types, classed by who must act.
 
 pub mod batch;
@@ -30,6 +31,7 @@ pub mod caps;
 pub mod client;
 pub mod config;
 mod consumer;
+pub mod cookbook;
 pub mod ddl;
 pub mod error;
 pub mod insert;

@@ -157,6 +157,12 @@ pub struct NodeStateRow {
     pub attention_score: f64,
     pub alert_open: u8,
     pub attention_reasons: Vec<String>,
+    /// `''` when no replay is in flight.
+    pub replay_session: String,
+    pub replay_started_ms: i64,
+    pub replay_chunks: i64,
+    pub replay_events: i64,
+    pub replay_backlog_total: Option<i64>,
 }
 
 /// A row of `dlq`.
@@ -217,6 +223,7 @@ pub fn node_state_row(node: &Node) -> Result<NodeStateRow, RowError> {
     let desired = &node.desired_state;
     let chain = &node.supply_chain;
     let attestation = chain.attestation.as_ref();
+    let replay = conn.replay.as_ref();
     Ok(NodeStateRow {
         node_id: node.id.clone(),
         name: text(&node.name),
@@ -287,6 +294,13 @@ pub fn node_state_row(node: &Node) -> Result<NodeStateRow, RowError> {
         attention_score: node.attention.score,
         alert_open: u8::from(node.attention.alert_open),
         attention_reasons: node.attention.reasons.clone(),
+        replay_session: replay
+            .and_then(|r| r.session_id.clone())
+            .unwrap_or_default(),
+        replay_started_ms: replay.map_or(0, |r| r.started_ms),
+        replay_chunks: replay.map_or(0, |r| r.chunks_received),
+        replay_events: replay.map_or(0, |r| r.events_received),
+        replay_backlog_total: replay.and_then(|r| r.backlog_total),
     })
 }
 

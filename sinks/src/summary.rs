@@ -1,5 +1,6 @@
 //! The demo's fleet overview: node counts from `node_state FINAL` by region, connectivity mode,
-//! lifecycle phase and reported version (seed 004, layer 0 "global fleet overview").
+//! lifecycle phase, reported version, drift status and trust (seed 004, layer 0 "global fleet
+//! overview").
 
 use std::fmt;
 
@@ -21,6 +22,10 @@ pub struct Summary {
     pub by_lifecycle_phase: Vec<(String, u64)>,
     /// Nodes per reported software version, sorted by version text; `""` means no snapshot yet.
     pub by_reported_version: Vec<(String, u64)>,
+    /// Nodes per drift status against their desired bundle (UNASSIGNED first).
+    pub by_drift_status: Vec<(String, u64)>,
+    /// Nodes per trust verdict (UNVERIFIED first).
+    pub by_trust: Vec<(String, u64)>,
 }
 
 /// The overview's SQL: the total count and the four breakdowns, each `SELECT label, count()`.
@@ -28,8 +33,9 @@ pub struct Summary {
 pub struct SummarySql {
     /// `SELECT count() FROM <db>.node_state FINAL`.
     pub total: String,
-    /// By region, connectivity, lifecycle phase, reported version (the order of [`Summary`]).
-    pub breakdowns: [String; 4],
+    /// By region, connectivity, lifecycle phase, reported version, drift status, trust (the
+    /// order of [`Summary`]).
+    pub breakdowns: [String; 6],
 }
 
 /// The overview queries for `database` (a plain identifier, see [`ddl::is_identifier`]).
@@ -51,6 +57,8 @@ pub fn summary_sql(database: &str) -> SummarySql {
             breakdown("toString(connectivity)", "connectivity"),
             breakdown("toString(lifecycle_phase)", "lifecycle_phase"),
             breakdown("reported_version", "reported_version"),
+            breakdown("toString(drift_status)", "drift_status"),
+            breakdown("toString(trust_state)", "trust_state"),
         ],
     }
 }
@@ -70,13 +78,15 @@ pub async fn fleet_summary(client: &Client, database: &str) -> Result<Summary, C
         .fetch_one()
         .await
         .map_err(ClickHouseError::request("count nodes"))?;
-    let [region, connectivity, phase, version] = &sql.breakdowns;
+    let [region, connectivity, phase, version, drift, trust] = &sql.breakdowns;
     Ok(Summary {
         total_nodes,
         by_region: breakdown(client, region, "region").await?,
         by_connectivity: breakdown(client, connectivity, "connectivity").await?,
         by_lifecycle_phase: breakdown(client, phase, "lifecycle phase").await?,
         by_reported_version: breakdown(client, version, "reported version").await?,
+        by_drift_status: breakdown(client, drift, "drift status").await?,
+        by_trust: breakdown(client, trust, "trust").await?,
     })
 }
 
@@ -104,6 +114,8 @@ impl fmt::Display for Summary {
                 &self.by_reported_version,
                 "(not reported)",
             ),
+            ("By drift status", &self.by_drift_status, "(none)"),
+            ("By trust", &self.by_trust, "(none)"),
         ];
         for (title, rows, empty_label) in sections {
             writeln!(f, "{title}:")?;
@@ -137,6 +149,8 @@ mod tests {
             by_connectivity: vec![("LIVE".into(), 2), ("REPLAYING".into(), 1)],
             by_lifecycle_phase: vec![("ACTIVE".into(), 3)],
             by_reported_version: vec![],
+            by_drift_status: vec![("DRIFTED".into(), 1), ("IN_SPEC".into(), 2)],
+            by_trust: vec![("TRUSTED".into(), 3)],
         };
         let text = summary.to_string();
         let expected = "\
@@ -151,6 +165,11 @@ By lifecycle phase:
   ACTIVE         3
 By reported version:
   -
+By drift status:
+  DRIFTED         1
+  IN_SPEC         2
+By trust:
+  TRUSTED         3
 ";
         assert_eq!(text, expected);
     }

@@ -15,7 +15,7 @@ use common::{fleet, random_name, samples};
 use serde_json::json;
 use sxfleet_sinks::migrate::MIGRATIONS;
 use sxfleet_sinks::rows::{event_row, node_state_row, transition_row, Coords};
-use sxfleet_sinks::{ddl, summary_sql, ServerCaps, Summary};
+use sxfleet_sinks::{cookbook, ddl, summary_sql, ServerCaps, Summary};
 
 /// Runs `steps` (SQL, optional answer name) in one fresh chDB session.
 fn chdb(steps: &[(String, Option<&str>)]) -> BTreeMap<String, String> {
@@ -134,7 +134,14 @@ fn modern_ddl_and_overview_run_on_chdb() {
     steps.push((sql, Some("transitions")));
 
     let sql = summary_sql(db);
-    let names = ["region", "connectivity", "phase", "version"];
+    let names = [
+        "region",
+        "connectivity",
+        "phase",
+        "version",
+        "drift",
+        "trust",
+    ];
     steps.push((sql.total.clone(), Some("total")));
     for (query, name) in sql.breakdowns.iter().zip(names) {
         steps.push((query.clone(), Some(name)));
@@ -163,6 +170,57 @@ fn modern_ddl_and_overview_run_on_chdb() {
         by_connectivity: parse_breakdown(&answers["connectivity"]),
         by_lifecycle_phase: parse_breakdown(&answers["phase"]),
         by_reported_version: parse_breakdown(&answers["version"]),
+        by_drift_status: parse_breakdown(&answers["drift"]),
+        by_trust: parse_breakdown(&answers["trust"]),
     };
     assert_eq!(summary, fleet::expected_summary());
+}
+
+/// Every query of `docs/sql-cookbook.md` runs on the current engine, over the tables the
+/// migrations create, with the hand-built fleet in `node_state`.
+#[test]
+fn cookbook_queries_run_on_chdb() {
+    let version = chdb(&[("SELECT version()".to_owned(), Some("version"))]);
+    let caps = ServerCaps::from_version(&version["version"]).expect("version");
+    let db = "fleet_cookbook";
+    let mut steps: Vec<(String, Option<&str>)> = vec![
+        (ddl::create_database(db), None),
+        (ddl::schema_migrations(db), None),
+    ];
+    for migration in MIGRATIONS {
+        for sql in (migration.statements)(db, &caps) {
+            steps.push((sql, None));
+        }
+    }
+    let rows: Vec<String> = fleet::twins()
+        .iter()
+        .map(|n| serde_json::to_string(&node_state_row(n).expect("row")).expect("json"))
+        .collect();
+    let table = ddl::qualified(db, ddl::table::NODE_STATE);
+    steps.push((
+        format!(
+            "INSERT INTO {table} FORMAT JSONEachRow\n{}",
+            rows.join("\n")
+        ),
+        None,
+    ));
+    steps.push((format!("USE {db}"), None));
+    let queries = cookbook::queries(cookbook::DOCUMENT);
+    let names: Vec<String> = queries.iter().map(|q| q.name.clone()).collect();
+    for (query, name) in queries.iter().zip(&names) {
+        steps.push((query.for_node("d"), Some(name.as_str())));
+    }
+    let answers = chdb(&steps);
+    for name in &names {
+        assert!(answers.contains_key(name), "{name} did not answer");
+    }
+    // The connectivity breakdown matches the overview's, computed by other SQL.
+    let by_mode = parse_breakdown(&answers["fleet_connectivity"]);
+    assert_eq!(by_mode, fleet::expected_summary().by_connectivity);
+    // `d`'s latest twin (version 5) is the one the node queries see.
+    assert!(
+        answers["node_replay"].starts_with("d\tREPLAYING\t"),
+        "{}",
+        answers["node_replay"]
+    );
 }

@@ -23,6 +23,9 @@ pub struct SimConfig {
     pub outage_rate: f64,
     /// Give every node message an `event_id`.
     pub event_ids: bool,
+    /// Declare the control plane of [`crate::control_plane`] after the domains (claims, a
+    /// bundle, assignments). Without it every node's drift is UNASSIGNED.
+    pub control_plane: bool,
 }
 
 impl Default for SimConfig {
@@ -35,6 +38,7 @@ impl Default for SimConfig {
             snapshot_every: 10,
             outage_rate: 1.0,
             event_ids: false,
+            control_plane: true,
         }
     }
 }

@@ -1,7 +1,9 @@
 //! The deterministic fleet simulator: an iterator of raw `fleet.raw.v1`
 //! messages in event-time order.
 //!
-//! Timeline: every `domain` record at `start_ms`; each node's `register` at
+//! Timeline: every `domain` record at `start_ms`, then the control plane of
+//! [`crate::control_plane`] (claims, a bundle and its assignment, a split brain);
+//! each node's `register` at
 //! `start_ms + phase` (a per-node phase in `[0, heartbeat_interval)`); then
 //! heartbeat round `r >= 1` at `start_ms + r * heartbeat_interval + phase`.
 //! Nodes are visited in phase order, so event times never decrease. A round
@@ -44,6 +46,8 @@ pub struct RawMessage {
     pub key: String,
     /// JSON payload.
     pub payload: Vec<u8>,
+    /// A control-plane record (domain, bundle, claim, assignment), not a node's message.
+    pub control: bool,
     /// Event time (`ts`) in epoch milliseconds.
     pub event_time_ms: i64,
 }
@@ -74,6 +78,7 @@ struct Buffered {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stage {
     Domains(usize),
+    Control,
     Registers(usize),
     Round { round: u64, next: usize },
     Done,
@@ -185,7 +190,20 @@ impl Simulator {
             level: d.level,
             autonomy: d.autonomy,
         };
-        self.pending.push_back(encode(d.id, ms, &record)?);
+        self.pending
+            .push_back(encode(d.id, ms, &record)?.into_control());
+        Ok(())
+    }
+
+    fn emit_control_plane(&mut self) -> Result<(), SimError> {
+        if !self.config.control_plane {
+            return Ok(());
+        }
+        let (ms, ts) = self.ts(0, 0)?;
+        for (key, record) in crate::control_plane::records(&ts) {
+            self.pending
+                .push_back(encode(key, ms, &record)?.into_control());
+        }
         Ok(())
     }
 
@@ -316,7 +334,11 @@ impl Simulator {
                 self.stage = Stage::Domains(i + 1);
                 self.emit_domain(i)?;
             }
-            Stage::Domains(_) => self.stage = Stage::Registers(0),
+            Stage::Domains(_) => {
+                self.stage = Stage::Control;
+                self.emit_control_plane()?;
+            }
+            Stage::Control => self.stage = Stage::Registers(0),
             Stage::Registers(i) if i < self.nodes.len() => {
                 self.stage = Stage::Registers(i + 1);
                 self.emit_register(i)?;
@@ -471,8 +493,16 @@ fn encode<T: Serialize>(key: &str, event_time_ms: i64, value: &T) -> Result<RawM
     Ok(RawMessage {
         key: key.to_owned(),
         payload: serde_json::to_vec(value)?,
+        control: false,
         event_time_ms,
     })
+}
+
+impl RawMessage {
+    fn into_control(mut self) -> Self {
+        self.control = true;
+        self
+    }
 }
 
 /// A `sha256:`-prefixed 64-hex-digit string drawn from the RNG.

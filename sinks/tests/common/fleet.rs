@@ -33,8 +33,22 @@ pub fn twins() -> Vec<Node> {
         node("c", 1, "us-east", Autonomous, Updating, Some("2.3.1")),
         node("d", 1, "us-east", Live, Active, Some("2.3.1")),
         node("d", 5, "eu-west", Replaying, Quarantined, Some("2.4.0")),
-        node("e", 2, "", ConnectivityMode::Unknown, Provisioning, None),
+        unregistered(node(
+            "e",
+            2,
+            "",
+            ConnectivityMode::Unknown,
+            Provisioning,
+            None,
+        )),
     ]
+}
+
+/// A node nothing is known about: no bundle applies, never attested.
+fn unregistered(mut node: Node) -> Node {
+    node.drift.status = "UNASSIGNED".to_owned();
+    node.trust.state = "UNVERIFIED".to_owned();
+    node
 }
 
 fn pairs(items: &[(&str, u64)]) -> Vec<(String, u64)> {
@@ -59,5 +73,7 @@ pub fn expected_summary() -> Summary {
             ("QUARANTINED", 1),
         ]),
         by_reported_version: pairs(&[("", 1), ("2.3.1", 2), ("2.4.0", 2)]),
+        by_drift_status: pairs(&[("UNASSIGNED", 1), ("DRIFTED", 4)]),
+        by_trust: pairs(&[("UNVERIFIED", 1), ("VIOLATED", 4)]),
     }
 }
