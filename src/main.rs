@@ -6,6 +6,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use sxfleet::demo::{run_demo, DemoOptions};
 use sxfleet::pipeline::{self, PipelineConfig};
+use sxfleet_ingest::http::config::HttpConfig;
 use sxfleet_ingest::NormalizerConfig;
 use sxfleet_processors::ProjectionConfig;
 use sxfleet_runtime::{Delivery, KafkaConfig, Shutdown};
@@ -64,6 +65,10 @@ struct Common {
     /// this address, e.g. `127.0.0.1:9464`, at `/metrics`.
     #[arg(long, env = "SXFLEET_METRICS_ADDR", global = true)]
     metrics_addr: Option<std::net::SocketAddr>,
+    /// TOML file with the normalizer's settings (signatures, reorder window, ...; see
+    /// docs/ingest.md). Defaults when absent.
+    #[arg(long, env = "SXFLEET_NORMALIZER_CONFIG", global = true)]
+    normalizer_config: Option<std::path::PathBuf>,
     /// ClickHouse HTTP endpoint.
     #[arg(
         long,
@@ -83,6 +88,8 @@ enum Command {
     Topics,
     /// Run the normalizer: raw JSON -> canonical Avro events, control records, DLQ.
     Normalize,
+    /// Serve the HTTP ingest API (NDJSON batches -> raw topic; see docs/ingest.md).
+    IngestHttp(IngestHttpArgs),
     /// Run the twin processor: events -> digital twins with changelog-backed state.
     Process,
     /// Run the ClickHouse sink: events, twins and DLQ -> tables.
@@ -95,6 +102,13 @@ enum Command {
     Summary,
     /// The whole pipeline on a simulated fleet, then a summary from ClickHouse.
     Demo(DemoArgs),
+}
+
+#[derive(Args)]
+struct IngestHttpArgs {
+    /// TOML settings: listen address, limits, bearer tokens (see docs/ingest.md).
+    #[arg(long, env = "SXFLEET_HTTP_CONFIG")]
+    config: std::path::PathBuf,
 }
 
 #[derive(Args)]
@@ -135,6 +149,9 @@ struct DemoArgs {
 impl Common {
     fn pipeline(&self) -> anyhow::Result<PipelineConfig> {
         let mut config = PipelineConfig::new(KafkaConfig::new(&self.kafka), &self.topic_prefix);
+        if let Some(path) = &self.normalizer_config {
+            config.normalizer = NormalizerConfig::load(path)?;
+        }
         if let Some(path) = &self.projections {
             config.projections = ProjectionConfig::load(path)?;
         }
@@ -189,8 +206,13 @@ async fn main() -> anyhow::Result<()> {
         Command::Normalize => {
             pipeline::create_topics(&config).await?;
             let stats =
-                pipeline::run_normalizer(&config, NormalizerConfig::default(), &shutdown).await?;
+                pipeline::run_normalizer(&config, config.normalizer.clone(), &shutdown).await?;
             println!("normalizer: {stats:?}");
+        }
+        Command::IngestHttp(args) => {
+            pipeline::create_topics(&config).await?;
+            let http = HttpConfig::load(&args.config)?;
+            pipeline::run_http(&config, http, &shutdown).await?;
         }
         Command::Process => {
             pipeline::create_topics(&config).await?;

@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use sxfleet_ingest::{NormalizerConfig, NormalizerStage};
+use sxfleet_ingest::http::config::HttpConfig;
+use sxfleet_ingest::{NormalizerConfig, NormalizerStage, NODE_STORE};
 use sxfleet_load_tests::{produce, ProduceOptions, ProduceSummary, SimConfig, Simulator};
 use sxfleet_processors::{ProjectionConfig, TwinStage, TWIN_STORE};
 use sxfleet_runtime::driver::StageStats;
@@ -36,6 +37,8 @@ pub struct PipelineConfig {
     /// partition is quiet (see `runtime::driver::TICK_HEADER`). `None`: timers advance with
     /// event time only.
     pub punctuate_after: Option<std::time::Duration>,
+    /// Normalizer settings used by [`run_all`] (and by `sxfleet normalize`).
+    pub normalizer: NormalizerConfig,
     /// Thresholds and weights of the processor's projections.
     pub projections: ProjectionConfig,
 }
@@ -52,6 +55,7 @@ impl PipelineConfig {
             instance: "0".to_owned(),
             state_dir: None,
             punctuate_after: None,
+            normalizer: NormalizerConfig::default(),
             projections: ProjectionConfig::default(),
         }
     }
@@ -72,15 +76,17 @@ impl PipelineConfig {
     }
 }
 
-/// Creates the pipeline's topics and the twin changelog (compacted, co-partitioned with the
-/// events topic) if they do not exist.
+/// Creates the pipeline's topics and the normalizer's and the twin's changelogs (compacted,
+/// co-partitioned with the raw and the events topic) if they do not exist.
 ///
 /// # Errors
 /// When Kafka refuses or cannot be reached.
 pub async fn create_topics(config: &PipelineConfig) -> anyhow::Result<()> {
     let mut specs = config.topics.specs(config.partitions);
-    let changelog = config.topics.changelog(&config.app_id("twin"), TWIN_STORE);
-    specs.push(TopicSpec::new(&changelog, config.partitions).compacted());
+    for (stage, store) in [("normalizer", NODE_STORE), ("twin", TWIN_STORE)] {
+        let changelog = config.topics.changelog(&config.app_id(stage), store);
+        specs.push(TopicSpec::new(&changelog, config.partitions).compacted());
+    }
     ensure_topics(&config.kafka, &specs)
         .await
         .context("creating the pipeline's topics")
@@ -95,13 +101,42 @@ pub async fn run_normalizer(
     normalizer: NormalizerConfig,
     shutdown: &Shutdown,
 ) -> anyhow::Result<StageStats> {
-    let run = config.run_config("normalizer", vec![config.topics.raw.clone()]);
+    let app_id = config.app_id("normalizer");
+    let mut run = config.run_config("normalizer", vec![config.topics.raw.clone()]);
+    run.punctuate_after = config.punctuate_after;
     let events_partitions = partition_count(&config.kafka, &config.topics.events)
         .context("the normalizer needs the events topic")?;
-    let mut stage = NormalizerStage::new(normalizer, config.topics.clone(), events_partitions);
+    let mut stage = NormalizerStage::new(
+        &app_id,
+        normalizer,
+        config.topics.clone(),
+        events_partitions,
+    );
     run_stage(&run, &mut stage, shutdown)
         .await
         .context("normalizer stopped")
+}
+
+/// Serves the HTTP ingest API (NDJSON batches -> raw topic and DLQ) until `shutdown`. Its
+/// producers' transactional ids start with `<prefix>http-<instance>`.
+///
+/// # Errors
+/// When the settings are invalid or the address cannot be served.
+pub async fn run_http(
+    config: &PipelineConfig,
+    http: HttpConfig,
+    shutdown: &Shutdown,
+) -> anyhow::Result<()> {
+    let transactional_id = format!("{}-{}", config.app_id("http"), config.instance);
+    sxfleet_ingest::http::serve(
+        http,
+        config.kafka.clone(),
+        &config.topics,
+        &transactional_id,
+        shutdown,
+    )
+    .await
+    .context("HTTP ingest stopped")
 }
 
 /// Runs the fleet processor (events -> twins and transitions, changelog) until `shutdown`.
@@ -200,7 +235,7 @@ pub async fn run_all(
     let (normalizer, twin, sink) = tokio::join!(
         async {
             stop_all(
-                run_normalizer(config, NormalizerConfig::default(), shutdown)
+                run_normalizer(config, config.normalizer.clone(), shutdown)
                     .await
                     .map(drop),
             )

@@ -1,21 +1,39 @@
 //! Normalizers: raw input -> canonical Avro events on Kafka, or a DLQ record with a reason.
 //!
-//! The core ([`normalize`]) is pure: bytes and a receive time in, canonical records or a
-//! rejection out. [`stage::NormalizerStage`] runs it on the raw Kafka topic through the runtime.
+//! The cores are pure: [`normalize`] turns bytes and a receive time into canonical records or
+//! a rejection; [`admit`] applies a node's message to the node's state (keys and signatures,
+//! replay chunks, seq dedupe and ordering). [`stage::NormalizerStage`] runs both on the raw
+//! Kafka topic through the runtime; [`http`] is the HTTP ingest API in front of that topic.
 //!
 //! Layout:
 //! - [`normalize`]: the raw contract for node events, and the entry point.
+//! - [`config`]: the normalizer's settings.
+//! - `payloads`: builders of the larger node-event payloads and of replay messages.
 //! - `control`: the raw contract for control-plane records.
 //! - `fields`: typed reads of JSON fields that fail with precise reasons.
+//! - [`signature`]: ed25519 signatures over canonical JSON.
+//! - [`order`]: per-node seq dedupe and the reorder buffer.
+//! - [`admit`]: the per-node state and what one message does to it.
 //! - [`reject`]: reason codes and rejections.
 //! - [`stage`]: the Kafka stage.
+//! - [`http`]: the HTTP ingest API (NDJSON batches, bearer tokens, live and replay lanes).
+//! - [`telemetry`]: metric names.
 
+pub mod admit;
+pub mod config;
 mod control;
 mod fields;
+pub mod http;
 pub mod normalize;
+pub mod order;
+mod payloads;
 pub mod reject;
+pub mod signature;
 pub mod stage;
+pub mod telemetry;
 
-pub use normalize::{normalize, Normalized, NormalizerConfig, RawContext, Rejected, UnknownFields};
+pub use normalize::{
+    normalize, Normalized, NormalizerConfig, RawContext, Rejected, SignatureMode, UnknownFields,
+};
 pub use reject::{ReasonCode, Rejection};
-pub use stage::NormalizerStage;
+pub use stage::{NormalizerStage, NODE_STORE};

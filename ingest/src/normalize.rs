@@ -1,52 +1,18 @@
 //! Raw JSON -> canonical events. Pure: no I/O, no clock (the receive time is passed in).
 
-use std::time::Duration;
-
-use serde::Deserialize;
 use serde_json::{Map, Value};
 use sxfleet_schemas::{
-    Attestation, AttestationResult, ControlEvent, EventPayload, Firmware, FleetEvent, Hardware,
-    Health, Heartbeat, Inventory, Lifecycle, Link, LinkState, NodeKind, Register, Replay,
-    ReplayPhase, Snapshot, Source,
+    Attestation, AttestationResult, ControlEvent, EventPayload, FleetEvent, Lifecycle, Link,
+    LinkState, Source,
 };
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+pub use crate::config::{NormalizerConfig, SignatureMode, UnknownFields};
 use crate::control::control_event;
 use crate::fields::Fields;
+use crate::payloads::{heartbeat, register, replay, snapshot};
 use crate::reject::{ReasonCode, Rejection};
-
-/// What to do with fields the contract does not name.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum UnknownFields {
-    /// Accept the message and ignore the extra fields (forward compatible senders).
-    #[default]
-    Ignore,
-    /// Reject the message to the DLQ with `unknown_field`.
-    Reject,
-}
-
-/// Normalizer settings.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct NormalizerConfig {
-    /// How far an event time may lie ahead of the receive time before the event is rejected
-    /// as `future_timestamp`. Old events are always accepted (they are late, not wrong).
-    #[serde(with = "humantime_serde")]
-    pub max_future_skew: Duration,
-    /// Handling of fields the contract does not name.
-    pub unknown_fields: UnknownFields,
-}
-
-impl Default for NormalizerConfig {
-    fn default() -> Self {
-        Self {
-            max_future_skew: Duration::from_secs(300),
-            unknown_fields: UnknownFields::Ignore,
-        }
-    }
-}
 
 /// Where and when a raw message arrived.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,7 +51,7 @@ const NODE_TYPES: &[&str] = &[
     "replay",
 ];
 const CONTROL_TYPES: &[&str] = &["domain", "policy_bundle", "assign", "authority"];
-const COMMON: &[&str] = &["type", "node_id", "ts", "seq", "event_id"];
+const COMMON: &[&str] = &["type", "node_id", "ts", "seq", "event_id", "sig"];
 
 /// Normalizes one raw message. A `replay` chunk yields its marker followed by the events it
 /// carries (with `replayed = true`); a chunk with any bad event is rejected whole, so the node
@@ -127,7 +93,7 @@ fn rejected(rejection: Rejection, node_id: Option<String>) -> Rejected {
     Rejected { rejection, node_id }
 }
 
-fn normalize_object(
+pub(crate) fn normalize_object(
     config: &NormalizerConfig,
     map: &Map<String, Value>,
     ctx: RawContext,
@@ -285,179 +251,6 @@ fn rfc3339_ms(field: &str, text: &str) -> Result<i64, Rejection> {
                 format!("field `{field}` = {text:?} is not an RFC 3339 timestamp"),
             )
         })
-}
-
-const NODE_KINDS: &[NodeKind] = &[
-    NodeKind::Edge,
-    NodeKind::Dc,
-    NodeKind::Gateway,
-    NodeKind::Relay,
-    NodeKind::Virtual,
-];
-const HEALTH: &[Health] = &[
-    Health::Ok,
-    Health::Degraded,
-    Health::Failed,
-    Health::Unknown,
-];
-
-fn register(config: &NormalizerConfig, fields: &Fields<'_>) -> Result<Register, Rejection> {
-    check_unknown(
-        config,
-        fields,
-        &[
-            "kind",
-            "domain_id",
-            "region",
-            "zone",
-            "tags",
-            "hardware",
-            "firmware",
-            "public_key",
-        ],
-    )?;
-    let kind = fields.symbol("kind", NODE_KINDS)?;
-    let hardware = match fields.opt_object("hardware", "hardware.")? {
-        None => Hardware::default(),
-        Some(hw) => Hardware {
-            serial: hw.opt_str("serial")?,
-            manufacturer: hw.opt_str("manufacturer")?,
-            model: hw.opt_str("model")?,
-            batch_id: hw.opt_str("batch_id")?,
-            origin: hw.opt_str("origin")?,
-        },
-    };
-    let firmware = match fields.opt_object("firmware", "firmware.")? {
-        None => Firmware::default(),
-        Some(fw) => Firmware {
-            version: fw.opt_str("version")?,
-            signature: fw.opt_str("signature")?,
-        },
-    };
-    Ok(Register {
-        kind,
-        domain_id: fields.id("domain_id")?,
-        region: fields.id("region")?,
-        zone: fields.id("zone")?,
-        tags: fields.str_list("tags")?,
-        hardware,
-        firmware,
-        public_key: fields.opt_str("public_key")?,
-    })
-}
-
-fn heartbeat(config: &NormalizerConfig, fields: &Fields<'_>) -> Result<Heartbeat, Rejection> {
-    check_unknown(
-        config,
-        fields,
-        &[
-            "rtt_ms",
-            "loss_pct",
-            "bandwidth_kbps",
-            "backlog_messages",
-            "health",
-            "uptime_s",
-        ],
-    )?;
-    let health = fields
-        .opt_symbol("health", HEALTH)?
-        .unwrap_or(Health::Unknown);
-    Ok(Heartbeat {
-        rtt_ms: fields.opt_f64("rtt_ms", 0.0, 86_400_000.0)?,
-        loss_pct: fields.opt_f64("loss_pct", 0.0, 100.0)?,
-        bandwidth_kbps: fields.opt_count("bandwidth_kbps")?,
-        backlog_messages: fields.opt_count("backlog_messages")?,
-        health,
-        uptime_s: fields.opt_count("uptime_s")?,
-    })
-}
-
-fn snapshot(config: &NormalizerConfig, fields: &Fields<'_>) -> Result<Snapshot, Rejection> {
-    check_unknown(
-        config,
-        fields,
-        &[
-            "reported_version",
-            "policy_version",
-            "config",
-            "firmware_version",
-            "sbom_hash",
-            "inventory",
-        ],
-    )?;
-    let inventory = match fields.opt_object("inventory", "inventory.")? {
-        None => None,
-        Some(inv) => Some(Inventory {
-            cpu: inv.opt_str("cpu")?,
-            ram_gb: inv.opt_f64("ram_gb", 0.0, f64::MAX)?,
-            storage_gb: inv.opt_f64("storage_gb", 0.0, f64::MAX)?,
-            gpus: inv.str_list("gpus")?,
-        }),
-    };
-    Ok(Snapshot {
-        reported_version: fields.opt_str("reported_version")?,
-        policy_version: fields.opt_str("policy_version")?,
-        config: fields.text_map("config")?,
-        firmware_version: fields.opt_str("firmware_version")?,
-        sbom_hash: fields.opt_str("sbom_hash")?,
-        inventory,
-    })
-}
-
-fn replay(
-    config: &NormalizerConfig,
-    fields: &Fields<'_>,
-    node_id: &str,
-    ctx: RawContext,
-    replayed: bool,
-) -> Result<(Replay, Vec<Normalized>), Rejection> {
-    check_unknown(
-        config,
-        fields,
-        &[
-            "phase",
-            "session_id",
-            "chunk_seq",
-            "backlog_total",
-            "events",
-        ],
-    )?;
-    if replayed {
-        return Err(Rejection::new(
-            ReasonCode::UnknownType,
-            "a replay chunk cannot carry another replay message",
-        ));
-    }
-    let phase = fields.symbol(
-        "phase",
-        &[ReplayPhase::Begin, ReplayPhase::Chunk, ReplayPhase::End],
-    )?;
-    let mut carried = Vec::new();
-    for (index, inner) in fields.objects("events")?.into_iter().enumerate() {
-        let inner_fields = Fields::new(inner);
-        let inner_node = inner_fields.str("node_id")?;
-        if inner_node != node_id {
-            return Err(Rejection::new(
-                ReasonCode::BadId,
-                format!("events[{index}].node_id = {inner_node:?} differs from the chunk's node_id {node_id:?}"),
-            ));
-        }
-        let events = normalize_object(config, inner, ctx, true).map_err(|inner_rejection| {
-            Rejection::new(
-                inner_rejection.code,
-                format!("events[{index}]: {}", inner_rejection.detail),
-            )
-        })?;
-        carried.extend(events);
-    }
-    let replay = Replay {
-        phase,
-        session_id: fields.opt_str("session_id")?,
-        chunk_seq: fields.opt_count("chunk_seq")?,
-        backlog_total: fields.opt_count("backlog_total")?,
-        event_count: carried.len() as i64,
-    };
-    Ok((replay, carried))
 }
 
 #[cfg(test)]

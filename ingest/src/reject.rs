@@ -28,6 +28,28 @@ pub enum ReasonCode {
     FutureTimestamp,
     /// A field the contract does not know, with unknown fields configured to be rejected.
     UnknownField,
+    /// Signature verification is on, the node has a registered key, and the message has no
+    /// `sig` (a trust violation).
+    Unsigned,
+    /// `sig` is malformed or does not verify with the node's registered key (a trust
+    /// violation).
+    BadSignature,
+    /// `register.public_key` is not the base64 of a 32-byte ed25519 public key.
+    BadKey,
+    /// A registration names another public key than the one already registered (first
+    /// registration wins; a trust violation).
+    KeyConflict,
+    /// HTTP: the bearer token may not speak for this line's `node_id`.
+    ForbiddenNode,
+    /// HTTP: the line belongs on the other lane (`replay` messages go to `/v1/replay`, only
+    /// they do).
+    WrongLane,
+}
+
+impl serde::Serialize for ReasonCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
 }
 
 impl ReasonCode {
@@ -46,7 +68,21 @@ impl ReasonCode {
             ReasonCode::BadTimestamp => "bad_timestamp",
             ReasonCode::FutureTimestamp => "future_timestamp",
             ReasonCode::UnknownField => "unknown_field",
+            ReasonCode::Unsigned => "unsigned",
+            ReasonCode::BadSignature => "bad_signature",
+            ReasonCode::BadKey => "bad_key",
+            ReasonCode::KeyConflict => "key_conflict",
+            ReasonCode::ForbiddenNode => "forbidden_node",
+            ReasonCode::WrongLane => "wrong_lane",
         }
+    }
+
+    /// True for the codes that also emit a trust-violation event for the node.
+    pub fn is_trust_violation(self) -> bool {
+        matches!(
+            self,
+            ReasonCode::Unsigned | ReasonCode::BadSignature | ReasonCode::KeyConflict
+        )
     }
 }
 

@@ -185,6 +185,8 @@ pub fn on_event(
         | EventPayload::Snapshot(_)
         | EventPayload::Lifecycle(_)
         | EventPayload::Attestation(_) => contact(state, config, t, None, &mut out),
+        // Emitted by the normalizer, not sent by the node: no contact.
+        EventPayload::TrustViolation(_) => {}
     }
     refresh(state);
     out

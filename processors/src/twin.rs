@@ -62,7 +62,10 @@ pub fn apply(node: &mut Node, event: &FleetEvent) -> Applied {
                 cert_not_after_ms: attestation.cert_not_after_ms,
             });
         }
-        EventPayload::Link(_) | EventPayload::Replay(_) | EventPayload::Lifecycle(_) => {}
+        EventPayload::Link(_)
+        | EventPayload::Replay(_)
+        | EventPayload::Lifecycle(_)
+        | EventPayload::TrustViolation(_) => {}
     }
     node.version += 1;
     node.last_seq = event.seq;

@@ -31,7 +31,13 @@ pub struct Input<'a> {
     /// The message's Kafka timestamp in epoch ms (create or log-append time), if any. Stages use
     /// it as the ingest time: it is part of the log, so a replay sees the same value.
     pub timestamp_ms: Option<i64>,
+    /// Value of the record's [`SOURCE_HEADER`] header, if any: which door a raw record came
+    /// through (the HTTP ingest API writes `http`).
+    pub source: Option<&'a [u8]>,
 }
+
+/// Header naming where a raw record entered the pipeline (e.g. `http`).
+pub const SOURCE_HEADER: &str = "sxfleet-source";
 
 /// One record a stage wants written.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -30,8 +30,9 @@ pub struct CatalogEntry {
 
 /// Well-known schema ids.
 pub mod ids {
-    /// [`crate::FleetEvent`] on `fleet.events.v1`.
-    pub const FLEET_EVENT: u32 = 1001;
+    /// [`crate::FleetEvent`] on `fleet.events.v1`: version 2 (the `trust_violation` payload
+    /// added).
+    pub const FLEET_EVENT: u32 = 1017;
     /// [`crate::ControlEvent`] on `fleet.control.v1`.
     pub const CONTROL_EVENT: u32 = 1002;
     /// [`crate::Node`] (the digital twin) on `fleet.twin.v1`: version 2 (drift verdict, trust
@@ -45,8 +46,8 @@ pub mod ids {
     pub const DOMAIN: u32 = 1006;
     /// [`crate::PolicyBundle`].
     pub const POLICY_BUNDLE: u32 = 1007;
-    /// [`crate::Observation`].
-    pub const OBSERVATION: u32 = 1008;
+    /// [`crate::Observation`]: version 2 (its `EventKind` knows `TRUST_VIOLATION`).
+    pub const OBSERVATION: u32 = 1018;
     /// [`crate::Command`].
     pub const COMMAND: u32 = 1009;
     /// [`crate::Artifact`].
@@ -63,14 +64,21 @@ pub mod ids {
     pub const AUTHORITY_DECISION: u32 = 1015;
     /// [`crate::Node`] version 1: still read (resolved to the current version).
     pub const NODE_V1: u32 = 1003;
+    /// [`crate::FleetEvent`] version 1: still read (resolved to the current version).
+    pub const FLEET_EVENT_V1: u32 = 1001;
+    /// [`crate::Observation`] version 1: still read (resolved to the current version).
+    pub const OBSERVATION_V1: u32 = 1008;
 }
 
 macro_rules! entry {
     ($id:expr, $name:literal, $topic:expr) => {
+        entry!($id, $name, $topic, 1)
+    };
+    ($id:expr, $name:literal, $topic:expr, $version:literal) => {
         CatalogEntry {
             id: $id,
             name: $name,
-            version: 1,
+            version: $version,
             topic: $topic,
             avsc: include_str!(concat!("../avro/", $name, ".avsc")),
         }
@@ -79,7 +87,7 @@ macro_rules! entry {
 
 /// `FleetEvent` entry.
 pub const FLEET_EVENT: CatalogEntry =
-    entry!(ids::FLEET_EVENT, "FleetEvent", Some("fleet.events.v1"));
+    entry!(ids::FLEET_EVENT, "FleetEvent", Some("fleet.events.v1"), 2);
 /// `ControlEvent` entry.
 pub const CONTROL_EVENT: CatalogEntry =
     entry!(ids::CONTROL_EVENT, "ControlEvent", Some("fleet.control.v1"));
@@ -100,7 +108,7 @@ pub const DOMAIN: CatalogEntry = entry!(ids::DOMAIN, "Domain", None);
 /// `PolicyBundle` entry.
 pub const POLICY_BUNDLE: CatalogEntry = entry!(ids::POLICY_BUNDLE, "PolicyBundle", None);
 /// `Observation` entry.
-pub const OBSERVATION: CatalogEntry = entry!(ids::OBSERVATION, "Observation", None);
+pub const OBSERVATION: CatalogEntry = entry!(ids::OBSERVATION, "Observation", None, 2);
 /// `Command` entry.
 pub const COMMAND: CatalogEntry = entry!(ids::COMMAND, "Command", None);
 /// `Artifact` entry.
@@ -200,12 +208,26 @@ pub struct PreviousVersion {
 }
 
 /// Every older version still read, oldest first per name.
-pub const PREVIOUS: &[PreviousVersion] = &[PreviousVersion {
-    id: ids::NODE_V1,
-    name: "Node",
-    version: 1,
-    avsc: include_str!("../avro/released/Node.v1.avsc"),
-}];
+pub const PREVIOUS: &[PreviousVersion] = &[
+    PreviousVersion {
+        id: ids::NODE_V1,
+        name: "Node",
+        version: 1,
+        avsc: include_str!("../avro/released/Node.v1.avsc"),
+    },
+    PreviousVersion {
+        id: ids::FLEET_EVENT_V1,
+        name: "FleetEvent",
+        version: 1,
+        avsc: include_str!("../avro/released/FleetEvent.v1.avsc"),
+    },
+    PreviousVersion {
+        id: ids::OBSERVATION_V1,
+        name: "Observation",
+        version: 1,
+        avsc: include_str!("../avro/released/Observation.v1.avsc"),
+    },
+];
 
 /// The older version with this id, if any.
 pub fn previous_by_id(id: u32) -> Option<&'static PreviousVersion> {

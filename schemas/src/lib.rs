@@ -60,7 +60,7 @@ pub use model::control_event::{
 pub use model::dead_letter::{stage, DeadLetter};
 pub use model::fleet_event::{
     Attestation, EventPayload, FleetEvent, FleetEventWire, Heartbeat, Lifecycle, Link, LinkState,
-    Register, Replay, ReplayPhase, Snapshot,
+    Register, Replay, ReplayPhase, Snapshot, TrustViolation,
 };
 pub use model::node::{
     ActualState, AttestationStatus, DesiredState, Node, NodeAttention, NodeAuthority,

@@ -52,7 +52,7 @@ fn ids_and_names_are_unique_and_fixed() {
     let names: BTreeSet<_> = CATALOG.iter().map(|e| e.name).collect();
     assert_eq!(ids.len(), CATALOG.len());
     assert_eq!(names.len(), CATALOG.len());
-    assert_eq!(FleetEvent::SCHEMA_ID, 1001);
+    assert_eq!(FleetEvent::SCHEMA_ID, 1017);
     assert_eq!(ControlEvent::SCHEMA_ID, 1002);
     assert_eq!(Node::SCHEMA_ID, 1016);
     assert_eq!(catalog::ids::NODE_V1, 1003);
@@ -91,7 +91,7 @@ fn ids_and_names_are_unique_and_fixed() {
     assert_eq!(FleetEvent::avsc(), catalog::FLEET_EVENT.avsc);
     assert!(std::ptr::eq(
         FleetEvent::schema().unwrap(),
-        schema(1001).unwrap()
+        schema(1017).unwrap()
     ));
 }
 

@@ -149,6 +149,16 @@ fn payload() -> impl Strategy<Value = EventPayload> {
                     })
                 }
             ),
+        (text(), text(), of(any::<i64>()), opt_text()).prop_map(
+            |(reason, detail, offending_seq, offending_event_id)| {
+                EventPayload::TrustViolation(TrustViolation {
+                    reason,
+                    detail,
+                    offending_seq,
+                    offending_event_id,
+                })
+            }
+        ),
     ]
 }
 
@@ -185,7 +195,7 @@ proptest! {
     #[test]
     fn any_fleet_event_round_trips(event in fleet_event()) {
         let bytes = encode(&event).unwrap();
-        prop_assert_eq!(&bytes[..5], &[0, 0, 0, 0x03, 0xE9][..]);
+        prop_assert_eq!(&bytes[..5], &[0, 0, 0, 0x03, 0xF9][..]);
         let back: FleetEvent = decode(&bytes).unwrap();
         prop_assert_eq!(&back, &event);
         prop_assert_eq!(encode(&back).unwrap(), bytes);
@@ -216,6 +226,7 @@ proptest! {
                 EventPayload::Lifecycle(p) => wire.lifecycle = Some(p),
                 EventPayload::Attestation(p) => wire.attestation = Some(p),
                 EventPayload::Replay(p) => wire.replay = Some(p),
+                EventPayload::TrustViolation(p) => wire.trust_violation = Some(p),
             }
         }
         let set: Vec<&str> = [
@@ -226,6 +237,7 @@ proptest! {
             ("lifecycle", wire.lifecycle.is_some()),
             ("attestation", wire.attestation.is_some()),
             ("replay", wire.replay.is_some()),
+            ("trust_violation", wire.trust_violation.is_some()),
         ]
         .into_iter()
         .filter(|(_, s)| *s)

@@ -20,7 +20,7 @@ fn heartbeat_event() -> FleetEvent {
 #[test]
 fn header_is_magic_zero_then_big_endian_schema_id() {
     let bytes = encode(&heartbeat_event()).unwrap();
-    assert_eq!(&bytes[..5], &[0x00, 0x00, 0x00, 0x03, 0xE9]); // 1001
+    assert_eq!(&bytes[..5], &[0x00, 0x00, 0x00, 0x03, 0xF9]); // 1017
     let bytes = encode(&Node::new("n")).unwrap();
     assert_eq!(&bytes[..5], &[0x00, 0x00, 0x00, 0x03, 0xF8]); // 1016 (Node v2)
     for vector in all_vectors() {
@@ -98,7 +98,7 @@ fn another_types_schema_id_is_a_mismatch() {
         matches!(
             err,
             CodecError::SchemaMismatch {
-                expected: 1001,
+                expected: 1017,
                 found: 1016
             }
         ),
@@ -280,12 +280,29 @@ proptest! {
     /// unless it really is one.
     #[test]
     fn garbage_body_is_an_error_not_a_panic(body in proptest::collection::vec(any::<u8>(), 0..64)) {
-        let mut bytes = vec![0, 0, 0, 0x03, 0xE9];
+        let mut bytes = vec![0, 0, 0, 0x03, 0xF9];
         bytes.extend_from_slice(&body);
         if let Ok(event) = decode::<FleetEvent>(&bytes) {
             prop_assert_eq!(encode(&event).unwrap(), bytes);
         }
     }
+}
+
+/// Data written with FleetEvent v1 (id 1001, before `trust_violation`) still decodes. A v2
+/// datum with no trust violation is the v1 datum plus one trailing byte: the null branch of the
+/// new union.
+#[test]
+fn fleet_event_v1_bytes_still_decode() {
+    let event = heartbeat_event();
+    let v2 = encode(&event).unwrap();
+    assert_eq!(v2.last(), Some(&0), "null branch of `trust_violation`");
+    let mut v1 = vec![0, 0, 0, 0x03, 0xE9]; // 1001
+    v1.extend_from_slice(&v2[5..v2.len() - 1]);
+    assert_eq!(decode::<FleetEvent>(&v1).unwrap(), event);
+    assert!(
+        decode::<Node>(&v1).is_err(),
+        "a v1 FleetEvent is not a twin"
+    );
 }
 
 /// Twins written with Node v1 (id 1003) still decode: resolved to v2, the new fields take

@@ -33,6 +33,7 @@ pub const EVENT_KIND: Enum8Values = &[
     ("LIFECYCLE", 5),
     ("ATTESTATION", 6),
     ("REPLAY", 7),
+    ("TRUST_VIOLATION", 8),
 ];
 
 /// `events.source`, `dlq.source`: how a record entered the pipeline (Avro `Source`).
@@ -218,6 +219,16 @@ ORDER BY (node_id, event_time_ms, seq)",
         source = enum8(SOURCE),
         codec = delta_codec(caps),
         lc = low_cardinality_string(caps),
+    )
+}
+
+/// Widens `events.kind` to the current [`EVENT_KIND`] (adding Enum8 values changes only
+/// metadata, on 18.16 too; running it again changes nothing).
+pub fn events_kind_widened(database: &str) -> String {
+    format!(
+        "ALTER TABLE {table} MODIFY COLUMN kind {kind}",
+        table = qualified(database, table::EVENTS),
+        kind = enum8(EVENT_KIND),
     )
 }
 

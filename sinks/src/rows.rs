@@ -354,6 +354,7 @@ fn payload_json(payload: &EventPayload) -> Result<String, RowError> {
         EventPayload::Lifecycle(p) => serde_json::to_string(p),
         EventPayload::Attestation(p) => serde_json::to_string(p),
         EventPayload::Replay(p) => serde_json::to_string(p),
+        EventPayload::TrustViolation(p) => serde_json::to_string(p),
     };
     json.map_err(|err| RowError::Payload(err.to_string()))
 }

@@ -197,6 +197,7 @@ mod tests {
             key: Some(key),
             payload: Some(b"x"),
             timestamp_ms: None,
+            source: None,
         }
     }
 

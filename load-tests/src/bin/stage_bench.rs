@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::Parser;
-use sxfleet_ingest::{NormalizerConfig, NormalizerStage};
+use sxfleet_ingest::{NormalizerConfig, NormalizerStage, NODE_STORE};
 use sxfleet_load_tests::bench::{
     self, consume_all, run_until_consumed, ConsumeOutcome, CountingStage, CpuClock, Measurement,
     Report, StageOutcome,
@@ -82,7 +82,11 @@ async fn main() -> anyhow::Result<()> {
     let app = |stage: &str| format!("{prefix}{stage}");
 
     let mut specs = topics.specs(args.partitions);
-    for (stage, store) in [("counting", COUNT_STORE), ("twin", TWIN_STORE)] {
+    for (stage, store) in [
+        ("counting", COUNT_STORE),
+        ("twin", TWIN_STORE),
+        ("normalizer", NODE_STORE),
+    ] {
         let changelog = topics.changelog(&app(stage), store);
         specs.push(TopicSpec::new(&changelog, args.partitions).compacted());
     }
@@ -125,8 +129,12 @@ async fn main() -> anyhow::Result<()> {
     measurements.push(raw_base.clone());
 
     progress("normalizer (exactly-once) on the raw topic");
-    let normalizer =
-        NormalizerStage::new(NormalizerConfig::default(), topics.clone(), args.partitions);
+    let normalizer = NormalizerStage::new(
+        &app("normalizer"),
+        NormalizerConfig::default(),
+        topics.clone(),
+        args.partitions,
+    );
     let run = stage_run(&kafka, &app("normalizer"), &topics.raw);
     let outcome = run_until_consumed(
         run,

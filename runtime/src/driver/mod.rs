@@ -21,7 +21,7 @@ use rdkafka::{Message, Offset, TopicPartitionList};
 use tracing::{error, info, warn};
 
 use self::rebalance::{RebalanceEvent, RebalanceLog};
-use self::ticks::tick_of;
+use self::ticks::{source_of, tick_of};
 pub use self::ticks::{TICK_HEADER, TICK_KEY};
 use crate::restore::{restore, SnapshotPolicy};
 use crate::telemetry;
@@ -257,6 +257,7 @@ async fn run_session(
                         key: message.key(),
                         payload: message.payload(),
                         timestamp_ms: message.timestamp().to_millis(),
+                        source: source_of(message),
                     };
                     stage.process(&input, &mut outputs)
                 }

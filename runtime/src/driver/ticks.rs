@@ -132,3 +132,12 @@ pub(super) fn tick_of(message: &OwnedMessage) -> Option<i64> {
         .and_then(|value| <[u8; 8]>::try_from(value).ok())
         .map(i64::from_be_bytes)
 }
+
+/// The value of a record's [`crate::stage::SOURCE_HEADER`] header.
+pub(super) fn source_of(message: &OwnedMessage) -> Option<&[u8]> {
+    message
+        .headers()?
+        .iter()
+        .find(|header| header.key == crate::stage::SOURCE_HEADER)
+        .and_then(|header| header.value)
+}

@@ -37,6 +37,8 @@ avro_enum! {
         Replay = "REPLAY",
         /// A kind added after this schema version; such an event cannot be interpreted.
         Unknown = "UNKNOWN",
+        /// [`crate::TrustViolation`] payload (emitted by the normalizer).
+        TrustViolation = "TRUST_VIOLATION",
     }
 }
 

@@ -67,6 +67,8 @@ pub enum EventPayload {
     Attestation(Attestation),
     /// Replay progress marker.
     Replay(Replay),
+    /// Input claiming to be from the node failed verification (emitted by the normalizer).
+    TrustViolation(TrustViolation),
 }
 
 impl EventPayload {
@@ -80,6 +82,7 @@ impl EventPayload {
             EventPayload::Lifecycle(_) => EventKind::Lifecycle,
             EventPayload::Attestation(_) => EventKind::Attestation,
             EventPayload::Replay(_) => EventKind::Replay,
+            EventPayload::TrustViolation(_) => EventKind::TrustViolation,
         }
     }
 }
@@ -95,6 +98,7 @@ impl EventKind {
             EventKind::Lifecycle => Some("lifecycle"),
             EventKind::Attestation => Some("attestation"),
             EventKind::Replay => Some("replay"),
+            EventKind::TrustViolation => Some("trust_violation"),
             EventKind::Unknown => None,
         }
     }
@@ -218,4 +222,19 @@ pub struct Replay {
     pub backlog_total: Option<i64>,
     /// Events carried in this chunk.
     pub event_count: i64,
+}
+
+/// Input claiming to come from a node failed verification: unsigned or forged while the node has
+/// a registered key, or a registration trying to replace that key. The normalizer emits it next
+/// to the DLQ record of the offending input.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustViolation {
+    /// DLQ reason code of the offending input (`unsigned`, `bad_signature`, `key_conflict`).
+    pub reason: String,
+    /// Human-readable detail.
+    pub detail: String,
+    /// `seq` of the offending message, when readable.
+    pub offending_seq: Option<i64>,
+    /// `event_id` of the offending message, when readable.
+    pub offending_event_id: Option<String>,
 }

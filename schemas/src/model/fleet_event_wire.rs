@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use super::common::{EventKind, Source};
 use super::fleet_event::{
     Attestation, EventPayload, FleetEvent, Heartbeat, Lifecycle, Link, Register, Replay, Snapshot,
+    TrustViolation,
 };
 use super::EpochMillis;
 use crate::catalog;
@@ -48,6 +49,9 @@ pub struct FleetEventWire {
     pub attestation: Option<Attestation>,
     /// REPLAY payload.
     pub replay: Option<Replay>,
+    /// TRUST_VIOLATION payload.
+    #[serde(default)]
+    pub trust_violation: Option<TrustViolation>,
 }
 
 /// The wire record borrowed from a [`FleetEvent`], so encoding copies nothing.
@@ -69,6 +73,7 @@ struct FleetEventView<'a> {
     lifecycle: Option<&'a Lifecycle>,
     attestation: Option<&'a Attestation>,
     replay: Option<&'a Replay>,
+    trust_violation: Option<&'a TrustViolation>,
 }
 
 impl<'a> From<&'a FleetEvent> for FleetEventView<'a> {
@@ -89,6 +94,7 @@ impl<'a> From<&'a FleetEvent> for FleetEventView<'a> {
             lifecycle: None,
             attestation: None,
             replay: None,
+            trust_violation: None,
         };
         match &event.payload {
             EventPayload::Register(p) => view.register = Some(p),
@@ -98,6 +104,7 @@ impl<'a> From<&'a FleetEvent> for FleetEventView<'a> {
             EventPayload::Lifecycle(p) => view.lifecycle = Some(p),
             EventPayload::Attestation(p) => view.attestation = Some(p),
             EventPayload::Replay(p) => view.replay = Some(p),
+            EventPayload::TrustViolation(p) => view.trust_violation = Some(p),
         }
         view
     }
@@ -127,6 +134,7 @@ impl From<FleetEvent> for FleetEventWire {
             lifecycle: None,
             attestation: None,
             replay: None,
+            trust_violation: None,
         };
         match event.payload {
             EventPayload::Register(p) => wire.register = Some(p),
@@ -136,6 +144,7 @@ impl From<FleetEvent> for FleetEventWire {
             EventPayload::Lifecycle(p) => wire.lifecycle = Some(p),
             EventPayload::Attestation(p) => wire.attestation = Some(p),
             EventPayload::Replay(p) => wire.replay = Some(p),
+            EventPayload::TrustViolation(p) => wire.trust_violation = Some(p),
         }
         wire
     }
@@ -165,6 +174,7 @@ impl TryFrom<FleetEventWire> for FleetEvent {
                 ("lifecycle", wire.lifecycle.is_some()),
                 ("attestation", wire.attestation.is_some()),
                 ("replay", wire.replay.is_some()),
+                ("trust_violation", wire.trust_violation.is_some()),
             ],
         )?;
         let payload = match wire.kind {
@@ -175,6 +185,7 @@ impl TryFrom<FleetEventWire> for FleetEvent {
             EventKind::Lifecycle => wire.lifecycle.map(EventPayload::Lifecycle),
             EventKind::Attestation => wire.attestation.map(EventPayload::Attestation),
             EventKind::Replay => wire.replay.map(EventPayload::Replay),
+            EventKind::TrustViolation => wire.trust_violation.map(EventPayload::TrustViolation),
             EventKind::Unknown => None,
         };
         let payload = payload.ok_or(PayloadError::Missing {

@@ -1,0 +1,52 @@
+//! Metric names of the ingest side, and the one place each is bumped.
+
+use sxfleet_schemas::Source;
+
+use crate::admit::Counts;
+use crate::reject::ReasonCode;
+
+/// Counter: inputs rejected to the DLQ, labelled by `reason` (the DLQ reason code) and `source`
+/// (`KAFKA_RAW`, `HTTP`).
+pub const REJECTED: &str = "sxfleet_ingest_rejected_total";
+/// Counter: events dropped as duplicates of a (node_id, seq) already forwarded or held, and
+/// replay chunks sent again.
+pub const DUPLICATES: &str = "sxfleet_ingest_duplicates_total";
+/// Counter: events held for a gap in their node's seqs.
+pub const HELD: &str = "sxfleet_ingest_held_total";
+/// Counter: events forwarded late, into a gap already given up.
+pub const LATE: &str = "sxfleet_ingest_late_total";
+/// Counter: trust-violation events emitted, labelled by `reason`.
+pub const TRUST_VIOLATIONS: &str = "sxfleet_ingest_trust_violations_total";
+/// Counter: HTTP ingest requests, labelled by `lane` (`live`, `replay`) and `status`.
+pub const HTTP_REQUESTS: &str = "sxfleet_http_requests_total";
+/// Counter: HTTP ingest lines, labelled by `lane` and `result` (`accepted`, `rejected`).
+pub const HTTP_LINES: &str = "sxfleet_http_lines_total";
+
+/// An input went to the DLQ.
+pub fn rejected(reason: ReasonCode, source: Source) {
+    metrics::counter!(REJECTED, "reason" => reason.as_str(), "source" => source.as_str())
+        .increment(1);
+    if reason.is_trust_violation() {
+        metrics::counter!(TRUST_VIOLATIONS, "reason" => reason.as_str()).increment(1);
+    }
+}
+
+/// What dedupe and ordering did with a message's events.
+pub fn admitted(counts: &Counts) {
+    if counts.duplicates > 0 {
+        metrics::counter!(DUPLICATES).increment(counts.duplicates);
+    }
+    if counts.held > 0 {
+        metrics::counter!(HELD).increment(counts.held);
+    }
+    if counts.late > 0 {
+        metrics::counter!(LATE).increment(counts.late);
+    }
+}
+
+/// One HTTP request answered.
+pub fn http_request(lane: &'static str, status: u16, accepted: u64, rejected: u64) {
+    metrics::counter!(HTTP_REQUESTS, "lane" => lane, "status" => status.to_string()).increment(1);
+    metrics::counter!(HTTP_LINES, "lane" => lane, "result" => "accepted").increment(accepted);
+    metrics::counter!(HTTP_LINES, "lane" => lane, "result" => "rejected").increment(rejected);
+}
