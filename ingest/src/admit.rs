@@ -120,10 +120,18 @@ pub fn admit(
             counts.duplicates += 1;
             continue;
         }
+        let begins_replay = index == 0 && is_replay_begin(&event);
         match node
             .seq
             .offer(seq, Some(event), now_ms, &limits, &mut released)
         {
+            // A BEGIN says the node is back and will replay what it buffered: the seqs still
+            // missing below it are that backlog, so what waits for them goes out now and the
+            // backlog's events come late into the gaps, after their chunk markers.
+            Offered::Held if begins_replay => {
+                node.seq.release_through(seq, &limits, &mut released);
+                counts.in_order += 1;
+            }
             Offered::InOrder => counts.in_order += 1,
             Offered::Held => counts.held += 1,
             Offered::Late => counts.late += 1,
@@ -166,6 +174,10 @@ fn check_trust(
         node.public_key = offered_key.map(str::to_owned);
     }
     Ok(())
+}
+
+fn is_replay_begin(event: &FleetEvent) -> bool {
+    matches!(&event.payload, EventPayload::Replay(r) if r.phase == ReplayPhase::Begin)
 }
 
 /// True when `head` is a replay chunk of the current session already taken; records it

@@ -198,3 +198,36 @@ fn state_round_trips_through_its_changelog_codec() {
     assert_eq!(NodeIngest::decode(&state.encode().unwrap()).unwrap(), state);
     assert!(NodeIngest::decode(b"{}").is_err());
 }
+
+#[test]
+fn a_replay_begin_releases_the_live_events_waiting_for_the_backlog() {
+    let config = NormalizerConfig::default();
+    let mut state = None;
+    for seq in 1..=3 {
+        run(&mut state, &config, &heartbeat(seq)).unwrap();
+    }
+    // Offline for 4..=6; back with 7, then the session: BEGIN 8, a chunk (9) carrying 4..=6.
+    assert_eq!(
+        run(&mut state, &config, &heartbeat(7)).unwrap().0,
+        Vec::<i64>::new()
+    );
+    let begin = json!({"type": "replay", "node_id": "n-1", "ts": "2026-01-01T00:00:00Z",
+                       "seq": 8, "phase": "begin", "session_id": "s-1", "backlog_total": 3});
+    assert_eq!(run(&mut state, &config, &begin).unwrap().0, vec![7, 8]);
+    let (released, counts) = run(
+        &mut state,
+        &config,
+        &chunk(9, 1, vec![heartbeat(4), heartbeat(5), heartbeat(6)]),
+    )
+    .unwrap();
+    assert_eq!(
+        released,
+        vec![9, 4, 5, 6],
+        "the backlog after its chunk marker"
+    );
+    assert_eq!(counts.late, 3);
+    assert_eq!(
+        run(&mut state, &config, &heartbeat(10)).unwrap().0,
+        vec![10]
+    );
+}

@@ -147,7 +147,9 @@ impl SeqState {
             .min()
     }
 
-    fn release_through(&mut self, seq: i64, limits: &OrderLimits, out: &mut Vec<FleetEvent>) {
+    /// Releases every held event up to `seq`, past the gaps below them (which are recorded),
+    /// then whatever follows in order.
+    pub fn release_through(&mut self, seq: i64, limits: &OrderLimits, out: &mut Vec<FleetEvent>) {
         while let Some(entry) = self.held.first_entry() {
             if *entry.key() > seq {
                 break;

@@ -20,7 +20,7 @@
 //!     payload: EventPayload::Link(Link { state: LinkState::Lost }),
 //! };
 //! let bytes = encode(&event)?;
-//! assert_eq!(&bytes[..5], &[0, 0, 0, 0x03, 0xE9]); // magic 0, schema id 1001
+//! assert_eq!(&bytes[..5], &[0, 0, 0, 0x03, 0xF9]); // magic 0, schema id 1017 (FleetEvent v2)
 //! assert_eq!(decode::<FleetEvent>(&bytes)?, event);
 //! # Ok::<(), sxfleet_schemas::CodecError>(())
 //! ```
