@@ -16,6 +16,25 @@ use sxfleet_sinks::{cookbook, ClickHouse, ClickHouseConfig};
 const LIMIT: Duration = Duration::from_secs(180);
 const PARTITIONS: i32 = 4;
 
+/// An ed25519 public key (standard base64), from a seed byte.
+fn public_key(seed: u8) -> String {
+    use base64::Engine;
+    let key = ed25519_dalek::SigningKey::from_bytes(&[seed; 32]).verifying_key();
+    base64::engine::general_purpose::STANDARD.encode(key.to_bytes())
+}
+
+/// A registration of n-forged with `key`.
+fn forged_register(seq: u32, ts: &str, key: &str) -> String {
+    format!(
+        r#"{{"type":"register","node_id":"n-forged","ts":"{ts}","seq":{seq},"kind":"EDGE","domain_id":"edge-x","region":"region-x","zone":"edge-x","public_key":"{key}"}}"#
+    )
+}
+
+/// The second registration, naming another key than the first.
+fn forged_reregistration() -> String {
+    forged_register(3, "2026-02-27T00:03:00Z", &public_key(2))
+}
+
 /// Control records, all under one key so they keep their order.
 const CONTROL: &[&str] = &[
     r#"{"type":"domain","ts":"2026-02-27T00:00:00Z","domain_id":"global","level":"GLOBAL"}"#,
@@ -108,6 +127,14 @@ fn nodes() -> Vec<(String, String)> {
             .into_iter()
             .map(|line| ("n-replay".to_owned(), line)),
     );
+    // A node of a domain nobody governs, registered with one key and then "re-registered"
+    // with another: ingest rejects the second as `key_conflict` and reports a trust violation.
+    let forged = [
+        forged_register(1, "2026-02-27T00:01:00Z", &public_key(1)),
+        heartbeat("n-forged", 2, "2026-02-27T00:02:00Z"),
+        forged_reregistration(),
+    ];
+    input.extend(forged.into_iter().map(|line| ("n-forged".to_owned(), line)));
     input
 }
 
@@ -183,8 +210,8 @@ async fn run_scenario() -> Scenario {
                 "SELECT
                     (SELECT count() FROM alerts FINAL),
                     (SELECT countIf(decision = 'SPLIT_BRAIN_RESOLVED') FROM authority_audit FINAL),
-                    (SELECT countIf(version >= 4 AND (trust_state = 'VIOLATED'
-                        OR drift_status IN ('IN_SPEC', 'DRIFTED'))
+                    (SELECT countIf(lifecycle_state = 'QUARANTINED'
+                        OR version >= 4 AND drift_status IN ('IN_SPEC', 'DRIFTED')
                         OR replay_events = 2) FROM node_state FINAL),
                     (SELECT uniqExact(node_id) FROM drift_evaluations FINAL
                         WHERE status IN ('IN_SPEC', 'DRIFTED')),
@@ -193,7 +220,7 @@ async fn run_scenario() -> Scenario {
             .fetch_one()
             .await
             .map_err(|e| e.to_string())?;
-        if landed == (3, 1, 4, 3, 1) {
+        if landed == (4, 1, 5, 3, 2) {
             Ok(())
         } else {
             Err(format!("{landed:?}"))
@@ -251,7 +278,7 @@ async fn node_state_holds_drift_trust_authority_and_attention() {
         "SELECT node_id, lifecycle_state, toString(drift_status) AS drift_status, drift_score,
                 drift_objects, desired_bundle_id, target_version, controller_ids,
                 toString(trust_state) AS trust_state, last_violation, attention_score, alert_open
-         FROM node_state FINAL WHERE node_id != 'n-replay' ORDER BY node_id",
+         FROM node_state FINAL WHERE node_id NOT IN ('n-replay', 'n-forged') ORDER BY node_id",
     )
     .await;
     let row = |node_id: &str, lifecycle: &str, drift: (&str, f64, i32), trust: (&str, &str)| {
@@ -396,6 +423,13 @@ async fn alerts_hold_attention_and_split_brain_raises_and_resolves() {
                 &["supply_chain"]
             ),
             alert(
+                "ATTENTION:n-forged:1",
+                "ATTENTION",
+                "RAISE",
+                "n-forged",
+                &["supply_chain", "authority"]
+            ),
+            alert(
                 "SPLIT_BRAIN:region-b:1",
                 "SPLIT_BRAIN",
                 "RAISE",
@@ -532,16 +566,28 @@ async fn rollups_cover_domains_and_bundles() {
     .await;
     assert_eq!(
         domains,
-        [RollupRow {
-            domain_id: "edge-a1".to_owned(),
-            nodes: 4,
-            excluded: 1,
-            covered: 3,
-            live: 3,
-            drifted: 1,
-            drift_unknown: 1,
-            open_alerts: 1,
-        }]
+        [
+            RollupRow {
+                domain_id: "edge-a1".to_owned(),
+                nodes: 4,
+                excluded: 1,
+                covered: 3,
+                live: 3,
+                drifted: 1,
+                drift_unknown: 1,
+                open_alerts: 1,
+            },
+            RollupRow {
+                domain_id: "edge-x".to_owned(),
+                nodes: 1,
+                excluded: 0,
+                covered: 1,
+                live: 1,
+                drifted: 0,
+                drift_unknown: 0,
+                open_alerts: 1,
+            }
+        ]
     );
     let rollout: Vec<RolloutRow> = rows(
         "SELECT bundle_id, target_version, nodes, in_spec, drifted, unknown FROM rollout_status",
@@ -571,9 +617,60 @@ async fn rollups_cover_domains_and_bundles() {
     assert_eq!(
         queue,
         [
+            // 45 for the trust violation, 5 because nobody is master of edge-x.
+            ("n-forged".to_owned(), 50.0),
             ("n-bad".to_owned(), 45.0),
             ("n-drift".to_owned(), 21.75),
             ("n-replay".to_owned(), expected)
+        ]
+    );
+}
+
+#[derive(Debug, Deserialize, clickhouse::Row, PartialEq)]
+struct ForgedRow {
+    lifecycle_state: String,
+    trust_state: String,
+    last_violation: String,
+    trust_violations: u64,
+    last_seq: u64,
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_conflict_is_dead_lettered_and_quarantines_its_node() {
+    let node: Vec<ForgedRow> = rows(
+        "SELECT lifecycle_state, toString(trust_state) AS trust_state, last_violation,
+                trust_violations, last_seq
+         FROM node_state FINAL WHERE node_id = 'n-forged'",
+    )
+    .await;
+    assert_eq!(
+        node,
+        [ForgedRow {
+            lifecycle_state: "QUARANTINED".to_owned(),
+            trust_state: "VIOLATED".to_owned(),
+            last_violation: "key_conflict".to_owned(),
+            trust_violations: 1,
+            // The rejected registration (seq 3) was not applied.
+            last_seq: 2,
+        }]
+    );
+    let dead: Vec<(String, String)> =
+        rows("SELECT reason_code, original FROM dlq WHERE node_id = 'n-forged'").await;
+    assert_eq!(dead, [("key_conflict".to_owned(), forged_reregistration())]);
+    let path: Vec<(String, String)> = rows(
+        "SELECT to_state, reason FROM transitions FINAL
+         WHERE node_id = 'n-forged' AND machine = 'LIFECYCLE' ORDER BY seq",
+    )
+    .await;
+    let tail: Vec<(&str, &str)> = path[path.len() - 2..]
+        .iter()
+        .map(|(to, reason)| (to.as_str(), reason.as_str()))
+        .collect();
+    assert_eq!(
+        tail,
+        [
+            ("DEGRADED", "key_conflict"),
+            ("QUARANTINED", "key_conflict")
         ]
     );
 }
@@ -586,25 +683,35 @@ async fn tsv(sql: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_cookbook_query_answers_from_the_pipelines_data() {
-    let sync_debt_s: i64 = rows("SELECT max(seconds_behind) FROM node_state FINAL").await[0];
+    let sync_debt_s: i64 =
+        rows("SELECT max(seconds_behind) FROM node_state FINAL WHERE domain_id = 'edge-a1'").await
+            [0];
     let (start_ms, updated_ms, queue_replay): (i64, i64, f64) = rows(
         "SELECT replay_started_ms, updated_ms, attention_score FROM node_state FINAL
          WHERE node_id = 'n-replay'",
     )
     .await[0];
     let eta_ms = start_ms + (updated_ms - start_ms) * 4 / 2;
+    // The key conflict is stamped with the time ingest received it (wall clock).
+    let forged_debt_s: i64 =
+        rows("SELECT seconds_behind FROM node_state FINAL WHERE node_id = 'n-forged'").await[0];
+    let forged_raised_ms: i64 =
+        rows("SELECT at_ms FROM alerts FINAL WHERE alert_id = 'ATTENTION:n-forged:1'").await[0];
     let expected: Vec<(&str, &str, String)> =
         vec![
-        ("fleet_connectivity", "", "LIVE\t3\nREPLAYING\t1\n".to_owned()),
+        ("fleet_connectivity", "", "LIVE\t4\nREPLAYING\t1\n".to_owned()),
         (
             "connectivity_by_domain",
             "",
-            format!("edge-a1\t4\t3\t1\t3\t0\t0\t0\t0\t0\t1\t{sync_debt_s}\n"),
+            format!(
+                "edge-a1\t4\t3\t1\t3\t0\t0\t0\t0\t0\t1\t{sync_debt_s}\n\
+                 edge-x\t1\t1\t0\t1\t0\t0\t0\t0\t0\t0\t{forged_debt_s}\n"
+            ),
         ),
         (
             "drift_by_domain",
             "",
-            "edge-a1\t3\t1\t1\t0.333\t72.5\t72.5\n".to_owned(),
+            "edge-a1\t3\t1\t1\t0.333\t72.5\t72.5\nedge-x\t1\t0\t0\t0\t0\t0\n".to_owned(),
         ),
         (
             "rollout_status",
@@ -615,7 +722,8 @@ async fn every_cookbook_query_answers_from_the_pipelines_data() {
             "attention_top",
             "",
             format!(
-                "n-bad\tedge-a1\t45\t['supply_chain']\t1\n\
+                "n-forged\tedge-x\t50\t['supply_chain','authority']\t1\n\
+                 n-bad\tedge-a1\t45\t['supply_chain']\t1\n\
                  n-drift\tedge-a1\t21.75\t['drift']\t0\n\
                  n-replay\tedge-a1\t{queue_replay}\t['sync_debt']\t0\n"
             ),
@@ -626,14 +734,18 @@ async fn every_cookbook_query_answers_from_the_pipelines_data() {
             format!(
                 "edge-a1\tn-bad\t45\t['supply_chain']\n\
                  edge-a1\tn-drift\t21.75\t['drift']\n\
-                 edge-a1\tn-replay\t{queue_replay}\t['sync_debt']\n"
+                 edge-a1\tn-replay\t{queue_replay}\t['sync_debt']\n\
+                 edge-x\tn-forged\t50\t['supply_chain','authority']\n"
             ),
         ),
         // The raise time is the attestation's event time, 2026-02-27T00:03:00Z.
         (
             "open_alerts",
             "",
-            "ATTENTION:n-bad:1\tATTENTION\tn-bad\t1772150580000\n".to_owned(),
+            format!(
+                "ATTENTION:n-bad:1\tATTENTION\tn-bad\t1772150580000\n\
+                 ATTENTION:n-forged:1\tATTENTION\tn-forged\t{forged_raised_ms}\n"
+            ),
         ),
         (
             "masters_of_record",
@@ -666,7 +778,7 @@ async fn every_cookbook_query_answers_from_the_pipelines_data() {
              firmware_signature_mismatch\tQUARANTINED\n"
                 .to_owned(),
         ),
-        ("violations_by_batch", "", "\t4\t1\n".to_owned()),
+        ("violations_by_batch", "", "\t5\t2\n".to_owned()),
     ];
     let queries = cookbook::queries(cookbook::DOCUMENT);
     let mut documented: Vec<&str> = queries.iter().map(|q| q.name.as_str()).collect();

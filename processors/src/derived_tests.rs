@@ -305,3 +305,43 @@ fn a_failed_attestation_quarantines_and_raises_attention_once() {
     .unwrap();
     assert_eq!(quiet.derived.alert, None, "still open: no second raise");
 }
+
+#[test]
+fn a_reported_trust_violation_quarantines_without_moving_the_nodes_seq() {
+    let config = ProjectionConfig::default();
+    let control = seed_003_control();
+    let mut node = NodeState::new("n1");
+    for e in [
+        event(1, T0, register()),
+        event(2, T0 + MIN, heartbeat(40.0, 0.0, Health::Ok)),
+    ] {
+        fold::on_event(&mut node, &e, &control, &config);
+    }
+    let (seq, version) = (node.twin.last_seq, node.twin.version);
+    // Ingest saw a forged message claiming seq 1 (already applied) and reports it.
+    let mut report = event(
+        1,
+        T0 + 2 * MIN,
+        EventPayload::TrustViolation(sxfleet_schemas::TrustViolation {
+            reason: "bad_signature".to_owned(),
+            detail: "signature does not verify".to_owned(),
+            offending_seq: Some(1),
+            offending_event_id: Some("n1:1".to_owned()),
+        }),
+    );
+    report.event_id = "n1:trust:0:17".to_owned();
+    let step = fold::on_event(&mut node, &report, &control, &config).expect("applied");
+    let path: Vec<&str> = step.ledger.iter().map(|t| t.to_state.as_str()).collect();
+    assert_eq!(path, ["DEGRADED", "QUARANTINED"]);
+    assert!(step.ledger.iter().all(|t| t.reason == "bad_signature"));
+    assert_eq!(node.twin.trust.state, "VIOLATED");
+    assert_eq!(
+        node.twin.last_seq, seq,
+        "the report is not the node's event"
+    );
+    assert_eq!(node.twin.version, version + 1);
+    // The node's next real event (seq 3) still applies.
+    let next = event(3, T0 + 3 * MIN, heartbeat(40.0, 0.0, Health::Ok));
+    assert!(fold::on_event(&mut node, &next, &control, &config).is_some());
+    assert_eq!(node.twin.last_seq, 3);
+}

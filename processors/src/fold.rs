@@ -3,7 +3,7 @@
 //! whole per-node function the fleet processor applies; tests fold with it to compute what the
 //! processor must publish. Pure.
 
-use sxfleet_schemas::{EpochMillis, FleetEvent, StateTransition};
+use sxfleet_schemas::{EpochMillis, EventPayload, FleetEvent, StateTransition};
 
 use crate::config::ProjectionConfig;
 use crate::control::ControlState;
@@ -34,7 +34,14 @@ pub fn on_event(
     control: &ControlState,
     config: &ProjectionConfig,
 ) -> Option<Step> {
-    let ledger = node::on_event(state, event, rules(state, config))?;
+    let ledger = match &event.payload {
+        EventPayload::TrustViolation(violation) => {
+            let at_ms = event.event_time_ms;
+            let id = Some(event.event_id.as_str());
+            node::on_reported_violation(state, &violation.reason, at_ms, id)
+        }
+        _ => node::on_event(state, event, rules(state, config))?,
+    };
     let now = event.event_time_ms.max(state.twin.updated_ms);
     let derived = derived::refresh(state, control, now, config);
     Some(Step { ledger, derived })

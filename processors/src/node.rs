@@ -127,6 +127,24 @@ pub fn on_event(
     Some(ledger)
 }
 
+/// Records a trust violation that ingest reported about the node (a forged, unsigned or
+/// key-conflicting message) at `at_ms`. The report is not the node's own event: it moves
+/// neither the node's `seq` nor its connectivity.
+pub fn on_reported_violation(
+    state: &mut NodeState,
+    reason: &str,
+    at_ms: EpochMillis,
+    event_id: Option<&str>,
+) -> Vec<StateTransition> {
+    let mut ledger = Vec::new();
+    let violation = trust::violate(&mut state.trust, at_ms, reason);
+    on_trust_violation(state, &violation.reason, at_ms, event_id, &mut ledger);
+    sync_twin(state);
+    state.twin.version += 1;
+    state.twin.updated_ms = state.twin.updated_ms.max(at_ms);
+    ledger
+}
+
 fn on_trust_violation(
     state: &mut NodeState,
     reason: &str,

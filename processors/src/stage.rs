@@ -16,7 +16,8 @@ use sxfleet_runtime::timers::Timers;
 use sxfleet_runtime::{Input, Output, Stage, Topics};
 use sxfleet_schemas::catalog::ids;
 use sxfleet_schemas::{
-    decode, peek_schema_id, stage, Canonical, CodecError, ControlEvent, FleetEvent, Source,
+    decode, peek_schema_id, stage, Canonical, CodecError, ControlEvent, EventPayload, FleetEvent,
+    Source,
 };
 
 use crate::config::ProjectionConfig;
@@ -124,7 +125,10 @@ impl TwinStage {
         event: &FleetEvent,
         out: &mut Vec<Output>,
     ) -> Result<(), InternalError> {
-        if !event.replayed {
+        // Replayed events are history, and a trust-violation report is stamped with ingest's
+        // receive time, not the node's clock: neither moves the partition's event time.
+        let reported = matches!(event.payload, EventPayload::TrustViolation(_));
+        if !event.replayed && !reported {
             self.advance(partition, event.event_time_ms, out)?;
         }
         let empty = ControlState::default();
