@@ -25,6 +25,9 @@ pub struct ServerCaps {
     pub ttl: bool,
     /// Per-column compression codecs, `CODEC(...)` (19.10+).
     pub codecs: bool,
+    /// `ALTER TABLE ... ADD COLUMN IF NOT EXISTS` (20.1+; 18.16 has no `IF NOT EXISTS` there,
+    /// so the migrator checks `system.columns` first on every server).
+    pub add_column_if_not_exists: bool,
     /// The server can describe a table in the `RowBinaryWithNamesAndTypes` format the
     /// `clickhouse` crate needs for its schema validation. The crate is tested against current
     /// releases only, so this is true from 24.1 on.
@@ -68,6 +71,7 @@ impl ServerCaps {
             datetime64: at_least(20, 1),
             ttl: at_least(19, 6),
             codecs: at_least(19, 10),
+            add_column_if_not_exists: at_least(20, 1),
             row_binary_validation: at_least(24, 1),
             lz4_insert: true,
         })
@@ -102,6 +106,7 @@ mod tests {
         assert!(!caps.datetime64);
         assert!(!caps.ttl);
         assert!(!caps.codecs);
+        assert!(!caps.add_column_if_not_exists);
         assert!(!caps.row_binary_validation);
         assert!(caps.lz4_insert);
     }

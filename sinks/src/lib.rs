@@ -33,6 +33,8 @@ mod consumer;
 pub mod ddl;
 pub mod error;
 pub mod insert;
+pub mod land;
+pub mod landed;
 pub mod migrate;
 pub mod route;
 pub mod rows;

@@ -17,6 +17,7 @@
 
 use std::time::Duration;
 
+use clickhouse::{RowOwned, RowWrite};
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::BorrowedMessage;
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -31,12 +32,13 @@ use crate::batch::Batch;
 use crate::client::ClickHouse;
 use crate::config::SinkConfig;
 use crate::consumer::{commit, RevocationLog};
-use crate::ddl::table;
 use crate::error::SinkError;
-use crate::insert::{insert_rows, retry, Backoff, Retried};
+use crate::insert::{retry, Backoff, Retried};
+use crate::land::Lander;
+use crate::landed::{landed_offsets, Landed, Landing};
 use crate::migrate::migrate;
-use crate::route::{route, Record, Routed, TopicRole};
-use crate::rows::Coords;
+use crate::route::{self, route, Record, Routed, TopicRole};
+use crate::rows::{Coords, SourceRow};
 pub use crate::stats::SinkStats;
 
 /// Runs the sink until `shutdown` triggers: connects to ClickHouse, applies the migrations,
@@ -81,12 +83,13 @@ pub async fn run_sink(config: &SinkConfig, shutdown: &Shutdown) -> Result<SinkSt
         producer,
         shutdown,
         batch: Batch::new(),
+        landed: Landed::default(),
         stats: SinkStats::default(),
     };
     loop {
         let closed = sink.fill(&consumer).await?;
         sink.drop_revoked(&consumer);
-        if !sink.batch.is_empty() && !sink.flush(&consumer).await {
+        if !sink.batch.is_empty() && !sink.flush(&consumer).await? {
             break;
         }
         if closed == Closed::Shutdown || shutdown.is_triggered() {
@@ -113,6 +116,8 @@ struct Sink<'a> {
     producer: FutureProducer,
     shutdown: &'a Shutdown,
     batch: Batch,
+    /// What of each partition read since its assignment already landed.
+    landed: Landed,
     stats: SinkStats,
 }
 
@@ -173,6 +178,11 @@ impl Sink<'_> {
             payload: message.payload(),
             timestamp_ms: message.timestamp().to_millis(),
         };
+        if !self.landed.knows(coords.topic, coords.partition)
+            && !self.learn_landed(role, coords).await
+        {
+            return Ok(false);
+        }
         let bytes = record.payload.map_or(0, <[u8]>::len);
         self.stats.records += 1;
         let row = match route(role, &record) {
@@ -208,6 +218,16 @@ impl Sink<'_> {
                 None
             }
             Routed::Internal(detail) => return Err(internal(coords, detail)),
+        };
+        let landed = self
+            .landed
+            .take(coords.topic, coords.partition, coords.offset);
+        let row = match row {
+            Some(_) if landed => {
+                self.stats.already_landed += 1;
+                None
+            }
+            row => row,
         };
         self.batch
             .push(coords.topic, coords.partition, coords.offset, row, bytes);
@@ -272,71 +292,147 @@ impl Sink<'_> {
         }
     }
 
-    /// Inserts the batch (one INSERT per non-empty table), then commits its offsets. False if
-    /// shutdown stopped the inserts: nothing is committed then.
-    async fn flush(&mut self, consumer: &StreamConsumer<RevocationLog>) -> bool {
+    /// Lands the batch (one INSERT per non-empty table, see [`crate::land`]), dead-letters the
+    /// rows ClickHouse rejected, then commits the offsets. False if shutdown stopped it:
+    /// nothing is committed then.
+    async fn flush(&mut self, consumer: &StreamConsumer<RevocationLog>) -> Result<bool, SinkError> {
         let client = self.ch.client();
-        let timeout = Some(self.config.insert_timeout);
-        let batch = &self.batch;
-        let mut failures = 0;
-        let inserts = [
-            (table::EVENTS, batch.events().len()),
-            (table::NODE_STATE, batch.node_state().len()),
-            (table::DLQ, batch.dlq().len()),
-            (table::TRANSITIONS, batch.transitions().len()),
-        ];
-        for (name, rows) in inserts {
-            if rows == 0 {
-                continue;
-            }
-            let what = format!("insert into {name}");
-            let client = &client;
-            let outcome = retry(&what, self.backoff(), self.shutdown, || async move {
-                match name {
-                    table::EVENTS => insert_rows(client, name, batch.events(), timeout).await,
-                    table::NODE_STATE => {
-                        insert_rows(client, name, batch.node_state(), timeout).await
-                    }
-                    table::DLQ => insert_rows(client, name, batch.dlq(), timeout).await,
-                    _ => insert_rows(client, name, batch.transitions(), timeout).await,
-                }
-            })
-            .await;
-            match outcome {
-                Retried::Done { failures: f } => failures += u64::from(f),
-                Retried::Abandoned { failures: f } => {
-                    self.stats.retries += failures + u64::from(f);
-                    self.stats.abandoned_rows += self.batch.rows() as u64;
-                    warn!(
-                        rows = self.batch.rows(),
-                        "shutdown before the batch was inserted; not committing"
-                    );
-                    return false;
-                }
-            }
-        }
-        self.stats.retries += failures;
-        self.stats.events_inserted += batch.events().len() as u64;
-        self.stats.node_states_inserted += batch.node_state().len() as u64;
-        self.stats.dlq_inserted += batch.dlq().len() as u64;
-        self.stats.transitions_inserted += batch.transitions().len() as u64;
-        match commit(consumer, &batch.commit_offsets()) {
+        let lander = Lander {
+            client: &client,
+            timeout: Some(self.config.insert_timeout),
+            backoff: self.backoff(),
+            shutdown: self.shutdown,
+        };
+        let total = self.batch.rows();
+        let rows = self.batch.take_rows();
+        let abandon = |stats: &mut SinkStats| {
+            stats.abandoned_rows += total as u64;
+            warn!(
+                rows = total,
+                "shutdown before the batch landed; not committing"
+            );
+            Ok(false)
+        };
+        // New tables: one line each here (and a field in `TableRows`).
+        let Some(n) = self.land(&lander, TopicRole::Events, rows.events).await? else {
+            return abandon(&mut self.stats);
+        };
+        self.stats.events_inserted += n;
+        let Some(n) = self.land(&lander, TopicRole::Twin, rows.node_state).await? else {
+            return abandon(&mut self.stats);
+        };
+        self.stats.node_states_inserted += n;
+        let Some(n) = self.land(&lander, TopicRole::DeadLetters, rows.dlq).await? else {
+            return abandon(&mut self.stats);
+        };
+        self.stats.dlq_inserted += n;
+        let Some(n) = self
+            .land(&lander, TopicRole::Transitions, rows.transitions)
+            .await?
+        else {
+            return abandon(&mut self.stats);
+        };
+        self.stats.transitions_inserted += n;
+        match commit(consumer, &self.batch.commit_offsets()) {
             Ok(()) => {
                 self.stats.commits += 1;
-                debug!(
-                    rows = batch.rows(),
-                    bytes = batch.bytes(),
-                    "batch inserted and committed"
-                );
+                debug!(bytes = self.batch.bytes(), "batch landed and committed");
             }
             Err(err) => {
                 self.stats.commit_failures += 1;
-                warn!(error = %error_chain(&err), rows = batch.rows(),
-                    "commit failed after insert; these rows may be inserted again");
+                warn!(error = %error_chain(&err),
+                    "commit failed after insert; the rows are skipped when read again");
             }
         }
         self.batch.clear();
-        true
+        Ok(true)
+    }
+
+    /// Lands one table's rows and dead-letters those the server rejected. `None` once
+    /// shutdown stopped it (also for every later table of the batch).
+    async fn land<T>(
+        &mut self,
+        lander: &Lander<'_>,
+        role: TopicRole,
+        rows: Vec<T>,
+    ) -> Result<Option<u64>, SinkError>
+    where
+        T: RowOwned + RowWrite + SourceRow + serde::Serialize,
+    {
+        if rows.is_empty() {
+            return Ok(Some(0));
+        }
+        let landing = Landing::of(role);
+        let landed = match lander.land(&landing, rows).await {
+            Ok(landed) => landed,
+            Err(abandoned) => {
+                self.stats.retries += abandoned.failures;
+                return Ok(None);
+            }
+        };
+        self.stats.retries += landed.failures;
+        self.stats.already_landed += landed.already_landed as u64;
+        for (row, message) in &landed.rejected {
+            self.stats.rejected_rows += 1;
+            let at = row.source();
+            warn!(table = landing.table, topic = at.topic, partition = at.partition,
+                offset = at.offset, %message, "clickhouse rejected a row");
+            if role == TopicRole::DeadLetters {
+                // Dead-lettering a dead letter would feed the sink its own output.
+                continue;
+            }
+            let dead = route::rejected(row, message, now_ms());
+            let encoded =
+                sxfleet_schemas::encode(&dead).map_err(|err| internal(at, error_chain(&err)))?;
+            if !self
+                .write_dead_letter(&encoded, dead.node_id.as_deref(), at)
+                .await
+            {
+                return Ok(None);
+            }
+            self.stats.dead_lettered += 1;
+        }
+        Ok(Some(landed.inserted as u64))
+    }
+
+    /// Reads which records of the partition at `at` already landed (from `at` on), retrying
+    /// until ClickHouse answers. False if shutdown came first.
+    async fn learn_landed(&mut self, role: TopicRole, at: Coords<'_>) -> bool {
+        let client = self.ch.client();
+        let landing = Landing::of(role);
+        let mut backoff = self.backoff();
+        loop {
+            match landed_offsets(&client, &landing, at.topic, at.partition, at.offset).await {
+                Ok(offsets) => {
+                    if !offsets.is_empty() {
+                        info!(
+                            table = landing.table,
+                            topic = at.topic,
+                            partition = at.partition,
+                            from = at.offset,
+                            rows = offsets.len(),
+                            "rows past the committed offset already landed; skipping them"
+                        );
+                    }
+                    self.landed.learn(at.topic, at.partition, offsets);
+                    return true;
+                }
+                Err(err) => {
+                    self.stats.retries += 1;
+                    if self.shutdown.is_triggered() {
+                        return false;
+                    }
+                    let delay = backoff.next_delay();
+                    warn!(table = landing.table, error = %error_chain(&err),
+                        retry_in_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                        "reading landed offsets failed; retrying");
+                    tokio::select! {
+                        () = tokio::time::sleep(delay) => {}
+                        () = self.shutdown.triggered() => return false,
+                    }
+                }
+            }
+        }
     }
 
     /// Applies revocations reported by the consumer since the last call.
@@ -345,6 +441,7 @@ impl Sink<'_> {
         if revoked.is_empty() {
             return;
         }
+        self.landed.forget(&revoked);
         let dropped = self.batch.drop_partitions(&revoked);
         self.stats.revoked_rows += dropped as u64;
         info!(partitions = ?revoked, dropped_rows = dropped, "partitions revoked");
@@ -361,6 +458,13 @@ async fn linger(deadline: Option<Instant>) {
         Some(deadline) => tokio::time::sleep_until(deadline).await,
         None => std::future::pending().await,
     }
+}
+
+/// Wall-clock time for the receive time of a dead letter (the driver may read the clock).
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 fn internal(at: Coords<'_>, detail: String) -> SinkError {
