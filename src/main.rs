@@ -8,7 +8,7 @@ use sxfleet::demo::{run_demo, DemoOptions};
 use sxfleet::pipeline::{self, PipelineConfig};
 use sxfleet_ingest::NormalizerConfig;
 use sxfleet_runtime::{Delivery, KafkaConfig, Shutdown};
-use sxfleet_sinks::ClickHouseConfig;
+use sxfleet_sinks::{BatchConfig, ClickHouseConfig};
 
 #[derive(Parser)]
 #[command(
@@ -79,8 +79,8 @@ enum Command {
     Normalize,
     /// Run the twin processor: events -> digital twins with changelog-backed state.
     Process,
-    /// Run the ClickHouse sink: events, twins and DLQ -> tables.
-    Sink,
+    /// Run the ClickHouse sink: events, twins, transitions and DLQ -> tables.
+    Sink(SinkArgs),
     /// Run normalizer, processor and sink in one process.
     Run,
     /// Send a simulated fleet's raw telemetry to the raw topic.
@@ -89,6 +89,13 @@ enum Command {
     Summary,
     /// The whole pipeline on a simulated fleet, then a summary from ClickHouse.
     Demo(DemoArgs),
+}
+
+#[derive(Args)]
+struct SinkArgs {
+    /// Most rows per batch (over all tables); a batch also closes at 16 MiB or 500 ms.
+    #[arg(long, default_value_t = BatchConfig::default().max_rows)]
+    batch_rows: usize,
 }
 
 #[derive(Args)]
@@ -188,9 +195,14 @@ async fn main() -> anyhow::Result<()> {
             let stats = pipeline::run_twin(&config, &shutdown).await?;
             println!("twin processor: {stats:?}");
         }
-        Command::Sink => {
+        Command::Sink(args) => {
             pipeline::create_topics(&config).await?;
-            let stats = pipeline::run_sink(&config, &cli.common.clickhouse(), &shutdown).await?;
+            let batch = BatchConfig {
+                max_rows: args.batch_rows,
+                ..BatchConfig::default()
+            };
+            let stats =
+                pipeline::run_sink(&config, &cli.common.clickhouse(), batch, &shutdown).await?;
             println!("sink: {stats:?}");
         }
         Command::Run => {

@@ -106,9 +106,11 @@ async fn rejected_rows_are_dead_lettered_and_added_columns_are_fine() {
     let sql = q("SELECT countIf(seq = 13), uniqExact(seq), countIf(note = 'added') FROM DB.events");
     assert_eq!(tsv(&ch, &sql).await, "0\t19\t19\n");
     let (partition, offset) = offsets[2];
-    let sql = q("SELECT reason_code, stage, node_id, source_topic, source_partition, \
+    let sql = q(
+        "SELECT reason_code, stage, node_id, source_topic, source_partition, \
          source_offset, position(detail, 'Code: 395') > 0, \
-         position(original, '\"seq\":13') > 0 FROM DB.dlq");
+         position(original, '\"seq\":13') > 0 FROM DB.dlq",
+    );
     assert_eq!(
         tsv(&ch, &sql).await,
         format!("rejected_by_clickhouse\tsink\tedge-f\t{topic}\t{partition}\t{offset}\t1\t1\n")
