@@ -52,8 +52,11 @@ fn node_id(n: i64) -> String {
     format!("sx-sink-{n:04}")
 }
 
-/// The load, per topic role: (key, encoded record), round by round over the nodes.
-fn load() -> Vec<(TopicRole, Vec<(String, Vec<u8>)>)> {
+/// Records to produce: (key, encoded value).
+type Records = Vec<(String, Vec<u8>)>;
+
+/// The load, per topic role, round by round over the nodes.
+fn load() -> Vec<(TopicRole, Records)> {
     let mut events = Vec::new();
     let mut twins = Vec::new();
     let mut entries = Vec::new();
