@@ -9,12 +9,11 @@ mod common;
 #[path = "../sinks/tests/common/samples.rs"]
 mod samples;
 
-use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use sxfleet::pipeline::{self, PipelineConfig};
+use sxfleet_load_tests::bench::PrivateClickHouse;
 use sxfleet_runtime::{KafkaConfig, Shutdown};
 use sxfleet_schemas::encode;
 use sxfleet_sinks::{run_sink, ClickHouse, ClickHouseConfig, SinkConfig};
@@ -24,58 +23,11 @@ const NODES: i64 = 400;
 const ROUNDS: i64 = 100;
 const OUTAGE: Duration = Duration::from_secs(60);
 
-/// A private ClickHouse server; stopped (and its data deleted) when dropped.
-struct PrivateClickHouse {
-    dir: PathBuf,
-    http: u16,
-    tcp: u16,
-}
-
-impl PrivateClickHouse {
-    fn new() -> Self {
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(common::unique("clickhouse"));
-        let server = Self {
-            dir,
-            http: free_port(),
-            tcp: free_port(),
-        };
-        server.run("start");
-        server
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.http)
-    }
-
-    /// `dev/services clickhouse-private <action> <dir> <http> <tcp>`.
-    fn run(&self, action: &str) {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/dev/services");
-        let status = Command::new(script)
-            .args(["clickhouse-private", action])
-            .arg(&self.dir)
-            .args([self.http.to_string(), self.tcp.to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success(), "clickhouse-private {action}: {status}");
-    }
-}
-
-impl Drop for PrivateClickHouse {
-    fn drop(&mut self) {
-        self.run("stop");
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap().port()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clickhouse_outage_loses_and_duplicates_nothing() {
     let services = common::services();
-    let server = PrivateClickHouse::new();
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(common::unique("clickhouse"));
+    let server = PrivateClickHouse::start(&dir).unwrap();
     let prefix = format!("{}.", common::unique("sinkoutage"));
     let mut pipeline = PipelineConfig::new(KafkaConfig::new(&services.kafka), &prefix);
     pipeline.partitions = PARTITIONS;
@@ -133,12 +85,12 @@ async fn clickhouse_outage_loses_and_duplicates_nothing() {
         }
     })
     .await;
-    server.run("stop");
+    server.stop().unwrap();
     let stopped = Instant::now();
     println!("clickhouse stopped with {before} rows landed");
     tokio::time::sleep(OUTAGE).await;
     assert!(!sink.is_finished(), "the sink gave up during the outage");
-    server.run("start");
+    server.resume().unwrap();
     println!("clickhouse started again after {:?}", stopped.elapsed());
 
     producer.await.unwrap();

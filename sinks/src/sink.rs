@@ -1,19 +1,20 @@
 //! The sink driver: Kafka in, ClickHouse out, offsets committed after the inserts.
 //!
-//! Protocol, one batch at a time (at-least-once):
+//! Protocol, one batch at a time (effectively-once, see [`crate::landed`]):
 //! 1. *Fill*: read records from the events, twin, DLQ and transitions topics and route each one
 //!    ([`crate::route`]) into the batch, until it holds `max_rows` rows or `max_bytes` bytes,
 //!    its linger time has passed since its first record, or shutdown triggers. A record that
 //!    cannot be decoded is written to the DLQ topic (idempotent producer, retried) before its
-//!    offset joins the batch.
+//!    offset joins the batch. The first record of a partition since its assignment first asks
+//!    ClickHouse which records from there on already landed; their rows are skipped.
 //! 2. *Revoke*: rows and offsets of partitions taken away by a rebalance are dropped from the
 //!    batch (never inserted, never committed), so the new owner reads them again.
-//! 3. *Flush*: one RowBinary `INSERT` per non-empty table, each retried with back-off until it
-//!    succeeds or shutdown triggers (then the run ends without committing).
+//! 3. *Flush*: one RowBinary `INSERT` per non-empty table ([`crate::land`]): outages retried with
+//!    back-off (rows that landed meanwhile dropped) until success or shutdown (then the run ends
+//!    without committing); rows the server rejects dead-lettered with its message.
 //! 4. *Commit*: the offset after the highest one handled, per partition, synchronously. A failed
-//!    commit (e.g. during a rebalance) is logged and counted: the rows are in ClickHouse and will
-//!    be read again, which `node_state` absorbs by version, `transitions` by entry (both read
-//!    with `FINAL`), and `events` can dedupe by its Kafka coordinates.
+//!    commit (e.g. during a rebalance) is logged and counted: the rows are in ClickHouse, and
+//!    whoever reads those records again finds them landed and skips them.
 
 use std::time::Duration;
 
