@@ -338,4 +338,5 @@ async fn sink_survives_kill_9_without_loss_or_duplicates() {
         let sql = format!("DROP DATABASE IF EXISTS `{name}`");
         let _ = ch.server_client().query(&sql).execute().await;
     }
+    common::delete_topics(&services.kafka, &config.topics).await;
 }

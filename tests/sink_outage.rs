@@ -131,4 +131,5 @@ async fn clickhouse_outage_loses_and_duplicates_nothing() {
     assert_eq!(records, total, "distinct source records");
     assert_eq!(nodes, NODES as u64, "nodes");
     assert_eq!(seqs, NODES * ROUNDS * (ROUNDS + 1) / 2, "sum of seq");
+    common::delete_topics(&services.kafka, &pipeline.topics).await;
 }

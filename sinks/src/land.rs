@@ -25,7 +25,7 @@ use crate::rows::SourceRow;
 pub const DATA_ERROR_CODES: &[u32] = &[
     6,   // CANNOT_PARSE_TEXT
     27,  // CANNOT_PARSE_INPUT_ASSERTION_FAILED
-    36,  // BAD_ARGUMENTS (18.16: unknown Enum8 value)
+    36,  // BAD_ARGUMENTS (e.g. an unknown enum element in a text format)
     38,  // CANNOT_PARSE_DATE
     41,  // CANNOT_PARSE_DATETIME
     53,  // TYPE_MISMATCH
@@ -234,7 +234,10 @@ mod tests {
         let thrown = "Code: 395, e.displayText() = DB::Exception: Value passed to 'throwIf' \
                       function is non zero, e.what() = DB::Exception\n";
         assert_eq!(rejection(&bad(thrown)).as_deref(), Some(thrown.trim()));
-        assert!(rejection(&bad("Code: 36, e.displayText() = Unexpected value 9")).is_some());
+        assert!(rejection(&bad(
+            "Code: 36, e.displayText() = Unknown element 'X' for type Enum8"
+        ))
+        .is_some());
         for outage in [
             "Code: 252, e.displayText() = DB::Exception: Too many parts",
             "Code: 241, e.displayText() = DB::Exception: Memory limit exceeded",

@@ -89,6 +89,22 @@ pub async fn wait_committed(
     .expect("progress thread")
 }
 
+/// Deletes the pipeline topics under `topics`' prefix (best effort: a test's clean-up, so the
+/// shared broker does not carry every run's partitions forever).
+pub async fn delete_topics(bootstrap: &str, topics: &sxfleet_runtime::Topics) {
+    use rdkafka::admin::{AdminClient, AdminOptions};
+    use rdkafka::client::DefaultClientContext;
+    let Ok(admin) = sxfleet_runtime::KafkaConfig::new(bootstrap)
+        .client()
+        .create::<AdminClient<DefaultClientContext>>()
+    else {
+        return;
+    };
+    let names: Vec<String> = topics.specs(1).into_iter().map(|spec| spec.name).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let _ = admin.delete_topics(&names, &AdminOptions::new()).await;
+}
+
 /// A name no other test run uses: `<base>_<random hex>`.
 pub fn unique(base: &str) -> String {
     format!("{base}_{}", uuid::Uuid::new_v4().simple())

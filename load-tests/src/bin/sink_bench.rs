@@ -23,6 +23,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use clap::Parser;
+use rdkafka::admin::{AdminClient, AdminOptions};
+use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{Offset, TopicPartitionList};
@@ -357,5 +359,8 @@ async fn main() -> anyhow::Result<()> {
     );
     print!("{text}");
     drop(server);
+    let admin: AdminClient<DefaultClientContext> = kafka.client().create()?;
+    let names: Vec<&str> = specs.iter().map(|spec| spec.name.as_str()).collect();
+    admin.delete_topics(&names, &AdminOptions::new()).await?;
     Ok(())
 }
