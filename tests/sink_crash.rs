@@ -18,6 +18,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::Rng;
 use sxfleet::pipeline::{self, PipelineConfig};
 use sxfleet_runtime::KafkaConfig;
 use sxfleet_schemas::encode;
@@ -151,19 +152,6 @@ impl Drop for Sink {
     }
 }
 
-/// splitmix64, so a failing run can be replayed from its seed.
-struct Rng(u64);
-
-impl Rng {
-    fn delay(&mut self, low: u64, high: u64) -> Duration {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        Duration::from_millis(low + (z ^ (z >> 31)) % (high - low + 1))
-    }
-}
-
 /// Rows in the sink's plain MergeTree tables (0 before the migrations ran): the progress
 /// measure, since merges shrink the Replacing tables.
 async fn landed(ch: &ClickHouse) -> u64 {
@@ -262,15 +250,7 @@ async fn reference(config: &PipelineConfig, ch: &ClickHouse) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sink_survives_kill_9_without_loss_or_duplicates() {
     let services = common::services();
-    let seed = std::env::var("CRASH_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
-            now.map_or(1, |d| d.as_nanos() as u64)
-        });
-    println!("CRASH_SEED={seed}");
-    let mut rng = Rng(seed);
+    let mut rng = Rng(common::crash_seed());
 
     let prefix = format!("{}.", common::unique("sinkcrash"));
     let mut config = PipelineConfig::new(KafkaConfig::new(&services.kafka), &prefix);
