@@ -13,6 +13,7 @@
 //! Layout (from a Kafka record to a ClickHouse row):
 //! - [`config`]: the sink's settings ([`SinkConfig`]).
 //! - [`sink`]: the driver, [`run_sink`]: fill, revoke, flush, commit; `stats`: [`SinkStats`].
+//!   Its output side (landing a batch, dead letters, landed offsets) is `sink/flush.rs`.
 //! - `consumer`: the driver's rebalance context and synchronous offset commit.
 //! - [`route`]: what one Kafka record becomes: a row, a dead letter, or nothing.
 //! - [`rows`]: pure row building from decoded schema values and Kafka coordinates.
