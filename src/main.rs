@@ -10,7 +10,7 @@ use sxfleet_ingest::http::config::HttpConfig;
 use sxfleet_ingest::NormalizerConfig;
 use sxfleet_processors::ProjectionConfig;
 use sxfleet_runtime::{Delivery, KafkaConfig, Shutdown};
-use sxfleet_sinks::ClickHouseConfig;
+use sxfleet_sinks::{BatchConfig, ClickHouseConfig};
 
 #[derive(Parser)]
 #[command(
@@ -92,8 +92,8 @@ enum Command {
     IngestHttp(IngestHttpArgs),
     /// Run the twin processor: events -> digital twins with changelog-backed state.
     Process,
-    /// Run the ClickHouse sink: events, twins and DLQ -> tables.
-    Sink,
+    /// Run the ClickHouse sink: events, twins, transitions, drift, alerts, authority, DLQ -> tables.
+    Sink(SinkArgs),
     /// Run normalizer, processor and sink in one process.
     Run,
     /// Send a simulated fleet's raw telemetry to the raw topic.
@@ -109,6 +109,13 @@ struct IngestHttpArgs {
     /// TOML settings: listen address, limits, bearer tokens (see docs/ingest.md).
     #[arg(long, env = "SXFLEET_HTTP_CONFIG")]
     config: std::path::PathBuf,
+}
+
+#[derive(Args)]
+struct SinkArgs {
+    /// Most rows per batch (over all tables); a batch also closes at 16 MiB or 500 ms.
+    #[arg(long, default_value_t = BatchConfig::default().max_rows)]
+    batch_rows: usize,
 }
 
 #[derive(Args)]
@@ -219,9 +226,14 @@ async fn main() -> anyhow::Result<()> {
             let stats = pipeline::run_twin(&config, &shutdown).await?;
             println!("twin processor: {stats:?}");
         }
-        Command::Sink => {
+        Command::Sink(args) => {
             pipeline::create_topics(&config).await?;
-            let stats = pipeline::run_sink(&config, &cli.common.clickhouse(), &shutdown).await?;
+            let batch = BatchConfig {
+                max_rows: args.batch_rows,
+                ..BatchConfig::default()
+            };
+            let stats =
+                pipeline::run_sink(&config, &cli.common.clickhouse(), batch, &shutdown).await?;
             println!("sink: {stats:?}");
         }
         Command::Run => {

@@ -11,7 +11,7 @@ use sxfleet_runtime::driver::StageStats;
 use sxfleet_runtime::topics::{ensure_topics, partition_count, TopicSpec};
 use sxfleet_runtime::{run_stage, Delivery, KafkaConfig, Shutdown, StageRunConfig, Topics};
 use sxfleet_sinks::summary::{fleet_summary, Summary};
-use sxfleet_sinks::{ClickHouse, ClickHouseConfig, SinkConfig, SinkStats};
+use sxfleet_sinks::{BatchConfig, ClickHouse, ClickHouseConfig, SinkConfig, SinkStats};
 
 /// Everything the stages of one deployment share.
 #[derive(Clone, Debug)]
@@ -154,14 +154,15 @@ pub async fn run_twin(config: &PipelineConfig, shutdown: &Shutdown) -> anyhow::R
         .context("twin processor stopped")
 }
 
-/// Runs the ClickHouse sink (events, twins, DLQ -> tables) until `shutdown`. Applies the
-/// migrations first.
+/// Runs the ClickHouse sink (events, twins, transitions, DLQ -> tables) with `batch` limits
+/// until `shutdown`. Applies the migrations first.
 ///
 /// # Errors
 /// When ClickHouse or Kafka cannot be used, or the sink hits an internal error.
 pub async fn run_sink(
     config: &PipelineConfig,
     clickhouse: &ClickHouseConfig,
+    batch: BatchConfig,
     shutdown: &Shutdown,
 ) -> anyhow::Result<SinkStats> {
     let sink = SinkConfig {
@@ -169,6 +170,7 @@ pub async fn run_sink(
         kafka: config.kafka.clone(),
         topic_prefix: config.topics.prefix().to_owned(),
         group_id: config.app_id("sink"),
+        batch,
         ..SinkConfig::default()
     };
     sxfleet_sinks::run_sink(&sink, shutdown)
@@ -241,7 +243,14 @@ pub async fn run_all(
             )
         },
         async { stop_all(run_twin(config, shutdown).await.map(drop)) },
-        async { stop_all(run_sink(config, clickhouse, shutdown).await.map(drop)) },
+        async {
+            let batch = BatchConfig::default();
+            stop_all(
+                run_sink(config, clickhouse, batch, shutdown)
+                    .await
+                    .map(drop),
+            )
+        },
     );
     normalizer.and(twin).and(sink)
 }

@@ -32,6 +32,7 @@ use sxfleet_schemas::{
 };
 
 use common::kafka::{read_committed, GroupProgress, Record};
+use common::Rng;
 
 const NODES: usize = 2_000;
 const EVENTS_PER_NODE: i64 = 50;
@@ -240,38 +241,6 @@ impl Drop for Twin {
     }
 }
 
-/// splitmix64: a tiny seeded generator, so a failing run can be replayed from its seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// A delay between `low` and `high` milliseconds.
-    fn delay(&mut self, low: u64, high: u64) -> Duration {
-        Duration::from_millis(low + self.next() % (high - low + 1))
-    }
-}
-
-fn seed() -> u64 {
-    let seed = std::env::var("CRASH_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap();
-            now.as_nanos() as u64
-        });
-    println!("CRASH_SEED={seed}");
-    seed
-}
-
 /// The last twin per node: (version, encoded twin).
 type Finals = BTreeMap<String, (i64, Vec<u8>)>;
 
@@ -354,7 +323,7 @@ fn by_version(records: &[Record]) -> BTreeMap<(Vec<u8>, i64), Vec<u8>> {
 async fn twin_output_is_exactly_once_under_repeated_kill_9() {
     let started = Instant::now();
     let services = common::services();
-    let mut rng = Rng(seed());
+    let mut rng = Rng(common::crash_seed());
     let input = std::sync::Arc::new(input());
     let reference = deployment(&services.kafka, "crash_ref", &input).await;
     let crashed = deployment(&services.kafka, "crash_kill", &input).await;
@@ -458,7 +427,7 @@ async fn twin_output_is_exactly_once_under_repeated_kill_9() {
 async fn a_killed_instance_hands_its_partitions_to_the_survivor() {
     let started = Instant::now();
     let services = common::services();
-    let mut rng = Rng(seed());
+    let mut rng = Rng(common::crash_seed());
     let input = std::sync::Arc::new(input());
     let prefix = format!("{}.", common::unique("crash_pair"));
     let mut config = PipelineConfig::new(KafkaConfig::new(&services.kafka), &prefix);

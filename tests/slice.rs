@@ -13,7 +13,7 @@ use sxfleet::pipeline::{self, PipelineConfig};
 use sxfleet_ingest::NormalizerConfig;
 use sxfleet_load_tests::{messages_for_rounds, RawMessage, SimConfig};
 use sxfleet_runtime::{KafkaConfig, Shutdown};
-use sxfleet_sinks::{ClickHouse, ClickHouseConfig};
+use sxfleet_sinks::{BatchConfig, ClickHouse, ClickHouseConfig};
 use tokio::task::JoinHandle;
 
 const NODES: u32 = 1_000;
@@ -168,7 +168,7 @@ async fn thousand_nodes_land_in_clickhouse_and_twins_restore_from_the_changelog(
     let sink = {
         let (config, ch_config, stop) = (config.clone(), ch_config.clone(), stop.clone());
         tokio::spawn(async move {
-            pipeline::run_sink(&config, &ch_config, &stop)
+            pipeline::run_sink(&config, &ch_config, BatchConfig::default(), &stop)
                 .await
                 .unwrap()
         })

@@ -9,6 +9,25 @@ use crate::rows::{
 /// An input partition.
 pub type Partition = (String, i32);
 
+/// The rows of a batch, per table, in the order their records were read.
+#[derive(Debug, Default)]
+pub struct TableRows {
+    /// For `events`.
+    pub events: Vec<EventRow>,
+    /// For `node_state`.
+    pub node_state: Vec<NodeStateRow>,
+    /// For `dlq`.
+    pub dlq: Vec<DlqRow>,
+    /// For `transitions`.
+    pub transitions: Vec<TransitionRow>,
+    /// For `drift_evaluations`.
+    pub drift: Vec<DriftRow>,
+    /// For `alerts`.
+    pub alerts: Vec<AlertRow>,
+    /// For `authority_audit`.
+    pub authority: Vec<AuthorityRow>,
+}
+
 /// Rows waiting to be inserted and the offsets to commit once they are.
 #[derive(Debug, Default)]
 pub struct Batch {
@@ -158,6 +177,30 @@ impl Batch {
     /// Rows for `authority_audit`.
     pub fn authority(&self) -> &[AuthorityRow] {
         &self.authority
+    }
+
+    /// Moves the rows out for inserting; the offsets stay for [`Batch::commit_offsets`].
+    pub fn take_rows(&mut self) -> TableRows {
+        for from in [
+            &mut self.events_from,
+            &mut self.node_state_from,
+            &mut self.dlq_from,
+            &mut self.transitions_from,
+            &mut self.drift_from,
+            &mut self.alerts_from,
+            &mut self.authority_from,
+        ] {
+            from.clear();
+        }
+        TableRows {
+            events: std::mem::take(&mut self.events),
+            node_state: std::mem::take(&mut self.node_state),
+            dlq: std::mem::take(&mut self.dlq),
+            transitions: std::mem::take(&mut self.transitions),
+            drift: std::mem::take(&mut self.drift),
+            alerts: std::mem::take(&mut self.alerts),
+            authority: std::mem::take(&mut self.authority),
+        }
     }
 
     /// The offsets to commit: for each partition, the offset after the highest one handled.

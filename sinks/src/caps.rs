@@ -25,13 +25,13 @@ pub struct ServerCaps {
     pub ttl: bool,
     /// Per-column compression codecs, `CODEC(...)` (19.10+).
     pub codecs: bool,
+    /// `ALTER TABLE ... ADD COLUMN IF NOT EXISTS` (20.1+; 18.16 has no `IF NOT EXISTS` there,
+    /// so the migrator checks `system.columns` first on every server).
+    pub add_column_if_not_exists: bool,
     /// The server can describe a table in the `RowBinaryWithNamesAndTypes` format the
     /// `clickhouse` crate needs for its schema validation. The crate is tested against current
     /// releases only, so this is true from 24.1 on.
     pub row_binary_validation: bool,
-    /// `ALTER TABLE ... ADD COLUMN IF NOT EXISTS` (19.x; taken as 20.1+ to stay on the safe
-    /// side). Without it, a migration adds columns plainly and tolerates "already exists".
-    pub add_column_if_not_exists: bool,
     /// LZ4-compressed `INSERT` bodies (`decompress=1`, native compressed blocks) work. The
     /// block format predates 18.16, and the integration tests insert with LZ4 against 18.16,
     /// so this holds for every version this crate accepts.
@@ -71,8 +71,8 @@ impl ServerCaps {
             datetime64: at_least(20, 1),
             ttl: at_least(19, 6),
             codecs: at_least(19, 10),
-            row_binary_validation: at_least(24, 1),
             add_column_if_not_exists: at_least(20, 1),
+            row_binary_validation: at_least(24, 1),
             lz4_insert: true,
         })
     }
@@ -106,6 +106,7 @@ mod tests {
         assert!(!caps.datetime64);
         assert!(!caps.ttl);
         assert!(!caps.codecs);
+        assert!(!caps.add_column_if_not_exists);
         assert!(!caps.row_binary_validation);
         assert!(caps.lz4_insert);
     }

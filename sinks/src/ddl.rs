@@ -19,6 +19,7 @@
 use std::fmt::Write as _;
 
 use crate::caps::ServerCaps;
+use crate::migrate::Step;
 
 /// A fixed set of names and their Enum8 codes.
 pub type Enum8Values = &'static [(&'static str, i8)];
@@ -376,6 +377,24 @@ ORDER BY (node_id, machine, seq)",
         codec = delta_codec(caps),
         lc = low_cardinality_string(caps),
     )
+}
+
+/// Migration 5: the Kafka coordinates of each `node_state` row, so a replayed twin record
+/// is recognised as landed (see [`crate::landed`]). Rows written before have `''`/`-1`/`-1`.
+pub fn node_state_coordinates(caps: &ServerCaps) -> Vec<Step> {
+    let column = |column, definition: String| Step::AddColumn {
+        table: table::NODE_STATE,
+        column,
+        definition,
+    };
+    vec![
+        column(
+            "topic",
+            format!("{} DEFAULT ''", low_cardinality_string(caps)),
+        ),
+        column("partition", "Int32 DEFAULT -1".to_owned()),
+        column("offset", "Int64 DEFAULT -1".to_owned()),
+    ]
 }
 
 #[cfg(test)]

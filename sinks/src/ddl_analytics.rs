@@ -7,6 +7,7 @@
 
 use super::{delta_codec, enum8, low_cardinality_string, qualified, table, Enum8Values};
 use crate::caps::ServerCaps;
+use crate::migrate::Step;
 
 /// `drift_evaluations.status` and `node_state.drift_status`.
 pub const DRIFT_STATUS: Enum8Values = &[
@@ -159,39 +160,44 @@ ORDER BY (domain_id, partition, offset)",
 }
 
 /// The `node_state` columns of Node v2 (drift verdict, trust, attention) and of the replay in
-/// flight (session, start, chunks and events received, announced backlog), one `ALTER` each. ClickHouse 18.16 has no
-/// `ADD COLUMN IF NOT EXISTS`; there the migration runner treats "column already exists" as
-/// done, which keeps each statement idempotent.
-pub fn node_state_v2_columns(database: &str, caps: &ServerCaps) -> Vec<String> {
+/// flight (session, start, chunks and events received, announced backlog). Each has a default,
+/// so sinks built before them keep inserting (they name their columns).
+pub fn node_state_v2_columns(caps: &ServerCaps) -> Vec<Step> {
     let lc = low_cardinality_string(caps);
-    let table = qualified(database, table::NODE_STATE);
-    [
-        format!("drift_status {}", enum8(DRIFT_STATUS)),
-        "drift_stale_by_ms Nullable(Int64)".to_owned(),
-        "drift_age_ms Nullable(Int64)".to_owned(),
-        format!("trust_state {}", enum8(TRUST_STATE)),
-        "trust_violations UInt64".to_owned(),
-        format!("last_violation {lc}"),
-        "last_violation_ms Int64".to_owned(),
-        "attention_score Float64".to_owned(),
-        "alert_open UInt8".to_owned(),
-        "attention_reasons Array(String)".to_owned(),
-        format!("replay_session {lc}"),
-        "replay_started_ms Int64".to_owned(),
-        "replay_chunks Int64".to_owned(),
-        "replay_events Int64".to_owned(),
-        "replay_backlog_total Nullable(Int64)".to_owned(),
+    let column = |column, definition: String| Step::AddColumn {
+        table: table::NODE_STATE,
+        column,
+        definition,
+    };
+    vec![
+        column(
+            "drift_status",
+            format!("{} DEFAULT 'UNASSIGNED'", enum8(DRIFT_STATUS)),
+        ),
+        column(
+            "drift_stale_by_ms",
+            "Nullable(Int64) DEFAULT NULL".to_owned(),
+        ),
+        column("drift_age_ms", "Nullable(Int64) DEFAULT NULL".to_owned()),
+        column(
+            "trust_state",
+            format!("{} DEFAULT 'UNVERIFIED'", enum8(TRUST_STATE)),
+        ),
+        column("trust_violations", "UInt64 DEFAULT 0".to_owned()),
+        column("last_violation", format!("{lc} DEFAULT ''")),
+        column("last_violation_ms", "Int64 DEFAULT 0".to_owned()),
+        column("attention_score", "Float64 DEFAULT 0".to_owned()),
+        column("alert_open", "UInt8 DEFAULT 0".to_owned()),
+        column("attention_reasons", "Array(String) DEFAULT []".to_owned()),
+        column("replay_session", format!("{lc} DEFAULT ''")),
+        column("replay_started_ms", "Int64 DEFAULT 0".to_owned()),
+        column("replay_chunks", "Int64 DEFAULT 0".to_owned()),
+        column("replay_events", "Int64 DEFAULT 0".to_owned()),
+        column(
+            "replay_backlog_total",
+            "Nullable(Int64) DEFAULT NULL".to_owned(),
+        ),
     ]
-    .into_iter()
-    .map(|column| {
-        let guard = if caps.add_column_if_not_exists {
-            "IF NOT EXISTS "
-        } else {
-            ""
-        };
-        format!("ALTER TABLE {table} ADD COLUMN {guard}{column}")
-    })
-    .collect()
 }
 
 /// The rollup views over `node_state FINAL`. Each row says how many nodes it covers, how many

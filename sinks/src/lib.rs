@@ -1,11 +1,12 @@
 //! ClickHouse sink of the fleet pipeline.
 //!
 //! Lands canonical events, digital twins, dead letters, the connectivity/lifecycle ledger
-//! (transitions), drift evaluations, alerts and authority decisions from Kafka in ClickHouse: versioned DDL migrations applied at start-up, pure
-//! row building, and a driver that batches rows per table, inserts each batch in one RowBinary `INSERT` and commits the Kafka offsets only after
-//! every insert of the batch succeeded (at-least-once; `node_state` deduplicates by version,
-//! `transitions` by ledger entry, and `events` carries its Kafka coordinates for later
-//! deduplication).
+//! (transitions), drift evaluations, alerts and authority decisions from Kafka in ClickHouse:
+//! versioned DDL migrations applied at start-up, pure row building, and a driver that batches
+//! rows per table, inserts each batch in one RowBinary `INSERT` per table and commits the Kafka
+//! offsets only after every insert of the batch returned. Effectively-once: every row carries
+//! its record's Kafka coordinates, and what landed past the last commit is read back from the
+//! table and skipped (see `docs/contracts.md`).
 //!
 //! The DDL and queries run on Debian's ClickHouse 18.16 and on current releases; features
 //! newer than 18.16 are gated on the [`ServerCaps`] detected at start-up.
@@ -13,10 +14,13 @@
 //! Layout (from a Kafka record to a ClickHouse row):
 //! - [`config`]: the sink's settings ([`SinkConfig`]).
 //! - [`sink`]: the driver, [`run_sink`]: fill, revoke, flush, commit; `stats`: [`SinkStats`].
+//!   Its output side (landing a batch, dead letters, landed offsets) is `sink/flush.rs`.
 //! - `consumer`: the driver's rebalance context and synchronous offset commit.
 //! - [`route`]: what one Kafka record becomes: a row, a dead letter, or nothing.
 //! - [`rows`]: pure row building from decoded schema values and Kafka coordinates.
 //! - [`batch`]: rows per table and offsets per partition of the batch being filled.
+//! - [`landed`]: which records of a partition already landed ([`landed::Landing`] per role).
+//! - [`land`]: landing one table's rows: retry outages, skip landed rows, bisect rejections.
 //! - [`insert`]: one `INSERT` per table and batch, and the back-off retry loop.
 //! - [`client`]: ClickHouse settings and a connection fitted to the server.
 //! - [`caps`]: server version parsing and the feature flags derived from it.
@@ -35,6 +39,8 @@ pub mod cookbook;
 pub mod ddl;
 pub mod error;
 pub mod insert;
+pub mod land;
+pub mod landed;
 pub mod migrate;
 pub mod route;
 pub mod rows;

@@ -7,7 +7,9 @@
 //! ledger row never written) is simply run again on the next start.
 //!
 //! To change the schema, append a migration with the next version; never edit one that has
-//! shipped (databases that applied it would not see the change).
+//! shipped (databases that applied it would not see the change). A new table is a
+//! [`Step::Sql`] with `CREATE TABLE IF NOT EXISTS`; a new column is a [`Step::AddColumn`]
+//! with a `DEFAULT`, so sinks built before it keep inserting (they name their columns).
 
 use tracing::{info, warn};
 
@@ -23,8 +25,54 @@ pub struct Migration {
     pub version: u32,
     /// What the migration does, recorded in the ledger.
     pub description: &'static str,
-    /// The statements for a database name and a server.
-    pub statements: fn(&str, &ServerCaps) -> Vec<String>,
+    /// The steps for a database name and a server.
+    pub steps: fn(&str, &ServerCaps) -> Vec<Step>,
+}
+
+/// One idempotent step of a migration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// A statement that is idempotent by itself (`CREATE ... IF NOT EXISTS`).
+    Sql(String),
+    /// Adds `column` with `definition` (type and `DEFAULT`) to `table` unless it has it.
+    /// 18.16 knows no `ADD COLUMN IF NOT EXISTS`, so [`migrate`] looks in `system.columns`
+    /// first; [`Step::sql`] still uses `IF NOT EXISTS` where the server has it.
+    AddColumn {
+        /// Table name (one of [`ddl::table`]).
+        table: &'static str,
+        /// Column name.
+        column: &'static str,
+        /// Type and default, e.g. `Int64 DEFAULT -1`.
+        definition: String,
+    },
+}
+
+impl Step {
+    /// The statement of this step for database `db` on a server with `caps`.
+    pub fn sql(&self, db: &str, caps: &ServerCaps) -> String {
+        match self {
+            Step::Sql(sql) => sql.clone(),
+            Step::AddColumn {
+                table,
+                column,
+                definition,
+            } => {
+                let guard = if caps.add_column_if_not_exists {
+                    "IF NOT EXISTS "
+                } else {
+                    ""
+                };
+                format!(
+                    "ALTER TABLE {} ADD COLUMN {guard}`{column}` {definition}",
+                    ddl::qualified(db, table)
+                )
+            }
+        }
+    }
+}
+
+fn sql(statement: String) -> Vec<Step> {
+    vec![Step::Sql(statement)]
 }
 
 impl std::fmt::Debug for Migration {
@@ -41,48 +89,58 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 1,
         description: "events: one row per canonical event",
-        statements: |db, caps| vec![ddl::events(db, caps)],
+        steps: |db, caps| sql(ddl::events(db, caps)),
     },
     Migration {
         version: 2,
         description: "node_state: flattened twin, ReplacingMergeTree by version",
-        statements: |db, caps| vec![ddl::node_state(db, caps)],
+        steps: |db, caps| sql(ddl::node_state(db, caps)),
     },
     Migration {
         version: 3,
         description: "dlq: dead letters with original bytes and reason",
-        statements: |db, caps| vec![ddl::dlq(db, caps)],
+        steps: |db, caps| sql(ddl::dlq(db, caps)),
     },
     Migration {
         version: 4,
         description: "transitions: connectivity/lifecycle ledger, ReplacingMergeTree by entry",
-        statements: |db, caps| vec![ddl::transitions(db, caps)],
+        steps: |db, caps| sql(ddl::transitions(db, caps)),
     },
     Migration {
         version: 5,
-        description: "node_state: drift verdict, trust and attention columns (Node v2)",
-        statements: ddl::analytics::node_state_v2_columns,
+        description: "node_state: drift verdict, trust, attention and replay columns (Node v2)",
+        steps: |_, caps| ddl::analytics::node_state_v2_columns(caps),
     },
     Migration {
         version: 6,
         description: "drift_evaluations, alerts, authority_audit",
-        statements: |db, caps| {
+        steps: |db, caps| {
             vec![
-                ddl::analytics::drift_evaluations(db, caps),
-                ddl::analytics::alerts(db, caps),
-                ddl::analytics::authority_audit(db, caps),
+                Step::Sql(ddl::analytics::drift_evaluations(db, caps)),
+                Step::Sql(ddl::analytics::alerts(db, caps)),
+                Step::Sql(ddl::analytics::authority_audit(db, caps)),
             ]
         },
     },
     Migration {
         version: 7,
         description: "rollup views: domain_rollup, rollout_status, attention_queue",
-        statements: |db, _| ddl::analytics::rollup_views(db),
+        steps: |db, _| {
+            ddl::analytics::rollup_views(db)
+                .into_iter()
+                .map(Step::Sql)
+                .collect()
+        },
     },
     Migration {
         version: 8,
         description: "events.kind: TRUST_VIOLATION (FleetEvent v2)",
-        statements: |db, _| vec![ddl::events_kind_widened(db)],
+        steps: |db, _| sql(ddl::events_kind_widened(db)),
+    },
+    Migration {
+        version: 9,
+        description: "node_state: Kafka coordinates of each twin row (effectively-once)",
+        steps: |_, caps| ddl::node_state_coordinates(caps),
     },
 ];
 
@@ -129,12 +187,14 @@ pub async fn migrate(ch: &ClickHouse) -> Result<MigrationReport, ClickHouseError
             report.already_applied.push(migration.version);
             continue;
         }
-        for statement in (migration.statements)(db, ch.caps()) {
+        for step in (migration.steps)(db, ch.caps()) {
             let what = format!("migration {}", migration.version);
-            match execute(ch, &statement, &what).await {
-                Err(error) if is_added_column(&statement) && already_exists(&error) => {}
-                other => other?,
+            if let Step::AddColumn { table, column, .. } = &step {
+                if has_column(ch, table, column).await? {
+                    continue;
+                }
             }
+            execute(ch, &step.sql(db, ch.caps()), &what).await?;
         }
         server
             .query(&format!(
@@ -156,16 +216,18 @@ pub async fn migrate(ch: &ClickHouse) -> Result<MigrationReport, ClickHouseError
     Ok(report)
 }
 
-/// `ALTER TABLE ... ADD COLUMN` without `IF NOT EXISTS` (which 18.16 lacks).
-fn is_added_column(sql: &str) -> bool {
-    sql.starts_with("ALTER TABLE") && sql.contains(" ADD COLUMN ") && !sql.contains("IF NOT EXISTS")
-}
-
-/// The server refused because the column is already there (code 44): a migration cut short
-/// after this statement is being run again.
-fn already_exists(error: &ClickHouseError) -> bool {
-    let text = sxfleet_runtime::driver::error_chain(error);
-    text.contains("Code: 44") && text.contains("already exists")
+/// True when `table` of the sink's database has `column`.
+async fn has_column(ch: &ClickHouse, table: &str, column: &str) -> Result<bool, ClickHouseError> {
+    let found: u64 = ch
+        .server_client()
+        .query("SELECT count() FROM system.columns WHERE database = ? AND table = ? AND name = ?")
+        .bind(ch.database())
+        .bind(table)
+        .bind(column)
+        .fetch_one()
+        .await
+        .map_err(ClickHouseError::request("read system.columns"))?;
+    Ok(found > 0)
 }
 
 /// Runs one statement verbatim (no client-side `?` binding).
@@ -189,18 +251,22 @@ mod tests {
     }
 
     #[test]
-    fn every_statement_is_idempotent() {
-        for caps in ["18.16.1", "24.8.4.13"] {
-            let caps = ServerCaps::from_version(caps).unwrap();
+    fn every_step_is_idempotent() {
+        for version in ["18.16.1", "24.8.4.13"] {
+            let caps = ServerCaps::from_version(version).unwrap();
             for migration in MIGRATIONS {
-                for sql in (migration.statements)("db", &caps) {
-                    // Setting a column's type again to the same type changes nothing.
-                    let modified =
-                        sql.starts_with("ALTER TABLE") && sql.contains(" MODIFY COLUMN ");
-                    assert!(
-                        sql.contains("IF NOT EXISTS") || is_added_column(&sql) || modified,
-                        "{sql}"
-                    );
+                for step in (migration.steps)("db", &caps) {
+                    let sql = step.sql("db", &caps);
+                    match step {
+                        // Guarded by the system.columns check on every server.
+                        Step::AddColumn { .. } => {
+                            assert!(sql.contains(" DEFAULT "), "{sql}");
+                            assert_eq!(sql.contains("IF NOT EXISTS"), version != "18.16.1");
+                        }
+                        // Setting a column's type again to the same type changes nothing.
+                        Step::Sql(_) if sql.contains(" MODIFY COLUMN ") => {}
+                        Step::Sql(_) => assert!(sql.contains("IF NOT EXISTS"), "{sql}"),
+                    }
                 }
             }
         }

@@ -10,11 +10,14 @@ use sxfleet_runtime::driver::TICK_KEY;
 
 use crate::rows::{
     self, AlertRow, AuthorityRow, Coords, DlqRow, DriftRow, EventRow, NodeStateRow, RowError,
-    TransitionRow,
+    SourceRow, TransitionRow,
 };
 
 /// Reason code of a dead letter for a record the sink could not decode.
 pub const UNDECODABLE: &str = "undecodable";
+
+/// Reason code of a dead letter for a row ClickHouse rejected.
+pub const REJECTED: &str = "rejected_by_clickhouse";
 
 /// Which of the sink's input topics a record came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -120,7 +123,7 @@ pub fn route(role: TopicRole, record: &Record<'_>) -> Routed {
             rows::event_row(event, record.coords).map(TableRow::Event)
         }),
         TopicRole::Twin => routed(record, decode::<Node>(payload), |node| {
-            rows::node_state_row(node).map(|row| TableRow::NodeState(Box::new(row)))
+            rows::node_state_row(node, record.coords).map(|row| TableRow::NodeState(Box::new(row)))
         }),
         TopicRole::Transitions => routed(record, decode::<StateTransition>(payload), |entry| {
             rows::transition_row(entry, record.coords)
@@ -162,6 +165,32 @@ fn routed<T>(
             Err(err) => row_error(record, &err),
         },
         Err(err) => codec_error(record, &err),
+    }
+}
+
+/// The dead letter replacing a row the server rejected with `message`: the row as JSON (the
+/// record itself is found by its coordinates), received at `now_ms`.
+pub fn rejected<T: SourceRow + serde::Serialize>(
+    row: &T,
+    message: &str,
+    now_ms: i64,
+) -> DeadLetter {
+    let at = row.source();
+    let (original, detail) = match serde_json::to_vec(row) {
+        Ok(json) => (json, message.to_owned()),
+        Err(err) => (Vec::new(), format!("{message} (row not renderable: {err})")),
+    };
+    DeadLetter {
+        original,
+        source: Source::Unknown,
+        source_topic: Some(at.topic.to_owned()),
+        source_partition: Some(at.partition),
+        source_offset: Some(at.offset),
+        node_id: Some(row.node_id().to_owned()).filter(|id| !id.is_empty()),
+        reason_code: REJECTED.to_owned(),
+        detail,
+        stage: stage::SINK.to_owned(),
+        received_ms: now_ms,
     }
 }
 

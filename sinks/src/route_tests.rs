@@ -43,7 +43,7 @@ fn twin_becomes_a_node_state_row() {
     let node = samples::node("edge-1", 4);
     let bytes = encode(&node).unwrap();
     let rec = record("twin", Some(b"edge-1"), Some(&bytes));
-    let expected = rows::node_state_row(&node).unwrap();
+    let expected = rows::node_state_row(&node, rec.coords).unwrap();
     assert_eq!(
         route(TopicRole::Twin, &rec),
         Routed::Row(TableRow::NodeState(Box::new(expected)))

@@ -163,6 +163,10 @@ pub struct NodeStateRow {
     pub replay_chunks: i64,
     pub replay_events: i64,
     pub replay_backlog_total: Option<i64>,
+    /// Where the twin record was read (migration 9).
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
 }
 
 /// A row of `dlq`.
@@ -211,12 +215,12 @@ pub fn event_row(event: &FleetEvent, at: Coords<'_>) -> Result<EventRow, RowErro
     })
 }
 
-/// The `node_state` row for a twin.
+/// The `node_state` row for a twin, read at `at`.
 ///
 /// # Errors
 /// [`RowError::Negative`] for a negative `version`, `last_seq` or `events_applied`;
 /// [`RowError::UnknownSymbol`] for an enum symbol without an Enum8 code.
-pub fn node_state_row(node: &Node) -> Result<NodeStateRow, RowError> {
+pub fn node_state_row(node: &Node, at: Coords<'_>) -> Result<NodeStateRow, RowError> {
     let text = |value: &Option<String>| value.clone().unwrap_or_default();
     let conn = &node.connectivity;
     let actual = &node.actual_state;
@@ -301,6 +305,9 @@ pub fn node_state_row(node: &Node) -> Result<NodeStateRow, RowError> {
         replay_chunks: replay.map_or(0, |r| r.chunks_received),
         replay_events: replay.map_or(0, |r| r.events_received),
         replay_backlog_total: replay.and_then(|r| r.backlog_total),
+        topic: at.topic.to_owned(),
+        partition: at.partition,
+        offset: at.offset,
     })
 }
 
@@ -325,6 +332,67 @@ pub fn dlq_row(dead: &DeadLetter, at: Coords<'_>) -> Result<DlqRow, RowError> {
         dlq_partition: at.partition,
         dlq_offset: at.offset,
     })
+}
+
+/// A row that knows the Kafka record it was built from: what the effectively-once landing
+/// ([`crate::landed`]) matches against ClickHouse, and what a dead letter for a row the server
+/// rejects points back to.
+pub trait SourceRow {
+    /// Topic, partition and offset of the record the row was built from.
+    fn source(&self) -> Coords<'_>;
+    /// The node the row is about (`''` when none).
+    fn node_id(&self) -> &str;
+}
+
+macro_rules! source_row {
+    ($row:ty, $topic:ident, $partition:ident, $offset:ident) => {
+        impl SourceRow for $row {
+            fn source(&self) -> Coords<'_> {
+                Coords {
+                    topic: &self.$topic,
+                    partition: self.$partition,
+                    offset: self.$offset,
+                }
+            }
+            fn node_id(&self) -> &str {
+                &self.node_id
+            }
+        }
+    };
+}
+
+source_row!(EventRow, topic, partition, offset);
+source_row!(NodeStateRow, topic, partition, offset);
+source_row!(DlqRow, dlq_topic, dlq_partition, dlq_offset);
+source_row!(TransitionRow, topic, partition, offset);
+source_row!(DriftRow, topic, partition, offset);
+
+impl SourceRow for AlertRow {
+    fn source(&self) -> Coords<'_> {
+        Coords {
+            topic: &self.topic,
+            partition: self.partition,
+            offset: self.offset,
+        }
+    }
+    /// The alert's subject: a node id, or a domain id for a split brain.
+    fn node_id(&self) -> &str {
+        &self.subject_id
+    }
+}
+
+impl SourceRow for AuthorityRow {
+    fn source(&self) -> Coords<'_> {
+        Coords {
+            topic: &self.topic,
+            partition: self.partition,
+            offset: self.offset,
+        }
+    }
+    /// Authority decisions are about domains: none.
+    fn node_id(&self) -> &str {
+        ""
+    }
 }
 
 /// Seconds since the epoch for a `DateTime` column, clamped to `0..=u32::MAX`.

@@ -67,7 +67,7 @@ fn negative_seq_is_an_error() {
 
 #[test]
 fn node_state_row_maps_every_column() {
-    let row = node_state_row(&samples::node("edge-7", 12)).unwrap();
+    let row = node_state_row(&samples::node("edge-7", 12), AT).unwrap();
     assert_eq!(row.node_id, "edge-7");
     assert_eq!(row.name, "edge-7 (name)");
     assert_eq!(row.kind, 1);
@@ -121,7 +121,7 @@ fn node_state_row_maps_every_column() {
 
 #[test]
 fn fresh_twin_uses_empty_and_zero() {
-    let row = node_state_row(&sxfleet_schemas::Node::new("n-0")).unwrap();
+    let row = node_state_row(&sxfleet_schemas::Node::new("n-0"), AT).unwrap();
     assert_eq!(row.name, "");
     assert_eq!(row.kind, 0);
     assert_eq!(row.authority_level, "");
@@ -142,7 +142,7 @@ fn fresh_twin_uses_empty_and_zero() {
 
 #[test]
 fn negative_twin_version_is_an_error() {
-    let err = node_state_row(&samples::node("n", -1)).unwrap_err();
+    let err = node_state_row(&samples::node("n", -1), AT).unwrap_err();
     assert_eq!(
         err,
         RowError::Negative {

@@ -1,43 +1,45 @@
 //! The sink driver: Kafka in, ClickHouse out, offsets committed after the inserts.
 //!
-//! Protocol, one batch at a time (at-least-once):
+//! Protocol, one batch at a time (effectively-once, see [`crate::landed`]):
 //! 1. *Fill*: read records from the events, twin, DLQ and transitions topics and route each one
 //!    ([`crate::route`]) into the batch, until it holds `max_rows` rows or `max_bytes` bytes,
 //!    its linger time has passed since its first record, or shutdown triggers. A record that
 //!    cannot be decoded is written to the DLQ topic (idempotent producer, retried) before its
-//!    offset joins the batch.
+//!    offset joins the batch. The first record of a partition since its assignment first asks
+//!    ClickHouse which records from there on already landed; their rows are skipped.
 //! 2. *Revoke*: rows and offsets of partitions taken away by a rebalance are dropped from the
 //!    batch (never inserted, never committed), so the new owner reads them again.
-//! 3. *Flush*: one RowBinary `INSERT` per non-empty table, each retried with back-off until it
-//!    succeeds or shutdown triggers (then the run ends without committing).
+//! 3. *Flush*: one RowBinary `INSERT` per non-empty table ([`crate::land`]): outages retried with
+//!    back-off (rows that landed meanwhile dropped) until success or shutdown (then the run ends
+//!    without committing); rows the server rejects dead-lettered with its message.
 //! 4. *Commit*: the offset after the highest one handled, per partition, synchronously. A failed
-//!    commit (e.g. during a rebalance) is logged and counted: the rows are in ClickHouse and will
-//!    be read again, which `node_state` absorbs by version, `transitions` by entry (both read
-//!    with `FINAL`), and `events` can dedupe by its Kafka coordinates.
+//!    commit (e.g. during a rebalance) is logged and counted: the rows are in ClickHouse, and
+//!    whoever reads those records again finds them landed and skips them.
 
 use std::time::Duration;
 
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::BorrowedMessage;
-use rdkafka::producer::{FutureProducer, FutureRecord};
-use rdkafka::util::Timeout;
+use rdkafka::producer::FutureProducer;
 use rdkafka::Message;
 use sxfleet_runtime::driver::error_chain;
 use sxfleet_runtime::{Shutdown, Topics};
 use tokio::time::Instant;
-use tracing::{debug, info, warn};
+use tracing::{info, warn};
 
 use crate::batch::Batch;
 use crate::client::ClickHouse;
 use crate::config::SinkConfig;
-use crate::consumer::{commit, RevocationLog};
-use crate::ddl::table;
+use crate::consumer::RevocationLog;
 use crate::error::SinkError;
-use crate::insert::{insert_rows, retry, Backoff, Retried};
+use crate::insert::Backoff;
+use crate::landed::Landed;
 use crate::migrate::migrate;
 use crate::route::{route, Record, Routed, TopicRole};
 use crate::rows::Coords;
 pub use crate::stats::SinkStats;
+
+mod flush;
 
 /// Runs the sink until `shutdown` triggers: connects to ClickHouse, applies the migrations,
 /// then consumes, inserts and commits batch after batch (see the module docs). On shutdown
@@ -84,12 +86,13 @@ pub async fn run_sink(config: &SinkConfig, shutdown: &Shutdown) -> Result<SinkSt
         producer,
         shutdown,
         batch: Batch::new(),
+        landed: Landed::default(),
         stats: SinkStats::default(),
     };
     loop {
         let closed = sink.fill(&consumer).await?;
         sink.drop_revoked(&consumer);
-        if !sink.batch.is_empty() && !sink.flush(&consumer).await {
+        if !sink.batch.is_empty() && !sink.flush(&consumer).await? {
             break;
         }
         if closed == Closed::Shutdown || shutdown.is_triggered() {
@@ -116,6 +119,8 @@ struct Sink<'a> {
     producer: FutureProducer,
     shutdown: &'a Shutdown,
     batch: Batch,
+    /// What of each partition read since its assignment already landed.
+    landed: Landed,
     stats: SinkStats,
 }
 
@@ -176,6 +181,11 @@ impl Sink<'_> {
             payload: message.payload(),
             timestamp_ms: message.timestamp().to_millis(),
         };
+        if !self.landed.knows(coords.topic, coords.partition)
+            && !self.learn_landed(role, coords).await
+        {
+            return Ok(false);
+        }
         let bytes = record.payload.map_or(0, <[u8]>::len);
         self.stats.records += 1;
         let row = match route(role, &record) {
@@ -212,6 +222,16 @@ impl Sink<'_> {
             }
             Routed::Internal(detail) => return Err(internal(coords, detail)),
         };
+        let landed = self
+            .landed
+            .take(coords.topic, coords.partition, coords.offset);
+        let row = match row {
+            Some(_) if landed => {
+                self.stats.already_landed += 1;
+                None
+            }
+            row => row,
+        };
         self.batch
             .push(coords.topic, coords.partition, coords.offset, row, bytes);
         Ok(true)
@@ -237,136 +257,13 @@ impl Sink<'_> {
         }
     }
 
-    /// Writes a dead letter to the DLQ topic, retrying until it is acknowledged. False if
-    /// shutdown came first.
-    async fn write_dead_letter(
-        &mut self,
-        encoded: &[u8],
-        key: Option<&str>,
-        at: Coords<'_>,
-    ) -> bool {
-        let (producer, dlq) = (&self.producer, self.topics.dlq.as_str());
-        let outcome = retry(
-            "write dead letter",
-            self.backoff(),
-            self.shutdown,
-            || async move {
-                let mut record = FutureRecord::<str, [u8]>::to(dlq).payload(encoded);
-                if let Some(key) = key {
-                    record = record.key(key);
-                }
-                producer
-                    .send(record, Timeout::After(Duration::from_secs(30)))
-                    .await
-                    .map(|_| ())
-                    .map_err(|(err, _)| err)
-            },
-        )
-        .await;
-        match outcome {
-            Retried::Done { failures } => {
-                self.stats.retries += u64::from(failures);
-                warn!(
-                    topic = at.topic,
-                    partition = at.partition,
-                    offset = at.offset,
-                    "undecodable record written to the DLQ topic"
-                );
-                true
-            }
-            Retried::Abandoned { failures } => {
-                self.stats.retries += u64::from(failures);
-                false
-            }
-        }
-    }
-
-    /// Inserts the batch (one INSERT per non-empty table), then commits its offsets. False if
-    /// shutdown stopped the inserts: nothing is committed then.
-    async fn flush(&mut self, consumer: &StreamConsumer<RevocationLog>) -> bool {
-        let client = self.ch.client();
-        let timeout = Some(self.config.insert_timeout);
-        let batch = &self.batch;
-        let mut failures = 0;
-        let inserts = [
-            (table::EVENTS, batch.events().len()),
-            (table::NODE_STATE, batch.node_state().len()),
-            (table::DLQ, batch.dlq().len()),
-            (table::TRANSITIONS, batch.transitions().len()),
-            (table::DRIFT_EVALUATIONS, batch.drift().len()),
-            (table::ALERTS, batch.alerts().len()),
-            (table::AUTHORITY_AUDIT, batch.authority().len()),
-        ];
-        for (name, rows) in inserts {
-            if rows == 0 {
-                continue;
-            }
-            let what = format!("insert into {name}");
-            let client = &client;
-            let outcome = retry(&what, self.backoff(), self.shutdown, || async move {
-                match name {
-                    table::EVENTS => insert_rows(client, name, batch.events(), timeout).await,
-                    table::NODE_STATE => {
-                        insert_rows(client, name, batch.node_state(), timeout).await
-                    }
-                    table::DLQ => insert_rows(client, name, batch.dlq(), timeout).await,
-                    table::DRIFT_EVALUATIONS => {
-                        insert_rows(client, name, batch.drift(), timeout).await
-                    }
-                    table::ALERTS => insert_rows(client, name, batch.alerts(), timeout).await,
-                    table::AUTHORITY_AUDIT => {
-                        insert_rows(client, name, batch.authority(), timeout).await
-                    }
-                    _ => insert_rows(client, name, batch.transitions(), timeout).await,
-                }
-            })
-            .await;
-            match outcome {
-                Retried::Done { failures: f } => failures += u64::from(f),
-                Retried::Abandoned { failures: f } => {
-                    self.stats.retries += failures + u64::from(f);
-                    self.stats.abandoned_rows += self.batch.rows() as u64;
-                    warn!(
-                        rows = self.batch.rows(),
-                        "shutdown before the batch was inserted; not committing"
-                    );
-                    return false;
-                }
-            }
-        }
-        self.stats.retries += failures;
-        self.stats.events_inserted += batch.events().len() as u64;
-        self.stats.node_states_inserted += batch.node_state().len() as u64;
-        self.stats.dlq_inserted += batch.dlq().len() as u64;
-        self.stats.transitions_inserted += batch.transitions().len() as u64;
-        self.stats.drift_inserted += batch.drift().len() as u64;
-        self.stats.alerts_inserted += batch.alerts().len() as u64;
-        self.stats.authority_inserted += batch.authority().len() as u64;
-        match commit(consumer, &batch.commit_offsets()) {
-            Ok(()) => {
-                self.stats.commits += 1;
-                debug!(
-                    rows = batch.rows(),
-                    bytes = batch.bytes(),
-                    "batch inserted and committed"
-                );
-            }
-            Err(err) => {
-                self.stats.commit_failures += 1;
-                warn!(error = %error_chain(&err), rows = batch.rows(),
-                    "commit failed after insert; these rows may be inserted again");
-            }
-        }
-        self.batch.clear();
-        true
-    }
-
     /// Applies revocations reported by the consumer since the last call.
     fn drop_revoked(&mut self, consumer: &StreamConsumer<RevocationLog>) {
         let revoked = consumer.context().take();
         if revoked.is_empty() {
             return;
         }
+        self.landed.forget(&revoked);
         let dropped = self.batch.drop_partitions(&revoked);
         self.stats.revoked_rows += dropped as u64;
         info!(partitions = ?revoked, dropped_rows = dropped, "partitions revoked");

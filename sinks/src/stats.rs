@@ -29,6 +29,11 @@ pub struct SinkStats {
     pub ticks: u64,
     /// Control-plane copies on the events topic (landed from the control topic, not here).
     pub control_copies: u64,
+    /// Rows not inserted because ClickHouse already had them (read again after a crash, a
+    /// failed commit, or an insert that failed but was applied).
+    pub already_landed: u64,
+    /// Rows ClickHouse rejected as bad data; written to the DLQ topic (except dead letters).
+    pub rejected_rows: u64,
     /// Batches whose offsets were committed.
     pub commits: u64,
     /// Commits that failed (their rows may be inserted again later).

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use common::{fleet, random_name, samples};
+use common::{fleet, random_name, samples, TWIN_AT};
 use serde_json::json;
 use sxfleet_sinks::migrate::MIGRATIONS;
 use sxfleet_sinks::rows::{event_row, node_state_row, transition_row, Coords};
@@ -68,8 +68,8 @@ fn modern_ddl_and_overview_run_on_chdb() {
         steps.push((ddl::create_database(db), None));
         steps.push((ddl::schema_migrations(db), None));
         for migration in MIGRATIONS {
-            for sql in (migration.statements)(db, &caps) {
-                steps.push((sql, None));
+            for step in (migration.steps)(db, &caps) {
+                steps.push((step.sql(db, &caps), None));
             }
         }
     }
@@ -82,7 +82,7 @@ fn modern_ddl_and_overview_run_on_chdb() {
 
     let rows: Vec<String> = fleet::twins()
         .iter()
-        .map(|n| serde_json::to_string(&node_state_row(n).expect("row")).expect("json"))
+        .map(|n| serde_json::to_string(&node_state_row(n, TWIN_AT).expect("row")).expect("json"))
         .collect();
     let table = ddl::qualified(db, ddl::table::NODE_STATE);
     for part in [&rows[..4], &rows[4..]] {
@@ -188,13 +188,13 @@ fn cookbook_queries_run_on_chdb() {
         (ddl::schema_migrations(db), None),
     ];
     for migration in MIGRATIONS {
-        for sql in (migration.statements)(db, &caps) {
-            steps.push((sql, None));
+        for step in (migration.steps)(db, &caps) {
+            steps.push((step.sql(db, &caps), None));
         }
     }
     let rows: Vec<String> = fleet::twins()
         .iter()
-        .map(|n| serde_json::to_string(&node_state_row(n).expect("row")).expect("json"))
+        .map(|n| serde_json::to_string(&node_state_row(n, TWIN_AT).expect("row")).expect("json"))
         .collect();
     let table = ddl::qualified(db, ddl::table::NODE_STATE);
     steps.push((

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{samples, TestDb};
+use common::{samples, TestDb, TWIN_AT};
 use sxfleet_sinks::insert::insert_rows;
 use sxfleet_sinks::migrate::migrate;
 use sxfleet_sinks::rows::NodeStateRow;
@@ -42,8 +42,8 @@ async fn every_table_round_trips() {
     let mut bare = sxfleet_schemas::Node::new("n-bare");
     bare.version = 1;
     let nodes: Vec<NodeStateRow> = vec![
-        node_state_row(&samples::node("edge-7", 4)).unwrap(),
-        node_state_row(&bare).unwrap(),
+        node_state_row(&samples::node("edge-7", 4), TWIN_AT).unwrap(),
+        node_state_row(&bare, TWIN_AT).unwrap(),
     ];
     insert_rows(&client, "node_state", &nodes, None)
         .await
@@ -117,7 +117,7 @@ async fn node_state_final_keeps_the_highest_version() {
     // Newer first, then the older one in a later insert (a replayed twin): FINAL must still
     // return version 9, so the order of arrival does not matter.
     for node in [&newer, &older] {
-        let row = node_state_row(node).unwrap();
+        let row = node_state_row(node, TWIN_AT).unwrap();
         insert_rows(&client, "node_state", &[row], None)
             .await
             .expect("insert");
@@ -133,6 +133,6 @@ async fn node_state_final_keeps_the_highest_version() {
         .fetch_all()
         .await
         .expect("read");
-    assert_eq!(back, vec![node_state_row(&newer).unwrap()]);
+    assert_eq!(back, vec![node_state_row(&newer, TWIN_AT).unwrap()]);
     assert_eq!(back[0].region, "eu-north");
 }

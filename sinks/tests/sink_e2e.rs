@@ -132,7 +132,16 @@ async fn sink_lands_records_once() {
         .expect("node_state");
     let expected: Vec<NodeStateRow> = [&twins[1], &twins[2]]
         .into_iter()
-        .map(|n| node_state_row(n).expect("row"))
+        .zip(&rows)
+        .map(|(n, row)| {
+            assert_eq!(row.topic, topics.twin);
+            let at = Coords {
+                topic: &topics.twin,
+                partition: row.partition,
+                offset: row.offset,
+            };
+            node_state_row(n, at).expect("row")
+        })
         .collect();
     assert_eq!(rows, expected);
 

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{fleet, TestDb};
+use common::{fleet, TestDb, TWIN_AT};
 use sxfleet_sinks::insert::insert_rows;
 use sxfleet_sinks::migrate::migrate;
 use sxfleet_sinks::rows::node_state_row;
@@ -18,7 +18,7 @@ async fn summary_counts_latest_versions_only() {
     // Two inserts, so the two versions of d live in different parts until a merge.
     let rows: Vec<_> = fleet::twins()
         .iter()
-        .map(|n| node_state_row(n).unwrap())
+        .map(|n| node_state_row(n, TWIN_AT).unwrap())
         .collect();
     insert_rows(&client, "node_state", &rows[..4], None)
         .await

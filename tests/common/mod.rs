@@ -89,6 +89,54 @@ pub async fn wait_committed(
     .expect("progress thread")
 }
 
+/// Deletes the pipeline topics under `topics`' prefix (best effort: a test's clean-up, so the
+/// shared broker does not carry every run's partitions forever).
+pub async fn delete_topics(bootstrap: &str, topics: &sxfleet_runtime::Topics) {
+    use rdkafka::admin::{AdminClient, AdminOptions};
+    use rdkafka::client::DefaultClientContext;
+    let Ok(admin) = sxfleet_runtime::KafkaConfig::new(bootstrap)
+        .client()
+        .create::<AdminClient<DefaultClientContext>>()
+    else {
+        return;
+    };
+    let names: Vec<String> = topics.specs(1).into_iter().map(|spec| spec.name).collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let _ = admin.delete_topics(&names, &AdminOptions::new()).await;
+}
+
+/// splitmix64: a tiny seeded generator, so a failing run can be replayed from its seed.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A delay between `low` and `high` milliseconds.
+    pub fn delay(&mut self, low: u64, high: u64) -> Duration {
+        Duration::from_millis(low + self.next() % (high - low + 1))
+    }
+}
+
+/// The seed of a kill test: `CRASH_SEED` if set, else the clock; printed so a run can be
+/// replayed.
+pub fn crash_seed() -> u64 {
+    let seed = std::env::var("CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+            now.map_or(1, |d| d.as_nanos() as u64)
+        });
+    println!("CRASH_SEED={seed}");
+    seed
+}
+
 /// A name no other test run uses: `<base>_<random hex>`.
 pub fn unique(base: &str) -> String {
     format!("{base}_{}", uuid::Uuid::new_v4().simple())

@@ -32,6 +32,20 @@ pub fn process_cpu() -> Result<Duration, CpuError> {
     cpu_of("/proc/self/stat")
 }
 
+/// User + system CPU time of this process's children that have exited and been waited for
+/// (e.g. a `clickhouse-client` run to completion), from `cutime` + `cstime`.
+///
+/// # Errors
+/// [`CpuError`] when `/proc/self/stat` cannot be read or parsed.
+pub fn children_cpu() -> Result<Duration, CpuError> {
+    let path = "/proc/self/stat";
+    let stat = std::fs::read_to_string(path).map_err(|source| CpuError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    ticks_of(&stat, [(13, "cutime"), (14, "cstime")])
+}
+
 /// User + system CPU time process `pid` has used so far (10 ms resolution).
 ///
 /// # Errors
@@ -98,11 +112,17 @@ fn cpu_of(path: &str) -> Result<Duration, CpuError> {
 /// name (field 2) is in parentheses and may contain spaces, so fields are counted after the
 /// last `)`.
 fn parse_stat(stat: &str) -> Result<Duration, CpuError> {
+    ticks_of(stat, [(11, "utime"), (12, "stime")])
+}
+
+/// The sum of two tick fields, indexed from field 3 (the one after the command name).
+fn ticks_of(stat: &str, which: [(usize, &str); 2]) -> Result<Duration, CpuError> {
     let rest = stat
         .rfind(')')
         .map(|at| &stat[at + 1..])
         .ok_or_else(|| CpuError::Layout("no ')' after the command name".to_owned()))?;
-    // After ')' the first field is field 3 (state): utime is field 14, stime field 15.
+    // After ')' the first field is field 3 (state): utime is field 14, stime field 15,
+    // cutime 16, cstime 17.
     let fields: Vec<&str> = rest.split_whitespace().collect();
     let field = |index: usize, name: &str| -> Result<u64, CpuError> {
         fields
@@ -110,7 +130,8 @@ fn parse_stat(stat: &str) -> Result<Duration, CpuError> {
             .and_then(|text| text.parse().ok())
             .ok_or_else(|| CpuError::Layout(format!("no numeric {name}")))
     };
-    let ticks = field(11, "utime")? + field(12, "stime")?;
+    let [(a, a_name), (b, b_name)] = which;
+    let ticks = field(a, a_name)? + field(b, b_name)?;
     Ok(Duration::from_millis(ticks * 1000 / USER_HZ))
 }
 
@@ -122,6 +143,14 @@ mod tests {
     fn sums_utime_and_stime_after_the_command_name() {
         let line = "4242 (stage bench) S 1 2 3 4 5 6 7 8 9 10 250 30 0 0 20 0 9 0 100 0 0";
         assert_eq!(parse_stat(line).ok(), Some(Duration::from_millis(2800)));
+    }
+
+    #[test]
+    fn children_ticks_follow_our_own() {
+        let line = "4242 (stage bench) S 1 2 3 4 5 6 7 8 9 10 250 30 7 3 20 0 9 0 100 0 0";
+        let children = ticks_of(line, [(13, "cutime"), (14, "cstime")]);
+        assert_eq!(children.ok(), Some(Duration::from_millis(100)));
+        assert!(children_cpu().is_ok());
     }
 
     #[test]

@@ -61,7 +61,8 @@ impl TestTopics {
         config
     }
 
-    pub async fn produce(&self, topic: &str, key: &str, payload: Option<&[u8]>) {
+    /// Produces one record and returns where it landed: (partition, offset).
+    pub async fn produce(&self, topic: &str, key: &str, payload: Option<&[u8]>) -> (i32, i64) {
         let mut record = FutureRecord::<str, [u8]>::to(topic).key(key);
         if let Some(payload) = payload {
             record = record.payload(payload);
@@ -69,8 +70,9 @@ impl TestTopics {
         self.producer
             .send(record, Timeout::After(Duration::from_secs(30)))
             .await
+            .map(|delivery| (delivery.partition, delivery.offset))
             .map_err(|(err, _)| err)
-            .expect("produce");
+            .expect("produce")
     }
 
     pub async fn delete(self) {

@@ -52,6 +52,13 @@ fn host_port(url: &str) -> String {
     rest.split('/').next().unwrap_or(rest).to_owned()
 }
 
+/// Coordinates for twin rows built outside a sink run.
+pub const TWIN_AT: sxfleet_sinks::rows::Coords<'static> = sxfleet_sinks::rows::Coords {
+    topic: "t.twin",
+    partition: 0,
+    offset: 1,
+};
+
 /// A random name with `prefix`, e.g. `fleet_t3f9a0c...`.
 pub fn random_name(prefix: &str) -> String {
     format!("{prefix}{}", uuid::Uuid::new_v4().simple())
