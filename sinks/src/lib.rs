@@ -1,4 +1,4 @@
-//! ClickHouse sink of the fleet pipeline.
+//! ClickHouse sink of the fleet pipeline, with an embedded Parquet + DataFusion backend.
 //!
 //! Lands canonical events, digital twins, dead letters and the connectivity/lifecycle ledger
 //! (transitions) from Kafka in ClickHouse: versioned DDL migrations applied at start-up, pure
@@ -9,6 +9,9 @@
 //!
 //! The DDL and queries run on Debian's ClickHouse 18.16 and on current releases; features
 //! newer than 18.16 are gated on the [`ServerCaps`] detected at start-up.
+//!
+//! Without ClickHouse the same tables land as Parquet files ([`parquet`], effectively-once by
+//! file names that carry their input offsets) and [`query`] answers SQL over them.
 //!
 //! Layout (from a Kafka record to a ClickHouse row):
 //! - [`config`]: the sink's settings ([`SinkConfig`]).
@@ -23,6 +26,8 @@
 //! - [`ddl`]: table definitions and the Enum8 value tables shared with the rows.
 //! - [`mod@migrate`]: the migration list and the idempotent migrator.
 //! - [`summary`]: the fleet overview queries and their printed report.
+//! - [`parquet`]: the embedded backend: Arrow conversion, Parquet files, landed offsets.
+//! - [`query`]: DataFusion over the Parquet tables: SQL, the `*_final` views, the overview.
 //! - [`error`]: error types, classed by who must act.
 
 pub mod batch;
@@ -34,6 +39,8 @@ pub mod ddl;
 pub mod error;
 pub mod insert;
 pub mod migrate;
+pub mod parquet;
+pub mod query;
 pub mod route;
 pub mod rows;
 pub mod sink;
@@ -42,7 +49,7 @@ pub mod summary;
 
 pub use caps::ServerCaps;
 pub use client::{ClickHouse, ClickHouseConfig};
-pub use config::{BatchConfig, RetryConfig, SinkConfig};
+pub use config::{Backend, BatchConfig, RetryConfig, SinkConfig};
 pub use error::{ClickHouseError, ErrorClass, SinkError};
 pub use migrate::{migrate, MigrationReport};
 pub use sink::{run_sink, SinkStats};

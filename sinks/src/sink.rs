@@ -1,4 +1,5 @@
-//! The sink driver: Kafka in, ClickHouse out, offsets committed after the inserts.
+//! The sink driver: Kafka in, ClickHouse (or Parquet files) out, offsets committed after the
+//! inserts.
 //!
 //! Protocol, one batch at a time (at-least-once):
 //! 1. *Fill*: read records from the events, twin, DLQ and transitions topics and route each one
@@ -14,6 +15,10 @@
 //!    commit (e.g. during a rebalance) is logged and counted: the rows are in ClickHouse and will
 //!    be read again, which `node_state` absorbs by version, `transitions` by entry (both read
 //!    with `FINAL`), and `events` can dedupe by its Kafka coordinates.
+//!
+//! With the Parquet backend ([`crate::config::Backend::Parquet`]) step 3 writes one file per
+//! table and input partition instead ([`crate::parquet`]), and records whose offsets already
+//! landed in a file are skipped in step 1 (effectively-once).
 
 use std::time::Duration;
 
@@ -29,29 +34,42 @@ use tracing::{debug, info, warn};
 
 use crate::batch::Batch;
 use crate::client::ClickHouse;
-use crate::config::SinkConfig;
+use crate::config::{Backend, SinkConfig};
 use crate::consumer::{commit, RevocationLog};
 use crate::ddl::table;
 use crate::error::SinkError;
 use crate::insert::{insert_rows, retry, Backoff, Retried};
 use crate::migrate::migrate;
+use crate::parquet::ParquetSink;
 use crate::route::{route, Record, Routed, TopicRole};
 use crate::rows::Coords;
 pub use crate::stats::SinkStats;
 
-/// Runs the sink until `shutdown` triggers: connects to ClickHouse, applies the migrations,
-/// then consumes, inserts and commits batch after batch (see the module docs). On shutdown
-/// the batch being filled is written and committed if ClickHouse accepts it on the first try.
+#[path = "sink_parquet.rs"]
+mod parquet_write;
+
+/// Runs the sink until `shutdown` triggers: connects to ClickHouse and applies the migrations
+/// (or opens the Parquet store and reads its landed offsets), then consumes, inserts and commits
+/// batch after batch (see the module docs). On shutdown the batch being filled is written and
+/// committed if the backend accepts it on the first try.
 ///
 /// # Errors
 /// [`SinkError::Config`] for invalid settings; [`SinkError::ClickHouse`] when the server cannot
-/// be reached at start-up or a migration fails; [`SinkError::Kafka`] when a Kafka client cannot
+/// be reached at start-up or a migration fails; [`SinkError::ParquetStore`] when the data
+/// directory cannot be used; [`SinkError::ParquetEncode`] for a batch that does not fit its
+/// Arrow tables (a bug); [`SinkError::Kafka`] when a Kafka client cannot
 /// be created or subscribed; [`SinkError::Internal`] for a broken invariant (an embedded schema
 /// that does not load). ClickHouse and Kafka failures after start-up are retried, not returned.
 pub async fn run_sink(config: &SinkConfig, shutdown: &Shutdown) -> Result<SinkStats, SinkError> {
     config.validate()?;
-    let ch = ClickHouse::connect(&config.clickhouse).await?;
-    migrate(&ch).await?;
+    let store = match &config.backend {
+        Backend::ClickHouse => {
+            let ch = ClickHouse::connect(&config.clickhouse).await?;
+            migrate(&ch).await?;
+            Store::ClickHouse(ch)
+        }
+        Backend::Parquet { dir } => Store::Parquet(ParquetSink::open(dir)?),
+    };
     let topics = config.topics();
     let consumer: StreamConsumer<RevocationLog> = config
         .kafka
@@ -72,12 +90,12 @@ pub async fn run_sink(config: &SinkConfig, shutdown: &Shutdown) -> Result<SinkSt
         .create()
         .map_err(SinkError::kafka("create producer"))?;
     info!(group = %config.group_id, events = %topics.events, twin = %topics.twin,
-        dlq = %topics.dlq, transitions = %topics.transitions, database = ch.database(),
-        "clickhouse sink started");
+        dlq = %topics.dlq, transitions = %topics.transitions, target = %store.describe(),
+        "sink started");
     let mut sink = Sink {
         config,
         topics,
-        ch,
+        store,
         producer,
         shutdown,
         batch: Batch::new(),
@@ -86,14 +104,14 @@ pub async fn run_sink(config: &SinkConfig, shutdown: &Shutdown) -> Result<SinkSt
     loop {
         let closed = sink.fill(&consumer).await?;
         sink.drop_revoked(&consumer);
-        if !sink.batch.is_empty() && !sink.flush(&consumer).await {
+        if !sink.batch.is_empty() && !sink.flush(&consumer).await? {
             break;
         }
         if closed == Closed::Shutdown || shutdown.is_triggered() {
             break;
         }
     }
-    info!(stats = ?sink.stats, "clickhouse sink stopped");
+    info!(stats = ?sink.stats, "sink stopped");
     Ok(sink.stats)
 }
 
@@ -105,11 +123,26 @@ enum Closed {
     Shutdown,
 }
 
+/// Where the driver lands its batches.
+enum Store {
+    ClickHouse(ClickHouse),
+    Parquet(ParquetSink),
+}
+
+impl Store {
+    fn describe(&self) -> String {
+        match self {
+            Store::ClickHouse(ch) => format!("clickhouse database {}", ch.database()),
+            Store::Parquet(parquet) => format!("parquet {}", parquet.store().dir().display()),
+        }
+    }
+}
+
 /// The driver's state apart from the consumer (whose messages borrow it).
 struct Sink<'a> {
     config: &'a SinkConfig,
     topics: Topics,
-    ch: ClickHouse,
+    store: Store,
     producer: FutureProducer,
     shutdown: &'a Shutdown,
     batch: Batch,
@@ -175,6 +208,12 @@ impl Sink<'_> {
         };
         let bytes = record.payload.map_or(0, <[u8]>::len);
         self.stats.records += 1;
+        if matches!(&self.store, Store::Parquet(parquet) if parquet.has_landed(coords)) {
+            self.stats.already_landed += 1;
+            self.batch
+                .push(coords.topic, coords.partition, coords.offset, None, bytes);
+            return Ok(true);
+        }
         let row = match route(role, &record) {
             Routed::Row(row) => Some(row),
             Routed::DeadLetter(dead) => {
@@ -272,10 +311,46 @@ impl Sink<'_> {
         }
     }
 
-    /// Inserts the batch (one INSERT per non-empty table), then commits its offsets. False if
-    /// shutdown stopped the inserts: nothing is committed then.
-    async fn flush(&mut self, consumer: &StreamConsumer<RevocationLog>) -> bool {
-        let client = self.ch.client();
+    /// Writes the batch to the backend, then commits its offsets. False if shutdown stopped
+    /// the writes: nothing is committed then.
+    async fn flush(&mut self, consumer: &StreamConsumer<RevocationLog>) -> Result<bool, SinkError> {
+        let written = match &self.store {
+            Store::ClickHouse(ch) => {
+                let client = ch.client();
+                self.insert(&client).await
+            }
+            Store::Parquet(_) => self.write_files().await?,
+        };
+        if !written {
+            return Ok(false);
+        }
+        let batch = &self.batch;
+        self.stats.events_inserted += batch.events().len() as u64;
+        self.stats.node_states_inserted += batch.node_state().len() as u64;
+        self.stats.dlq_inserted += batch.dlq().len() as u64;
+        self.stats.transitions_inserted += batch.transitions().len() as u64;
+        match commit(consumer, &batch.commit_offsets()) {
+            Ok(()) => {
+                self.stats.commits += 1;
+                debug!(
+                    rows = batch.rows(),
+                    bytes = batch.bytes(),
+                    "batch written and committed"
+                );
+            }
+            Err(err) => {
+                self.stats.commit_failures += 1;
+                warn!(error = %error_chain(&err), rows = batch.rows(),
+                    "commit failed after the write; these rows may be read again");
+            }
+        }
+        self.batch.clear();
+        Ok(true)
+    }
+
+    /// Inserts the batch into ClickHouse (one INSERT per non-empty table). False if shutdown
+    /// stopped the inserts.
+    async fn insert(&mut self, client: &clickhouse::Client) -> bool {
         let timeout = Some(self.config.insert_timeout);
         let batch = &self.batch;
         let mut failures = 0;
@@ -290,7 +365,6 @@ impl Sink<'_> {
                 continue;
             }
             let what = format!("insert into {name}");
-            let client = &client;
             let outcome = retry(&what, self.backoff(), self.shutdown, || async move {
                 match name {
                     table::EVENTS => insert_rows(client, name, batch.events(), timeout).await,
@@ -316,26 +390,6 @@ impl Sink<'_> {
             }
         }
         self.stats.retries += failures;
-        self.stats.events_inserted += batch.events().len() as u64;
-        self.stats.node_states_inserted += batch.node_state().len() as u64;
-        self.stats.dlq_inserted += batch.dlq().len() as u64;
-        self.stats.transitions_inserted += batch.transitions().len() as u64;
-        match commit(consumer, &batch.commit_offsets()) {
-            Ok(()) => {
-                self.stats.commits += 1;
-                debug!(
-                    rows = batch.rows(),
-                    bytes = batch.bytes(),
-                    "batch inserted and committed"
-                );
-            }
-            Err(err) => {
-                self.stats.commit_failures += 1;
-                warn!(error = %error_chain(&err), rows = batch.rows(),
-                    "commit failed after insert; these rows may be inserted again");
-            }
-        }
-        self.batch.clear();
         true
     }
 

@@ -23,6 +23,8 @@ pub struct SinkStats {
     pub ticks: u64,
     /// Control-plane copies on the events topic (landed from the control topic, not here).
     pub control_copies: u64,
+    /// Records skipped because a Parquet file already holds them (read again after a restart).
+    pub already_landed: u64,
     /// Batches whose offsets were committed.
     pub commits: u64,
     /// Commits that failed (their rows may be inserted again later).
