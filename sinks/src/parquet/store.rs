@@ -145,3 +145,7 @@ impl ParquetStore {
         })
     }
 }
+
+#[cfg(test)]
+#[path = "store_tests.rs"]
+mod tests;
