@@ -10,7 +10,7 @@ use sxfleet_runtime::driver::StageStats;
 use sxfleet_runtime::topics::{ensure_topics, partition_count, TopicSpec};
 use sxfleet_runtime::{run_stage, Delivery, KafkaConfig, Shutdown, StageRunConfig, Topics};
 use sxfleet_sinks::summary::{fleet_summary, Summary};
-use sxfleet_sinks::{ClickHouse, ClickHouseConfig, SinkConfig, SinkStats};
+use sxfleet_sinks::{Backend, ClickHouse, ClickHouseConfig, SinkConfig, SinkStats};
 
 /// Everything the stages of one deployment share.
 #[derive(Clone, Debug)]
@@ -36,6 +36,8 @@ pub struct PipelineConfig {
     /// partition is quiet (see `runtime::driver::TICK_HEADER`). `None`: timers advance with
     /// event time only.
     pub punctuate_after: Option<std::time::Duration>,
+    /// Where the sink lands its tables: ClickHouse (default) or Parquet files.
+    pub sink_backend: Backend,
 }
 
 impl PipelineConfig {
@@ -50,6 +52,7 @@ impl PipelineConfig {
             instance: "0".to_owned(),
             state_dir: None,
             punctuate_after: None,
+            sink_backend: Backend::ClickHouse,
         }
     }
 
@@ -115,8 +118,8 @@ pub async fn run_twin(config: &PipelineConfig, shutdown: &Shutdown) -> anyhow::R
         .context("twin processor stopped")
 }
 
-/// Runs the ClickHouse sink (events, twins, DLQ -> tables) until `shutdown`. Applies the
-/// migrations first.
+/// Runs the sink (events, twins, DLQ, transitions -> tables) into the configured backend
+/// until `shutdown`. With ClickHouse, applies the migrations first.
 ///
 /// # Errors
 /// When ClickHouse or Kafka cannot be used, or the sink hits an internal error.
@@ -130,11 +133,12 @@ pub async fn run_sink(
         kafka: config.kafka.clone(),
         topic_prefix: config.topics.prefix().to_owned(),
         group_id: config.app_id("sink"),
+        backend: config.sink_backend.clone(),
         ..SinkConfig::default()
     };
     sxfleet_sinks::run_sink(&sink, shutdown)
         .await
-        .context("ClickHouse sink stopped")
+        .context("sink stopped")
 }
 
 /// Sends `rounds` heartbeat rounds of a simulated fleet of `nodes` to the raw topic.
