@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use sxfleet::pipeline::{self, PipelineConfig};
 use sxfleet_ingest::NormalizerConfig;
-use sxfleet_load_tests::{messages_for_rounds, SimConfig};
+use sxfleet_load_tests::{messages_for_rounds, RawMessage, SimConfig};
 use sxfleet_runtime::{KafkaConfig, Shutdown};
 use sxfleet_sinks::summary::fleet_summary;
 use sxfleet_sinks::{query, Backend, ClickHouse, ClickHouseConfig, SinkStats};
@@ -108,11 +108,13 @@ fn spawn_sink(
 }
 
 async fn clickhouse_answer(ch: &ClickHouse, sql: &str) -> Result<Vec<(String, u64)>, String> {
-    ch.client()
+    let rows = ch
+        .client()
         .query(sql)
         .fetch_all::<(String, u64)>()
         .await
-        .map_err(|e| format!("{sql}: {e}"))
+        .map_err(|e| format!("{sql}: {e}"))?;
+    Ok(in_union_order(sql, rows))
 }
 
 async fn parquet_answer(dir: &Path, sql: &str) -> Result<Vec<(String, u64)>, String> {
@@ -120,13 +122,18 @@ async fn parquet_answer(dir: &Path, sql: &str) -> Result<Vec<(String, u64)>, Str
     let batches = query::run(&ctx, sql)
         .await
         .map_err(|e| format!("{sql}: {e:?}"))?;
-    let mut rows = query::labelled_counts(&batches, true).map_err(|e| e.to_string())?;
-    // UNION ALL gives no order in DataFusion; ClickHouse's is the order of its parts.
+    let rows = query::labelled_counts(&batches, true).map_err(|e| e.to_string())?;
+    Ok(in_union_order(sql, rows))
+}
+
+/// A `UNION ALL` comes back in no fixed order (from either engine): order its rows by where
+/// their constant label appears in `sql`. Other results keep their order.
+fn in_union_order(sql: &str, mut rows: Vec<(String, u64)>) -> Vec<(String, u64)> {
     if sql.contains("UNION ALL") {
         let order = |label: &str| sql.find(&format!("'{label}'")).unwrap_or(usize::MAX);
         rows.sort_by_key(|(label, _)| order(label));
     }
-    Ok(rows)
+    rows
 }
 
 /// Records consumer group `group` has committed on `topic` (4 partitions), summed.
@@ -170,12 +177,28 @@ async fn parquet_and_clickhouse_give_equal_answers_and_a_replay_lands_nothing_tw
         outage_rate: 0.0,
         ..SimConfig::default()
     };
-    let raw = messages_for_rounds(&sim, 3).unwrap();
-    let node_messages = raw
-        .iter()
-        .filter(|m| !m.payload.starts_with(br#"{"type":"domain""#))
-        .count() as u64;
-    let mut input: Vec<(String, Vec<u8>)> = raw.into_iter().map(|m| (m.key, m.payload)).collect();
+    // Two waves, the second sent once the first has landed, so every node has superseded
+    // versions in `node_state` and the replacing semantics matter.
+    let first_wave = messages_for_rounds(&sim, 2).unwrap();
+    let all = messages_for_rounds(&sim, 4).unwrap();
+    let payloads = |messages: &[RawMessage]| -> Vec<Vec<u8>> {
+        messages.iter().map(|m| m.payload.clone()).collect()
+    };
+    assert_eq!(payloads(&all[..first_wave.len()]), payloads(&first_wave));
+    let node_messages = |messages: &[RawMessage]| {
+        let control = messages
+            .iter()
+            .filter(|m| m.payload.starts_with(br#"{"type":"domain""#))
+            .count();
+        (messages.len() - control) as u64
+    };
+    let records = |messages: &[RawMessage]| -> Vec<(String, Vec<u8>)> {
+        messages
+            .iter()
+            .map(|m| (m.key.clone(), m.payload.clone()))
+            .collect()
+    };
+    let mut input = records(&first_wave);
     input.extend(malformed());
     common::produce(&services.kafka, &config.topics.raw, &input).await;
 
@@ -206,12 +229,11 @@ async fn parquet_and_clickhouse_give_equal_answers_and_a_replay_lands_nothing_tw
 
     let ch = ClickHouse::connect(&ch_config).await.unwrap();
     let counts = QUESTIONS[0].clickhouse;
-    common::eventually(
-        LIMIT,
-        "every event and dead letter in ClickHouse",
-        || async {
-            let got = clickhouse_answer(&ch, counts).await?;
-            let want_events = ("events".to_owned(), node_messages);
+    let landed = |events: u64| {
+        let ch = &ch;
+        move || async move {
+            let got = clickhouse_answer(ch, counts).await?;
+            let want_events = ("events".to_owned(), events);
             let want_dlq = ("dlq".to_owned(), 4);
             let want_nodes = ("node_state".to_owned(), u64::from(NODES));
             if got.contains(&want_events) && got.contains(&want_dlq) && got.contains(&want_nodes) {
@@ -219,9 +241,18 @@ async fn parquet_and_clickhouse_give_equal_answers_and_a_replay_lands_nothing_tw
             } else {
                 Err(format!("{got:?}"))
             }
-        },
+        }
+    };
+    common::eventually(
+        LIMIT,
+        "the first wave in ClickHouse",
+        landed(node_messages(&first_wave)),
     )
     .await;
+    let second_wave = records(&all[first_wave.len()..]);
+    common::produce(&services.kafka, &config.topics.raw, &second_wave).await;
+    let node_messages = node_messages(&all);
+    common::eventually(LIMIT, "both waves in ClickHouse", landed(node_messages)).await;
     processors_stop.trigger();
     normalizer.await.unwrap();
     twin.await.unwrap();
@@ -258,6 +289,14 @@ async fn parquet_and_clickhouse_give_equal_answers_and_a_replay_lands_nothing_tw
     assert_eq!(pq_stats.events_inserted, node_messages);
     assert_eq!(ch_stats.events_inserted, pq_stats.events_inserted);
     assert_eq!(pq_stats.already_landed, 0);
+
+    let versions = parquet_answer(data.path(), "SELECT 'all', count(*) FROM node_state")
+        .await
+        .unwrap();
+    assert!(
+        versions[0].1 > u64::from(NODES),
+        "superseded twins: {versions:?}"
+    );
 
     // The analyst queries: the same answers from both backends.
     for question in QUESTIONS {
