@@ -143,7 +143,7 @@ pub async fn run_demo(
 
 /// The backend the demo uses, ready: a migrated ClickHouse database or a Parquet directory.
 enum Landing {
-    ClickHouse(ClickHouse),
+    ClickHouse(Box<ClickHouse>),
     Parquet(PathBuf),
 }
 
@@ -192,7 +192,7 @@ impl Landing {
             .await
             .context("dropping the demo database")?;
         sxfleet_sinks::migrate(&ch).await?;
-        Ok(Self::ClickHouse(ch))
+        Ok(Self::ClickHouse(Box::new(ch)))
     }
 
     fn backend(&self) -> Backend {

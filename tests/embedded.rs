@@ -168,7 +168,7 @@ async fn parquet_and_clickhouse_give_equal_answers_and_a_replay_lands_nothing_tw
     let prefix = format!("{}.", common::unique("embedded"));
     let config = PipelineConfig::new(KafkaConfig::new(&services.kafka), &prefix);
     pipeline::create_topics(&config).await.unwrap();
-    let ch_config = ClickHouseConfig::new(&services.clickhouse, &common::unique("fleet_embedded"));
+    let ch_config = ClickHouseConfig::new(&services.clickhouse, common::unique("fleet_embedded"));
     let data = tempfile::tempdir().unwrap();
 
     let sim = SimConfig {

@@ -66,7 +66,7 @@ pub async fn run_sink(config: &SinkConfig, shutdown: &Shutdown) -> Result<SinkSt
         Backend::ClickHouse => {
             let ch = ClickHouse::connect(&config.clickhouse).await?;
             migrate(&ch).await?;
-            Store::ClickHouse(ch)
+            Store::ClickHouse(Box::new(ch))
         }
         Backend::Parquet { dir } => Store::Parquet(ParquetSink::open(dir)?),
     };
@@ -125,7 +125,7 @@ enum Closed {
 
 /// Where the driver lands its batches.
 enum Store {
-    ClickHouse(ClickHouse),
+    ClickHouse(Box<ClickHouse>),
     Parquet(ParquetSink),
 }
 
