@@ -74,7 +74,7 @@ struct Common {
     data_dir: std::path::PathBuf,
 }
 
-/// Where `sink` and `run` land the tables.
+/// Where `sink` and `run` land the tables (and `summary` reads them).
 #[derive(Args)]
 struct SinkArgs {
     /// `clickhouse`, or `parquet` for files under `--data-dir` (no ClickHouse needed).
@@ -127,8 +127,8 @@ enum Command {
     Run(SinkArgs),
     /// Send a simulated fleet's raw telemetry to the raw topic.
     Simulate(SimulateArgs),
-    /// Print the fleet summary queried from ClickHouse.
-    Summary,
+    /// Print the fleet summary queried from ClickHouse (or the Parquet tables).
+    Summary(SinkArgs),
     /// The whole pipeline on a simulated fleet, then a summary from ClickHouse (or Parquet).
     Demo(DemoArgs),
     /// SQL over the Parquet tables in `--data-dir`, answered by DataFusion.
@@ -276,11 +276,17 @@ async fn main() -> anyhow::Result<()> {
                 summary.failed
             );
         }
-        Command::Summary => {
-            let summary = pipeline::summary(&cli.common.clickhouse())
-                .await
-                .context("querying the summary")?;
-            println!("{summary}");
+        Command::Summary(args) => {
+            let summary = match args.backend {
+                BackendArg::Clickhouse => pipeline::summary(&cli.common.clickhouse()).await,
+                BackendArg::Parquet => {
+                    let ctx = query::session(&cli.common.data_dir).await?;
+                    query::fleet_summary(&ctx)
+                        .await
+                        .map_err(anyhow::Error::from)
+                }
+            };
+            println!("{}", summary.context("querying the summary")?);
         }
         Command::Demo(args) => {
             let options = DemoOptions {

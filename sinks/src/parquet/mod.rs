@@ -30,7 +30,9 @@ use crate::rows::Coords;
 #[derive(Debug)]
 pub struct ParquetSink {
     store: ParquetStore,
-    landed: BTreeMap<(String, i32), i64>,
+    /// Highest landed offset per input topic and partition (by topic first, so a lookup
+    /// needs no allocation).
+    landed: BTreeMap<String, BTreeMap<i32, i64>>,
 }
 
 impl ParquetSink {
@@ -40,8 +42,14 @@ impl ParquetSink {
     /// [`FileError::Io`] when the directories cannot be created or read.
     pub fn open(dir: &std::path::Path) -> Result<Self, FileError> {
         let store = ParquetStore::open(dir)?;
-        let landed = store.landed()?;
-        Ok(Self { store, landed })
+        let mut sink = Self {
+            store,
+            landed: BTreeMap::new(),
+        };
+        for ((topic, partition), last) in sink.store.landed()? {
+            sink.record(topic, partition, last);
+        }
+        Ok(sink)
     }
 
     /// The store.
@@ -52,16 +60,26 @@ impl ParquetSink {
     /// True when the record at `at` already has its row (if any) in a file.
     pub fn has_landed(&self, at: Coords<'_>) -> bool {
         self.landed
-            .get(&(at.topic.to_owned(), at.partition))
+            .get(at.topic)
+            .and_then(|partitions| partitions.get(&at.partition))
             .is_some_and(|&last| at.offset <= last)
     }
 
     /// Records the ranges of `files`, now written, as landed.
     pub fn mark_landed(&mut self, files: &[PendingFile]) {
         for file in files {
-            let key = (file.range.topic.clone(), file.range.partition);
-            let last = self.landed.entry(key).or_insert(file.range.last);
-            *last = (*last).max(file.range.last);
+            let range = &file.range;
+            self.record(range.topic.clone(), range.partition, range.last);
         }
+    }
+
+    fn record(&mut self, topic: String, partition: i32, last: i64) {
+        let highest = self
+            .landed
+            .entry(topic)
+            .or_default()
+            .entry(partition)
+            .or_insert(last);
+        *highest = (*highest).max(last);
     }
 }
