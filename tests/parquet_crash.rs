@@ -1,6 +1,6 @@
 //! Effectively-once of the Parquet backend under `kill -9`, on the real broker: the sink runs as
-//! the real `sxfleet sink --backend parquet` binary and is killed with SIGKILL shortly after new
-//! files appear (often between a file's rename and the offset commit), restarted each time over
+//! the real `sxfleet sink --backend parquet` binary and is killed with SIGKILL 0-2 ms after the
+//! first new file appears (mostly before the batch's offsets are committed), restarted each time over
 //! the same data directory and consumer group. Afterwards the files must hold every input event
 //! exactly once: as many rows as events, one per Kafka offset, and the same content checksum.
 //!
@@ -144,9 +144,10 @@ async fn parquet_sink_lands_every_event_once_under_repeated_kill_9() {
         while event_files(data.path()) == before {
             sink.assert_alive();
             assert!(Instant::now() < deadline, "run {c} landed no file");
-            tokio::time::sleep(Duration::from_millis(5)).await;
+            tokio::time::sleep(Duration::from_millis(1)).await;
         }
-        tokio::time::sleep(Duration::from_millis(next(&mut seed) % 300)).await;
+        // 0-2 ms: usually while the batch's other files are renamed or its offsets committed.
+        tokio::time::sleep(Duration::from_millis(next(&mut seed) % 3)).await;
         drop(sink);
         kills += 1;
     }
