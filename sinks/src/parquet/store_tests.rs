@@ -134,3 +134,41 @@ async fn rendering_a_result_as_table_csv_and_json() {
     let missing = query::session(&dir.path().join("missing")).await;
     assert!(matches!(missing, Err(query::QueryError::NoTables(_))));
 }
+
+#[tokio::test]
+async fn the_overview_orders_enum_breakdowns_by_code_like_clickhouse() {
+    use sxfleet_schemas::ConnectivityMode;
+    let dir = tempfile::tempdir().unwrap();
+    let sink = ParquetSink::open(dir.path()).unwrap();
+    let mut batch = Batch::new();
+    let modes = [
+        ("a", ConnectivityMode::Replaying),
+        ("b", ConnectivityMode::Live),
+        ("c", ConnectivityMode::Autonomous),
+        ("d", ConnectivityMode::Live),
+    ];
+    for (offset, (id, mode)) in modes.into_iter().enumerate() {
+        let mut node = samples::node(id, 1);
+        node.connectivity.mode = mode;
+        let row = node_state_row(&node).unwrap();
+        let offset = offset as i64;
+        batch.push("tw", 0, offset, Some(TableRow::NodeState(Box::new(row))), 1);
+    }
+    sink.store()
+        .write(Arc::new(encode(&batch).unwrap()))
+        .await
+        .unwrap();
+    let ctx = query::session(dir.path()).await.unwrap();
+    let summary = query::fleet_summary(&ctx).await.unwrap();
+    let by_connectivity: Vec<(&str, u64)> = summary
+        .by_connectivity
+        .iter()
+        .map(|(label, n)| (label.as_str(), *n))
+        .collect();
+    // Spectrum order (Enum8 codes), not alphabetical.
+    assert_eq!(
+        by_connectivity,
+        [("LIVE", 2), ("AUTONOMOUS", 1), ("REPLAYING", 1)]
+    );
+    assert_eq!(summary.total_nodes, 4);
+}
