@@ -3,14 +3,14 @@
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::{Args, Parser, Subcommand};
-use sxfleet::demo::{run_demo, DemoOptions};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use sxfleet::demo::{run_demo, DemoBackend, DemoOptions};
 use sxfleet::pipeline::{self, PipelineConfig};
 use sxfleet_ingest::http::config::HttpConfig;
 use sxfleet_ingest::NormalizerConfig;
 use sxfleet_processors::ProjectionConfig;
 use sxfleet_runtime::{Delivery, KafkaConfig, Shutdown};
-use sxfleet_sinks::{BatchConfig, ClickHouseConfig};
+use sxfleet_sinks::{query, Backend, BatchConfig, ClickHouseConfig};
 
 #[derive(Parser)]
 #[command(
@@ -80,6 +80,48 @@ struct Common {
     /// ClickHouse database of the sink's tables.
     #[arg(long, env = "SXFLEET_DATABASE", default_value = "fleet", global = true)]
     database: String,
+    /// Directory of the Parquet tables (the embedded backend; `sxfleet query` reads it).
+    #[arg(long, env = "SXFLEET_DATA_DIR", default_value = "data", global = true)]
+    data_dir: std::path::PathBuf,
+}
+
+/// Where `sink` and `run` land the tables (and `summary` reads them).
+#[derive(Args)]
+struct SinkArgs {
+    /// `clickhouse`, or `parquet` for files under `--data-dir` (no ClickHouse needed).
+    #[arg(long, value_enum, default_value_t = BackendArg::Clickhouse)]
+    backend: BackendArg,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum BackendArg {
+    Clickhouse,
+    Parquet,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum DemoBackendArg {
+    /// ClickHouse when it answers, else Parquet.
+    Auto,
+    Clickhouse,
+    Parquet,
+}
+
+#[derive(Args)]
+struct QueryArgs {
+    /// The SQL (DataFusion's dialect; `node_state_final` and `transitions_final` read like
+    /// ClickHouse's `FINAL`).
+    sql: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Table)]
+    format: FormatArg,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FormatArg {
+    Table,
+    Csv,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -92,16 +134,19 @@ enum Command {
     IngestHttp(IngestHttpArgs),
     /// Run the twin processor: events -> digital twins with changelog-backed state.
     Process,
-    /// Run the ClickHouse sink: events, twins, transitions, drift, alerts, authority, DLQ -> tables.
-    Sink(SinkArgs),
+    /// Run the sink: events, twins, transitions, drift, alerts, authority, DLQ -> ClickHouse
+    /// tables or Parquet files.
+    Sink(SinkCmdArgs),
     /// Run normalizer, processor and sink in one process.
-    Run,
+    Run(SinkArgs),
     /// Send a simulated fleet's raw telemetry to the raw topic.
     Simulate(SimulateArgs),
-    /// Print the fleet summary queried from ClickHouse.
-    Summary,
-    /// The whole pipeline on a simulated fleet, then a summary from ClickHouse.
+    /// Print the fleet summary queried from ClickHouse (or the Parquet tables).
+    Summary(SinkArgs),
+    /// The whole pipeline on a simulated fleet, then a summary from ClickHouse (or Parquet).
     Demo(DemoArgs),
+    /// SQL over the Parquet tables in `--data-dir`, answered by DataFusion.
+    Query(QueryArgs),
 }
 
 #[derive(Args)]
@@ -112,7 +157,9 @@ struct IngestHttpArgs {
 }
 
 #[derive(Args)]
-struct SinkArgs {
+struct SinkCmdArgs {
+    #[command(flatten)]
+    target: SinkArgs,
     /// Most rows per batch (over all tables); a batch also closes at 16 MiB or 500 ms.
     #[arg(long, default_value_t = BatchConfig::default().max_rows)]
     batch_rows: usize,
@@ -151,6 +198,9 @@ struct DemoArgs {
     /// ClickHouse database the demo owns: dropped and created anew at the start.
     #[arg(long, default_value = "fleet_demo")]
     demo_database: String,
+    /// Backend: ClickHouse when it answers (auto), or the one named.
+    #[arg(long, value_enum, default_value_t = DemoBackendArg::Auto)]
+    backend: DemoBackendArg,
 }
 
 impl Common {
@@ -174,6 +224,17 @@ impl Common {
 
     fn clickhouse(&self) -> ClickHouseConfig {
         ClickHouseConfig::new(&self.clickhouse, &self.database)
+    }
+
+    /// The pipeline settings with the sink landing where `args` says.
+    fn pipeline_into(&self, args: &SinkArgs) -> anyhow::Result<PipelineConfig> {
+        let mut config = self.pipeline()?;
+        if args.backend == BackendArg::Parquet {
+            config.sink_backend = Backend::Parquet {
+                dir: self.data_dir.clone(),
+            };
+        }
+        Ok(config)
     }
 }
 
@@ -227,6 +288,7 @@ async fn main() -> anyhow::Result<()> {
             println!("twin processor: {stats:?}");
         }
         Command::Sink(args) => {
+            let config = cli.common.pipeline_into(&args.target)?;
             pipeline::create_topics(&config).await?;
             let batch = BatchConfig {
                 max_rows: args.batch_rows,
@@ -236,7 +298,8 @@ async fn main() -> anyhow::Result<()> {
                 pipeline::run_sink(&config, &cli.common.clickhouse(), batch, &shutdown).await?;
             println!("sink: {stats:?}");
         }
-        Command::Run => {
+        Command::Run(args) => {
+            let config = cli.common.pipeline_into(&args)?;
             pipeline::create_topics(&config).await?;
             pipeline::run_all(&config, &cli.common.clickhouse(), &shutdown).await?;
         }
@@ -259,11 +322,17 @@ async fn main() -> anyhow::Result<()> {
                 summary.failed
             );
         }
-        Command::Summary => {
-            let summary = pipeline::summary(&cli.common.clickhouse())
-                .await
-                .context("querying the summary")?;
-            println!("{summary}");
+        Command::Summary(args) => {
+            let summary = match args.backend {
+                BackendArg::Clickhouse => pipeline::summary(&cli.common.clickhouse()).await,
+                BackendArg::Parquet => {
+                    let ctx = query::session(&cli.common.data_dir).await?;
+                    query::fleet_summary(&ctx)
+                        .await
+                        .map_err(anyhow::Error::from)
+                }
+            };
+            println!("{}", summary.context("querying the summary")?);
         }
         Command::Demo(args) => {
             let options = DemoOptions {
@@ -271,9 +340,25 @@ async fn main() -> anyhow::Result<()> {
                 duration: args.duration,
                 rate: args.rate,
                 seed: args.seed,
+                backend: match args.backend {
+                    DemoBackendArg::Auto => DemoBackend::Auto,
+                    DemoBackendArg::Clickhouse => DemoBackend::ClickHouse,
+                    DemoBackendArg::Parquet => DemoBackend::Parquet,
+                },
+                data_dir: cli.common.data_dir.clone(),
             };
             let clickhouse = ClickHouseConfig::new(&cli.common.clickhouse, &args.demo_database);
             run_demo(&cli.common.kafka, &clickhouse, options, &shutdown).await?;
+        }
+        Command::Query(args) => {
+            let ctx = query::session(&cli.common.data_dir).await?;
+            let batches = query::run(&ctx, &args.sql).await?;
+            let format = match args.format {
+                FormatArg::Table => query::Format::Table,
+                FormatArg::Csv => query::Format::Csv,
+                FormatArg::Json => query::Format::Json,
+            };
+            println!("{}", query::render(&batches, format)?);
         }
     }
     Ok(())

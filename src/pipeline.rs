@@ -11,7 +11,7 @@ use sxfleet_runtime::driver::StageStats;
 use sxfleet_runtime::topics::{ensure_topics, partition_count, TopicSpec};
 use sxfleet_runtime::{run_stage, Delivery, KafkaConfig, Shutdown, StageRunConfig, Topics};
 use sxfleet_sinks::summary::{fleet_summary, Summary};
-use sxfleet_sinks::{BatchConfig, ClickHouse, ClickHouseConfig, SinkConfig, SinkStats};
+use sxfleet_sinks::{Backend, BatchConfig, ClickHouse, ClickHouseConfig, SinkConfig, SinkStats};
 
 /// Everything the stages of one deployment share.
 #[derive(Clone, Debug)]
@@ -41,6 +41,8 @@ pub struct PipelineConfig {
     pub normalizer: NormalizerConfig,
     /// Thresholds and weights of the processor's projections.
     pub projections: ProjectionConfig,
+    /// Where the sink lands its tables: ClickHouse (default) or Parquet files.
+    pub sink_backend: Backend,
 }
 
 impl PipelineConfig {
@@ -57,6 +59,7 @@ impl PipelineConfig {
             punctuate_after: None,
             normalizer: NormalizerConfig::default(),
             projections: ProjectionConfig::default(),
+            sink_backend: Backend::ClickHouse,
         }
     }
 
@@ -154,8 +157,9 @@ pub async fn run_twin(config: &PipelineConfig, shutdown: &Shutdown) -> anyhow::R
         .context("twin processor stopped")
 }
 
-/// Runs the ClickHouse sink (events, twins, transitions, DLQ -> tables) with `batch` limits
-/// until `shutdown`. Applies the migrations first.
+/// Runs the sink (events, twins, transitions, drift, alerts, authority, DLQ -> tables) with
+/// `batch` limits into the configured backend until `shutdown`. With ClickHouse, applies the
+/// migrations first.
 ///
 /// # Errors
 /// When ClickHouse or Kafka cannot be used, or the sink hits an internal error.
@@ -171,11 +175,12 @@ pub async fn run_sink(
         topic_prefix: config.topics.prefix().to_owned(),
         group_id: config.app_id("sink"),
         batch,
+        backend: config.sink_backend.clone(),
         ..SinkConfig::default()
     };
     sxfleet_sinks::run_sink(&sink, shutdown)
         .await
-        .context("ClickHouse sink stopped")
+        .context("sink stopped")
 }
 
 /// Sends `rounds` heartbeat rounds of a simulated fleet of `nodes` to the raw topic.

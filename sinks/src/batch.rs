@@ -1,6 +1,7 @@
 //! One batch: rows per table plus the highest offset seen per input partition. Pure state; the
 //! driver decides when to close it (limits, linger, shutdown) and what to do with it.
 
+use crate::ddl::table;
 use crate::route::TableRow;
 use crate::rows::{
     AlertRow, AuthorityRow, DlqRow, DriftRow, EventRow, NodeStateRow, TransitionRow,
@@ -46,8 +47,9 @@ pub struct Batch {
     drift_from: Vec<usize>,
     alerts_from: Vec<usize>,
     authority_from: Vec<usize>,
-    /// Each partition seen in this batch with the highest offset handled (row or not).
-    partitions: Vec<(Partition, i64)>,
+    /// Each partition seen in this batch with the first and the highest offset handled (row
+    /// or not).
+    partitions: Vec<(Partition, i64, i64)>,
     bytes: usize,
 }
 
@@ -70,17 +72,18 @@ impl Batch {
         let index = match self
             .partitions
             .iter()
-            .position(|((t, p), _)| t == topic && *p == partition)
+            .position(|((t, p), _, _)| t == topic && *p == partition)
         {
             Some(index) => {
-                if let Some((_, highest)) = self.partitions.get_mut(index) {
+                if let Some((_, first, highest)) = self.partitions.get_mut(index) {
+                    *first = (*first).min(offset);
                     *highest = (*highest).max(offset);
                 }
                 index
             }
             None => {
                 self.partitions
-                    .push(((topic.to_owned(), partition), offset));
+                    .push(((topic.to_owned(), partition), offset, offset));
                 self.partitions.len() - 1
             }
         };
@@ -207,8 +210,29 @@ impl Batch {
     pub fn commit_offsets(&self) -> Vec<(Partition, i64)> {
         self.partitions
             .iter()
-            .map(|(partition, highest)| (partition.clone(), highest.saturating_add(1)))
+            .map(|(partition, _, highest)| (partition.clone(), highest.saturating_add(1)))
             .collect()
+    }
+
+    /// Each partition of the batch with the first and the highest offset handled, indexed
+    /// like [`Batch::row_partitions`].
+    pub fn partition_ranges(&self) -> &[(Partition, i64, i64)] {
+        &self.partitions
+    }
+
+    /// For each row of `table` (a [`crate::ddl::table`] name), in row order, the index of
+    /// its input partition in [`Batch::partition_ranges`]; empty for other names.
+    pub fn row_partitions(&self, table: &str) -> &[usize] {
+        match table {
+            table::EVENTS => &self.events_from,
+            table::NODE_STATE => &self.node_state_from,
+            table::DLQ => &self.dlq_from,
+            table::TRANSITIONS => &self.transitions_from,
+            table::DRIFT_EVALUATIONS => &self.drift_from,
+            table::ALERTS => &self.alerts_from,
+            table::AUTHORITY_AUDIT => &self.authority_from,
+            _ => &[],
+        }
     }
 
     /// Forgets everything read from `revoked` partitions: their rows are not inserted and their
@@ -218,7 +242,7 @@ impl Batch {
         let gone: Vec<bool> = self
             .partitions
             .iter()
-            .map(|(partition, _)| revoked.contains(partition))
+            .map(|(partition, _, _)| revoked.contains(partition))
             .collect();
         if !gone.contains(&true) {
             return 0;

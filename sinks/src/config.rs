@@ -1,5 +1,6 @@
 //! Settings of the ClickHouse sink.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -14,7 +15,10 @@ use crate::error::SinkError;
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SinkConfig {
-    /// ClickHouse endpoint, database (default `fleet`), user and password.
+    /// Where the rows land: ClickHouse (default) or Parquet files.
+    pub backend: Backend,
+    /// ClickHouse endpoint, database (default `fleet`), user and password (used by the
+    /// ClickHouse backend).
     pub clickhouse: ClickHouseConfig,
     /// Kafka cluster settings.
     pub kafka: KafkaConfig,
@@ -37,6 +41,7 @@ pub struct SinkConfig {
 impl Default for SinkConfig {
     fn default() -> Self {
         Self {
+            backend: Backend::ClickHouse,
             clickhouse: ClickHouseConfig::default(),
             kafka: KafkaConfig::default(),
             topic_prefix: String::new(),
@@ -72,11 +77,28 @@ impl SinkConfig {
         if self.retry.initial.is_zero() || self.retry.max < self.retry.initial {
             return bad("retry needs 0 < initial <= max");
         }
+        if matches!(&self.backend, Backend::Parquet { dir } if dir.as_os_str().is_empty()) {
+            return bad("backend.dir is empty");
+        }
         if self.insert_timeout.is_zero() {
             return bad("insert_timeout is 0");
         }
         Ok(())
     }
+}
+
+/// Where the sink lands its tables.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, tag = "kind", rename_all = "snake_case")]
+pub enum Backend {
+    /// The ClickHouse server of [`SinkConfig::clickhouse`] (migrations applied at start).
+    #[serde(rename = "clickhouse")]
+    ClickHouse,
+    /// Parquet files under `dir`, one sub-directory per table (see [`crate::parquet`]).
+    Parquet {
+        /// The data directory, e.g. `"data/fleet"`.
+        dir: PathBuf,
+    },
 }
 
 /// When a batch is closed and written. A batch closes at whichever limit it reaches first.
@@ -134,6 +156,7 @@ mod tests {
         let config = SinkConfig::default();
         assert!(config.validate().is_ok());
         assert_eq!(config.clickhouse.database, "fleet");
+        assert_eq!(config.backend, Backend::ClickHouse);
         assert_eq!(config.topics().events, "fleet.events.v1");
     }
 
@@ -152,6 +175,9 @@ mod tests {
         assert_eq!(config.batch.linger, Duration::from_millis(250));
         assert_eq!(config.retry.max, Duration::from_secs(5));
         assert_eq!(config.topics().dlq, "t1.fleet.dlq.v1");
+        let parquet: SinkConfig =
+            serde_json::from_str(r#"{"backend": {"kind": "parquet", "dir": "d/f"}}"#).unwrap();
+        assert_eq!(parquet.backend, Backend::Parquet { dir: "d/f".into() });
         let debug = format!("{config:?}");
         assert!(!debug.contains("s3cret"), "{debug}");
         assert!(debug.contains("<redacted>"), "{debug}");

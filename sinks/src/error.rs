@@ -65,6 +65,12 @@ pub enum SinkError {
         #[source]
         source: rdkafka::error::KafkaError,
     },
+    /// The Parquet backend's directory cannot be used.
+    #[error("parquet store set-up failed")]
+    ParquetStore(#[from] crate::parquet::FileError),
+    /// A batch does not fit its Arrow tables: a bug in row building, stop and alert.
+    #[error("encoding a batch for parquet failed")]
+    ParquetEncode(#[from] crate::parquet::arrow::ConvertError),
     /// The configuration is unusable.
     #[error("invalid sink configuration: {0}")]
     Config(String),
@@ -99,6 +105,8 @@ impl SinkError {
                 ..
             } => ErrorClass::Internal,
             Self::Kafka { .. } => ErrorClass::External,
+            Self::ParquetStore(_) => ErrorClass::External,
+            Self::ParquetEncode(_) => ErrorClass::Internal,
             Self::Config(_) | Self::Internal { .. } => ErrorClass::Internal,
         }
     }

@@ -1,4 +1,4 @@
-//! ClickHouse sink of the fleet pipeline.
+//! ClickHouse sink of the fleet pipeline, with an embedded Parquet + DataFusion backend.
 //!
 //! Lands canonical events, digital twins, dead letters, the connectivity/lifecycle ledger
 //! (transitions), drift evaluations, alerts and authority decisions from Kafka in ClickHouse:
@@ -10,6 +10,9 @@
 //!
 //! The DDL and queries run on Debian's ClickHouse 18.16 and on current releases; features
 //! newer than 18.16 are gated on the [`ServerCaps`] detected at start-up.
+//!
+//! Without ClickHouse the same tables land as Parquet files ([`parquet`], effectively-once by
+//! file names that carry their input offsets) and [`query`] answers SQL over them.
 //!
 //! Layout (from a Kafka record to a ClickHouse row):
 //! - [`config`]: the sink's settings ([`SinkConfig`]).
@@ -28,6 +31,8 @@
 //! - [`mod@migrate`]: the migration list and the idempotent migrator.
 //! - [`summary`]: the fleet overview queries and their printed report.
 //! - [`cookbook`]: the analyst queries of `docs/sql-cookbook.md`, read from the document.
+//! - [`parquet`]: the embedded backend: Arrow conversion, Parquet files, landed offsets.
+//! - [`query`]: DataFusion over the Parquet tables: SQL, the `*_final` views, the overview.
 //! - [`error`]: error types, classed by who must act.
 
 pub mod batch;
@@ -42,6 +47,8 @@ pub mod insert;
 pub mod land;
 pub mod landed;
 pub mod migrate;
+pub mod parquet;
+pub mod query;
 pub mod route;
 pub mod rows;
 pub mod sink;
@@ -50,7 +57,7 @@ pub mod summary;
 
 pub use caps::ServerCaps;
 pub use client::{ClickHouse, ClickHouseConfig};
-pub use config::{BatchConfig, RetryConfig, SinkConfig};
+pub use config::{Backend, BatchConfig, RetryConfig, SinkConfig};
 pub use error::{ClickHouseError, ErrorClass, SinkError};
 pub use migrate::{migrate, MigrationReport};
 pub use sink::{run_sink, SinkStats};

@@ -1,4 +1,5 @@
-//! The sink driver: Kafka in, ClickHouse out, offsets committed after the inserts.
+//! The sink driver: Kafka in, ClickHouse (or Parquet files) out, offsets committed after the
+//! inserts.
 //!
 //! Protocol, one batch at a time (effectively-once, see [`crate::landed`]):
 //! 1. *Fill*: read records from the events, twin, DLQ and transitions topics and route each one
@@ -15,6 +16,10 @@
 //! 4. *Commit*: the offset after the highest one handled, per partition, synchronously. A failed
 //!    commit (e.g. during a rebalance) is logged and counted: the rows are in ClickHouse, and
 //!    whoever reads those records again finds them landed and skips them.
+//!
+//! With the Parquet backend ([`crate::config::Backend::Parquet`]) step 3 writes one file per
+//! table and input partition instead ([`crate::parquet`]), and records whose offsets already
+//! landed in a file are skipped in step 1 (effectively-once by file names, not by a query).
 
 use std::time::Duration;
 
@@ -29,31 +34,43 @@ use tracing::{info, warn};
 
 use crate::batch::Batch;
 use crate::client::ClickHouse;
-use crate::config::SinkConfig;
+use crate::config::{Backend, SinkConfig};
 use crate::consumer::RevocationLog;
 use crate::error::SinkError;
 use crate::insert::Backoff;
 use crate::landed::Landed;
 use crate::migrate::migrate;
+use crate::parquet::ParquetSink;
 use crate::route::{route, Record, Routed, TopicRole};
 use crate::rows::Coords;
 pub use crate::stats::SinkStats;
 
 mod flush;
+#[path = "sink_parquet.rs"]
+mod parquet_write;
 
-/// Runs the sink until `shutdown` triggers: connects to ClickHouse, applies the migrations,
-/// then consumes, inserts and commits batch after batch (see the module docs). On shutdown
-/// the batch being filled is written and committed if ClickHouse accepts it on the first try.
+/// Runs the sink until `shutdown` triggers: connects to ClickHouse and applies the migrations
+/// (or opens the Parquet store and reads its landed offsets), then consumes, inserts and commits
+/// batch after batch (see the module docs). On shutdown the batch being filled is written and
+/// committed if the backend accepts it on the first try.
 ///
 /// # Errors
 /// [`SinkError::Config`] for invalid settings; [`SinkError::ClickHouse`] when the server cannot
-/// be reached at start-up or a migration fails; [`SinkError::Kafka`] when a Kafka client cannot
+/// be reached at start-up or a migration fails; [`SinkError::ParquetStore`] when the data
+/// directory cannot be used; [`SinkError::ParquetEncode`] for a batch that does not fit its
+/// Arrow tables (a bug); [`SinkError::Kafka`] when a Kafka client cannot
 /// be created or subscribed; [`SinkError::Internal`] for a broken invariant (an embedded schema
 /// that does not load). ClickHouse and Kafka failures after start-up are retried, not returned.
 pub async fn run_sink(config: &SinkConfig, shutdown: &Shutdown) -> Result<SinkStats, SinkError> {
     config.validate()?;
-    let ch = ClickHouse::connect(&config.clickhouse).await?;
-    migrate(&ch).await?;
+    let store = match &config.backend {
+        Backend::ClickHouse => {
+            let ch = ClickHouse::connect(&config.clickhouse).await?;
+            migrate(&ch).await?;
+            Store::ClickHouse(Box::new(ch))
+        }
+        Backend::Parquet { dir } => Store::Parquet(ParquetSink::open(dir)?),
+    };
     let topics = config.topics();
     let consumer: StreamConsumer<RevocationLog> = config
         .kafka
@@ -77,12 +94,12 @@ pub async fn run_sink(config: &SinkConfig, shutdown: &Shutdown) -> Result<SinkSt
         .create()
         .map_err(SinkError::kafka("create producer"))?;
     info!(group = %config.group_id, events = %topics.events, twin = %topics.twin,
-        dlq = %topics.dlq, transitions = %topics.transitions, database = ch.database(),
-        "clickhouse sink started");
+        dlq = %topics.dlq, transitions = %topics.transitions, target = %store.describe(),
+        "sink started");
     let mut sink = Sink {
         config,
         topics,
-        ch,
+        store,
         producer,
         shutdown,
         batch: Batch::new(),
@@ -99,7 +116,7 @@ pub async fn run_sink(config: &SinkConfig, shutdown: &Shutdown) -> Result<SinkSt
             break;
         }
     }
-    info!(stats = ?sink.stats, "clickhouse sink stopped");
+    info!(stats = ?sink.stats, "sink stopped");
     Ok(sink.stats)
 }
 
@@ -111,11 +128,26 @@ enum Closed {
     Shutdown,
 }
 
+/// Where the driver lands its batches.
+enum Store {
+    ClickHouse(Box<ClickHouse>),
+    Parquet(ParquetSink),
+}
+
+impl Store {
+    fn describe(&self) -> String {
+        match self {
+            Store::ClickHouse(ch) => format!("clickhouse database {}", ch.database()),
+            Store::Parquet(parquet) => format!("parquet {}", parquet.store().dir().display()),
+        }
+    }
+}
+
 /// The driver's state apart from the consumer (whose messages borrow it).
 struct Sink<'a> {
     config: &'a SinkConfig,
     topics: Topics,
-    ch: ClickHouse,
+    store: Store,
     producer: FutureProducer,
     shutdown: &'a Shutdown,
     batch: Batch,
@@ -181,12 +213,23 @@ impl Sink<'_> {
             payload: message.payload(),
             timestamp_ms: message.timestamp().to_millis(),
         };
-        if !self.landed.knows(coords.topic, coords.partition)
-            && !self.learn_landed(role, coords).await
-        {
-            return Ok(false);
-        }
         let bytes = record.payload.map_or(0, <[u8]>::len);
+        match &self.store {
+            Store::ClickHouse(_) => {
+                if !self.landed.knows(coords.topic, coords.partition)
+                    && !self.learn_landed(role, coords).await
+                {
+                    return Ok(false);
+                }
+            }
+            Store::Parquet(parquet) if parquet.has_landed(coords) => {
+                self.stats.already_landed += 1;
+                self.batch
+                    .push(coords.topic, coords.partition, coords.offset, None, bytes);
+                return Ok(true);
+            }
+            Store::Parquet(_) => {}
+        }
         self.stats.records += 1;
         let row = match route(role, &record) {
             Routed::Row(row) => Some(row),

@@ -29,8 +29,9 @@ pub struct SinkStats {
     pub ticks: u64,
     /// Control-plane copies on the events topic (landed from the control topic, not here).
     pub control_copies: u64,
-    /// Rows not inserted because ClickHouse already had them (read again after a crash, a
-    /// failed commit, or an insert that failed but was applied).
+    /// Rows not inserted because they already landed: ClickHouse already had them (read again
+    /// after a crash, a failed commit, or an insert that failed but was applied), or a Parquet
+    /// file already holds them (read again after a restart).
     pub already_landed: u64,
     /// Rows ClickHouse rejected as bad data; written to the DLQ topic (except dead letters).
     pub rejected_rows: u64,

@@ -10,7 +10,7 @@ use rdkafka::util::Timeout;
 use sxfleet_runtime::driver::error_chain;
 use tracing::{debug, info, warn};
 
-use super::{internal, Sink, SinkStats};
+use super::{internal, Sink, SinkStats, Store};
 use crate::consumer::{commit, RevocationLog};
 use crate::error::SinkError;
 use crate::insert::{retry, Retried};
@@ -64,16 +64,65 @@ impl Sink<'_> {
         }
     }
 
-    /// Lands the batch (one INSERT per non-empty table, see [`crate::land`]), dead-letters the
-    /// rows ClickHouse rejected, then commits the offsets. False if shutdown stopped it:
-    /// nothing is committed then.
+    /// Lands the batch in the backend, then commits its offsets. False if shutdown stopped
+    /// the writes: nothing is committed then.
     pub(super) async fn flush(
         &mut self,
         consumer: &StreamConsumer<RevocationLog>,
     ) -> Result<bool, SinkError> {
-        let client = self.ch.client();
+        let client = match &self.store {
+            Store::ClickHouse(ch) => ch.client(),
+            Store::Parquet(_) => return self.flush_files(consumer).await,
+        };
+        self.flush_clickhouse(consumer, &client).await
+    }
+
+    /// The Parquet backend's flush: one file per table and input partition, then the commit.
+    async fn flush_files(
+        &mut self,
+        consumer: &StreamConsumer<RevocationLog>,
+    ) -> Result<bool, SinkError> {
+        if !self.write_files().await? {
+            return Ok(false);
+        }
+        let batch = &self.batch;
+        self.stats.events_inserted += batch.events().len() as u64;
+        self.stats.node_states_inserted += batch.node_state().len() as u64;
+        self.stats.dlq_inserted += batch.dlq().len() as u64;
+        self.stats.transitions_inserted += batch.transitions().len() as u64;
+        self.stats.drift_inserted += batch.drift().len() as u64;
+        self.stats.alerts_inserted += batch.alerts().len() as u64;
+        self.stats.authority_inserted += batch.authority().len() as u64;
+        self.commit(consumer);
+        Ok(true)
+    }
+
+    /// Commits the batch's offsets and empties it. A failed commit is logged and counted: the
+    /// records are read again and found landed.
+    fn commit(&mut self, consumer: &StreamConsumer<RevocationLog>) {
+        match commit(consumer, &self.batch.commit_offsets()) {
+            Ok(()) => {
+                self.stats.commits += 1;
+                debug!(bytes = self.batch.bytes(), "batch landed and committed");
+            }
+            Err(err) => {
+                self.stats.commit_failures += 1;
+                warn!(error = %error_chain(&err),
+                    "commit failed after the write; the rows are skipped when read again");
+            }
+        }
+        self.batch.clear();
+    }
+
+    /// Lands the batch in ClickHouse (one INSERT per non-empty table, see [`crate::land`]),
+    /// dead-letters the rows ClickHouse rejected, then commits the offsets.
+    async fn flush_clickhouse(
+        &mut self,
+        consumer: &StreamConsumer<RevocationLog>,
+        client: &clickhouse::Client,
+    ) -> Result<bool, SinkError> {
         let lander = Lander {
-            client: &client,
+            client,
             timeout: Some(self.config.insert_timeout),
             backoff: self.backoff(),
             shutdown: self.shutdown,
@@ -123,18 +172,7 @@ impl Sink<'_> {
             return abandon(&mut self.stats);
         };
         self.stats.authority_inserted += n;
-        match commit(consumer, &self.batch.commit_offsets()) {
-            Ok(()) => {
-                self.stats.commits += 1;
-                debug!(bytes = self.batch.bytes(), "batch landed and committed");
-            }
-            Err(err) => {
-                self.stats.commit_failures += 1;
-                warn!(error = %error_chain(&err),
-                    "commit failed after insert; the rows are skipped when read again");
-            }
-        }
-        self.batch.clear();
+        self.commit(consumer);
         Ok(true)
     }
 
@@ -188,7 +226,10 @@ impl Sink<'_> {
     /// Reads which records of the partition at `at` already landed (from `at` on), retrying
     /// until ClickHouse answers. False if shutdown came first.
     pub(super) async fn learn_landed(&mut self, role: TopicRole, at: Coords<'_>) -> bool {
-        let client = self.ch.client();
+        let Store::ClickHouse(ch) = &self.store else {
+            return true;
+        };
+        let client = ch.client();
         let landing = Landing::of(role);
         let mut backoff = self.backoff();
         loop {
