@@ -26,6 +26,11 @@ fn rules<'a>(state: &NodeState, config: &'a ProjectionConfig) -> NodeRules<'a> {
     }
 }
 
+/// When the node's silence timer falls due, with its domain's thresholds.
+pub fn deadline(state: &NodeState, config: &ProjectionConfig) -> Option<EpochMillis> {
+    state.deadline(config.connectivity_for(&state.twin.domain_id))
+}
+
 /// Applies one event of the node. `None` when the event changed nothing (a duplicate or stale
 /// re-delivery).
 pub fn on_event(

@@ -52,6 +52,24 @@ pub enum PreciseState {
 }
 
 impl PreciseState {
+    /// Every state, in diagram order.
+    pub const ALL: &'static [PreciseState] = &[
+        S::Provisioning,
+        S::Enrolled,
+        S::Active,
+        S::LiveOk,
+        S::Delayed,
+        S::EdgeCached,
+        S::Autonomous,
+        S::Returning,
+        S::Replaying,
+        S::Updating,
+        S::Degraded,
+        S::Quarantined,
+        S::Decommissioning,
+        S::Retired,
+    ];
+
     /// The coarse phase of this state.
     pub fn phase(self) -> LifecyclePhase {
         match self {

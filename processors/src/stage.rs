@@ -83,10 +83,6 @@ impl TwinStage {
         self.controls.get(&partition)
     }
 
-    fn deadline(&self, state: &NodeState) -> Option<i64> {
-        state.deadline(self.config.connectivity_for(&state.twin.domain_id))
-    }
-
     /// Moves `partition`'s event time to `time_ms` and fires the silence timers due by then.
     fn advance(
         &mut self,
@@ -110,7 +106,7 @@ impl TwinStage {
                 };
                 let step = fold::on_timer(state, now, control, config);
                 let changed = !step.ledger.is_empty() || step.derived.changed;
-                let deadline = state.deadline(config.connectivity_for(&state.twin.domain_id));
+                let deadline = fold::deadline(state, config);
                 (changed, (step, deadline))
             });
             self.timers.set(partition, &node_id, deadline);
@@ -142,7 +138,7 @@ impl TwinStage {
                 return (false, None);
             };
             let step = fold::on_event(state, event, control, config);
-            let deadline = state.deadline(config.connectivity_for(&state.twin.domain_id));
+            let deadline = fold::deadline(state, config);
             let domain = state.twin.domain_id.clone();
             (step.is_some(), Some((step, deadline, domain)))
         });
@@ -296,7 +292,9 @@ impl TwinStage {
         let mut deadlines = Vec::new();
         for (key, entry) in self.store.entries(partition) {
             match entry {
-                Entry::Node(state) => deadlines.push((key.to_owned(), self.deadline(state))),
+                Entry::Node(state) => {
+                    deadlines.push((key.to_owned(), fold::deadline(state, &self.config)));
+                }
                 Entry::Control(control) => {
                     self.controls.insert(partition, (**control).clone());
                 }
@@ -332,7 +330,7 @@ impl Stage for TwinStage {
                 self.controls.insert(partition, (**control).clone());
             }
             Some(Entry::Node(state)) => {
-                let deadline = self.deadline(state);
+                let deadline = fold::deadline(state, &self.config);
                 self.timers.set(partition, key, deadline);
             }
             None => self.timers.set(partition, key, None),

@@ -16,25 +16,8 @@ use sxfleet_schemas::{
     Replay, ReplayPhase, Snapshot, Source, StateTransition, StringMap, TransitionMachine,
 };
 
-const STATES: &[PreciseState] = &[
-    PreciseState::Provisioning,
-    PreciseState::Enrolled,
-    PreciseState::Active,
-    PreciseState::LiveOk,
-    PreciseState::Delayed,
-    PreciseState::EdgeCached,
-    PreciseState::Autonomous,
-    PreciseState::Returning,
-    PreciseState::Replaying,
-    PreciseState::Updating,
-    PreciseState::Degraded,
-    PreciseState::Quarantined,
-    PreciseState::Decommissioning,
-    PreciseState::Retired,
-];
-
 fn state(text: &str) -> PreciseState {
-    *STATES
+    *PreciseState::ALL
         .iter()
         .find(|s| s.as_str() == text)
         .unwrap_or_else(|| panic!("unknown state {text}"))

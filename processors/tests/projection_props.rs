@@ -228,30 +228,13 @@ fn check_connectivity(
     Ok(())
 }
 
-const STATES: &[PreciseState] = &[
-    PreciseState::Provisioning,
-    PreciseState::Enrolled,
-    PreciseState::Active,
-    PreciseState::LiveOk,
-    PreciseState::Delayed,
-    PreciseState::EdgeCached,
-    PreciseState::Autonomous,
-    PreciseState::Returning,
-    PreciseState::Replaying,
-    PreciseState::Updating,
-    PreciseState::Degraded,
-    PreciseState::Quarantined,
-    PreciseState::Decommissioning,
-    PreciseState::Retired,
-];
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(1024))]
     /// From any lifecycle state (the runtime restores arbitrary states), any order of a node's
     /// events stays on the diagrams, and the same log gives identical states and outputs.
     #[test]
     fn any_order_stays_valid_and_replays_identically(
-        start in prop::sample::select(STATES),
+        start in prop::sample::select(PreciseState::ALL),
         ops in ops(),
     ) {
         let first = run(start, &ops)?;
