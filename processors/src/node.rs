@@ -270,6 +270,7 @@ fn entry(
     state.ledger_seq += 1;
     StateTransition {
         node_id: state.twin.id.clone(),
+        domain_id: state.twin.domain_id.clone(),
         machine,
         at_ms,
         from_state,

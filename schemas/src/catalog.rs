@@ -54,8 +54,9 @@ pub mod ids {
     pub const ARTIFACT: u32 = 1010;
     /// [`crate::Timeline`].
     pub const TIMELINE: u32 = 1011;
-    /// [`crate::StateTransition`] on `fleet.transitions.v1`.
-    pub const STATE_TRANSITION: u32 = 1012;
+    /// [`crate::StateTransition`] on `fleet.transitions.v1`: version 2 (the node's
+    /// `domain_id` added).
+    pub const STATE_TRANSITION: u32 = 1019;
     /// [`crate::DriftReport`] on `fleet.drift.v1`.
     pub const DRIFT_REPORT: u32 = 1013;
     /// [`crate::Alert`] on `fleet.alerts.v1`.
@@ -68,6 +69,8 @@ pub mod ids {
     pub const FLEET_EVENT_V1: u32 = 1001;
     /// [`crate::Observation`] version 1: still read (resolved to the current version).
     pub const OBSERVATION_V1: u32 = 1008;
+    /// [`crate::StateTransition`] version 1: still read (resolved to the current version).
+    pub const STATE_TRANSITION_V1: u32 = 1012;
 }
 
 macro_rules! entry {
@@ -119,7 +122,8 @@ pub const TIMELINE: CatalogEntry = entry!(ids::TIMELINE, "Timeline", None);
 pub const STATE_TRANSITION: CatalogEntry = entry!(
     ids::STATE_TRANSITION,
     "StateTransition",
-    Some("fleet.transitions.v1")
+    Some("fleet.transitions.v1"),
+    2
 );
 /// `DriftReport` entry.
 pub const DRIFT_REPORT: CatalogEntry =
@@ -226,6 +230,12 @@ pub const PREVIOUS: &[PreviousVersion] = &[
         name: "Observation",
         version: 1,
         avsc: include_str!("../avro/released/Observation.v1.avsc"),
+    },
+    PreviousVersion {
+        id: ids::STATE_TRANSITION_V1,
+        name: "StateTransition",
+        version: 1,
+        avsc: include_str!("../avro/released/StateTransition.v1.avsc"),
     },
 ];
 

@@ -76,7 +76,11 @@ fn ids_and_names_are_unique_and_fixed() {
         [1009, 1010, 1011]
     );
     assert_eq!(StateTransition::SCHEMA_ID, ids::STATE_TRANSITION);
-    assert_eq!(StateTransition::SCHEMA_ID, 1012);
+    assert_eq!(StateTransition::SCHEMA_ID, 1019);
+    assert_eq!(
+        catalog::previous_by_id(1012).unwrap().name,
+        "StateTransition"
+    );
     assert_eq!(
         catalog::by_name("StateTransition").unwrap().topic,
         Some("fleet.transitions.v1")

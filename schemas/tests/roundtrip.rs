@@ -127,7 +127,7 @@ fn state_transition_round_trips_applied_and_violation() {
         assert_round_trip(name, v);
     }
     // The topic and key contract the processors and the sink rely on.
-    assert_eq!(StateTransition::SCHEMA_ID, 1012);
+    assert_eq!(StateTransition::SCHEMA_ID, 1019);
     assert_eq!(
         catalog::by_id(StateTransition::SCHEMA_ID).and_then(|e| e.topic),
         Some("fleet.transitions.v1")

@@ -133,10 +133,14 @@ pub mod table {
     pub const ROLLOUT_STATUS: &str = "rollout_status";
     /// View: nodes with a positive attention score.
     pub const ATTENTION_QUEUE: &str = "attention_queue";
+    /// Rollup per domain and minute, fed by materialized views.
+    pub const DOMAIN_MINUTE: &str = "domain_minute";
 }
 
 #[path = "ddl_analytics.rs"]
 pub mod analytics;
+#[path = "ddl_rollup.rs"]
+pub mod rollup;
 pub use analytics::{ALERT_ACTION, ALERT_KIND, DECISION, DRIFT_STATUS, SUBJECT_KIND, TRUST_STATE};
 
 /// True when `name` is a plain identifier (`[A-Za-z_][A-Za-z0-9_]*`), the only database names
@@ -379,7 +383,18 @@ ORDER BY (node_id, machine, seq)",
     )
 }
 
-/// Migration 5: the Kafka coordinates of each `node_state` row, so a replayed twin record
+/// Migration 10: the node's domain on each ledger entry (StateTransition v2), so transitions
+/// roll up per domain. Entries landed before read `''`.
+pub fn transitions_domain(caps: &ServerCaps) -> Step {
+    Step::AddColumn {
+        table: table::TRANSITIONS,
+        column: "domain_id",
+        // Next to node_id, where the Parquet backend has it too.
+        definition: format!("{} DEFAULT '' AFTER node_id", low_cardinality_string(caps)),
+    }
+}
+
+/// Migration 9: the Kafka coordinates of each `node_state` row, so a replayed twin record
 /// is recognised as landed (see [`crate::landed`]). Rows written before have `''`/`-1`/`-1`.
 pub fn node_state_coordinates(caps: &ServerCaps) -> Vec<Step> {
     let column = |column, definition: String| Step::AddColumn {

@@ -45,13 +45,24 @@ pub enum Step {
         /// Type and default, e.g. `Int64 DEFAULT -1`.
         definition: String,
     },
+    /// Fills a rollup with what landed before its materialized view existed: runs `sql` (an
+    /// `INSERT ... SELECT`) unless `table` already has a row with `marker` above 0, i.e. unless
+    /// this source is in (from an earlier run of the step, or from its view).
+    Backfill {
+        /// The rollup table (one of [`ddl::table`]).
+        table: &'static str,
+        /// A column that counts the source's rows.
+        marker: &'static str,
+        /// The `INSERT ... SELECT`.
+        sql: String,
+    },
 }
 
 impl Step {
     /// The statement of this step for database `db` on a server with `caps`.
     pub fn sql(&self, db: &str, caps: &ServerCaps) -> String {
         match self {
-            Step::Sql(sql) => sql.clone(),
+            Step::Sql(sql) | Step::Backfill { sql, .. } => sql.clone(),
             Step::AddColumn {
                 table,
                 column,
@@ -142,6 +153,16 @@ pub const MIGRATIONS: &[Migration] = &[
         description: "node_state: Kafka coordinates of each twin row (effectively-once)",
         steps: |_, caps| ddl::node_state_coordinates(caps),
     },
+    Migration {
+        version: 10,
+        description: "transitions.domain_id (StateTransition v2)",
+        steps: |_, caps| vec![ddl::transitions_domain(caps)],
+    },
+    Migration {
+        version: 11,
+        description: "domain_minute: rollup per domain and minute, fed by materialized views",
+        steps: ddl::rollup::domain_minute,
+    },
 ];
 
 /// What [`migrate`] did.
@@ -189,10 +210,13 @@ pub async fn migrate(ch: &ClickHouse) -> Result<MigrationReport, ClickHouseError
         }
         for step in (migration.steps)(db, ch.caps()) {
             let what = format!("migration {}", migration.version);
-            if let Step::AddColumn { table, column, .. } = &step {
-                if has_column(ch, table, column).await? {
-                    continue;
-                }
+            let done = match &step {
+                Step::AddColumn { table, column, .. } => has_column(ch, table, column).await?,
+                Step::Backfill { table, marker, .. } => has_marked_rows(ch, table, marker).await?,
+                Step::Sql(_) => false,
+            };
+            if done {
+                continue;
             }
             execute(ch, &step.sql(db, ch.caps()), &what).await?;
         }
@@ -227,6 +251,24 @@ async fn has_column(ch: &ClickHouse, table: &str, column: &str) -> Result<bool, 
         .fetch_one()
         .await
         .map_err(ClickHouseError::request("read system.columns"))?;
+    Ok(found > 0)
+}
+
+/// True when `table` of the sink's database has a row with `marker` above 0.
+async fn has_marked_rows(
+    ch: &ClickHouse,
+    table: &str,
+    marker: &str,
+) -> Result<bool, ClickHouseError> {
+    let table = ddl::qualified(ch.database(), table);
+    let found: u64 = ch
+        .server_client()
+        .query(&format!(
+            "SELECT count() FROM (SELECT 1 FROM {table} WHERE {marker} > 0 LIMIT 1)"
+        ))
+        .fetch_one()
+        .await
+        .map_err(ClickHouseError::request("read rollup"))?;
     Ok(found > 0)
 }
 
@@ -266,6 +308,8 @@ mod tests {
                         // Setting a column's type again to the same type changes nothing.
                         Step::Sql(_) if sql.contains(" MODIFY COLUMN ") => {}
                         Step::Sql(_) => assert!(sql.contains("IF NOT EXISTS"), "{sql}"),
+                        // Guarded by the marker check.
+                        Step::Backfill { .. } => assert!(sql.starts_with("INSERT INTO"), "{sql}"),
                     }
                 }
             }

@@ -87,6 +87,17 @@ pub async fn session(dir: &Path) -> Result<SessionContext, QueryError> {
             ctx.sql(&final_view(name, schema, key, order)).await?;
         }
     }
+    let has = |wanted: &str| registered.iter().any(|(name, _)| *name == wanted);
+    if [table::TRANSITIONS, table::DRIFT_EVALUATIONS, table::ALERTS]
+        .into_iter()
+        .all(has)
+    {
+        // ClickHouse keeps this rollup up to date with materialized views; here it is a view
+        // over the same aggregates of the same tables.
+        let rows = ddl::rollup::union_select(ddl::rollup::Engine::DataFusion);
+        ctx.sql(&format!("CREATE VIEW {} AS {rows}", table::DOMAIN_MINUTE))
+            .await?;
+    }
     Ok(ctx)
 }
 

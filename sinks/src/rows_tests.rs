@@ -227,6 +227,7 @@ fn transition_row_maps_every_column() {
     let row = transition_row(&samples::connectivity_transition("edge-1", 7), AT).unwrap();
     let expected = TransitionRow {
         node_id: "edge-1".into(),
+        domain_id: "region-a/a1".into(),
         machine: 1,
         at: 1_772_000_007,
         at_ms: T0 + 7_000,

@@ -12,6 +12,8 @@ use crate::ddl;
 #[allow(missing_docs)]
 pub struct TransitionRow {
     pub node_id: String,
+    /// `''` for an entry of StateTransition v1, or of a node without a domain.
+    pub domain_id: String,
     /// Enum8 code from [`ddl::TRANSITION_MACHINE`].
     pub machine: i8,
     /// Seconds since the epoch (`DateTime('UTC')`) of `at_ms`.
@@ -44,6 +46,7 @@ pub struct TransitionRow {
 pub fn transition_row(entry: &StateTransition, at: Coords<'_>) -> Result<TransitionRow, RowError> {
     Ok(TransitionRow {
         node_id: entry.node_id.clone(),
+        domain_id: entry.domain_id.clone(),
         machine: code("machine", ddl::TRANSITION_MACHINE, entry.machine.as_str())?,
         at: datetime(entry.at_ms),
         at_ms: entry.at_ms,

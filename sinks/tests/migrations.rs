@@ -2,8 +2,10 @@
 
 mod common;
 
-use common::{tsv, TestDb};
+use common::{samples, tsv, TestDb};
+use sxfleet_sinks::insert::insert_rows;
 use sxfleet_sinks::migrate::{migrate, MIGRATIONS};
+use sxfleet_sinks::rows::{transition_row, Coords, TransitionRow};
 
 /// Everything that describes the schema: each table's CREATE statement and its columns.
 async fn schema_snapshot(ch: &sxfleet_sinks::ClickHouse) -> String {
@@ -57,7 +59,10 @@ async fn migrations_apply_once_and_are_idempotent() {
     assert_eq!(
         engines,
         "alerts\tReplacingMergeTree\nattention_queue\tView\n\
-         authority_audit\tReplacingMergeTree\ndlq\tMergeTree\ndomain_rollup\tView\n\
+         authority_audit\tReplacingMergeTree\ndlq\tMergeTree\n\
+         domain_minute\tSummingMergeTree\ndomain_minute_alerts_mv\tMaterializedView\n\
+         domain_minute_drift_mv\tMaterializedView\n\
+         domain_minute_transitions_mv\tMaterializedView\ndomain_rollup\tView\n\
          drift_evaluations\tReplacingMergeTree\nevents\tMergeTree\n\
          node_state\tReplacingMergeTree\nrollout_status\tView\n\
          schema_migrations\tReplacingMergeTree\ntransitions\tReplacingMergeTree\n"
@@ -107,4 +112,62 @@ async fn applied_at_is_recent() {
     .await;
     let age: i64 = age.trim().parse().expect("number");
     assert!(age < 120, "applied_at is {age}s away from now");
+}
+
+/// Per domain and minute: (ledger entries, entered DELAYED, lifecycle violations).
+async fn rollup(ch: &sxfleet_sinks::ClickHouse) -> String {
+    tsv(
+        ch,
+        &format!(
+            "SELECT domain_id, minute, sum(transitions), sum(entered_delayed), \
+             sum(lifecycle_violations) FROM `{}`.domain_minute \
+             GROUP BY domain_id, minute ORDER BY domain_id, minute",
+            ch.database()
+        ),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn the_rollup_follows_inserts_and_a_backfill_adds_what_landed_before_it_once() {
+    let db = TestDb::new();
+    let ch = db.connect().await;
+    migrate(&ch).await.expect("migrate");
+    // Two domains; ledger seq n is at T0 + n s (2026-02-25 06:13:20 UTC), so entries 1-39
+    // fall in minute 06:13 and 40-99 in 06:14. Every third entry is a violation.
+    let rows: Vec<TransitionRow> = (1..=99)
+        .map(|seq| {
+            let mut entry = if seq % 3 == 0 {
+                samples::lifecycle_violation("edge-1", seq)
+            } else {
+                samples::connectivity_transition("edge-1", seq)
+            };
+            entry.domain_id = format!("d{}", seq % 2);
+            let at = Coords {
+                topic: "t.transitions",
+                partition: 0,
+                offset: seq,
+            };
+            transition_row(&entry, at).unwrap()
+        })
+        .collect();
+    insert_rows(&ch.client(), "transitions", &rows, None)
+        .await
+        .expect("insert");
+    let expected = "d0\t2026-02-25 06:13:00\t19\t13\t6\n\
+                    d0\t2026-02-25 06:14:00\t30\t20\t10\n\
+                    d1\t2026-02-25 06:13:00\t20\t13\t7\n\
+                    d1\t2026-02-25 06:14:00\t30\t20\t10\n";
+    assert_eq!(rollup(&ch).await, expected, "fed by the view");
+
+    // A database whose rows landed before the rollup existed: migration 11 backfills them.
+    for table in ["domain_minute", "schema_migrations"] {
+        tsv(&ch, &format!("DROP TABLE `{}`.{table}", db.name)).await;
+    }
+    migrate(&ch).await.expect("migrate again");
+    assert_eq!(rollup(&ch).await, expected, "backfilled");
+    // Run again (a cut-short migration): the backfill sees its rows and adds nothing.
+    tsv(&ch, &format!("DROP TABLE `{}`.schema_migrations", db.name)).await;
+    migrate(&ch).await.expect("migrate a third time");
+    assert_eq!(rollup(&ch).await, expected, "backfilled once");
 }

@@ -28,6 +28,9 @@ avro_enum! {
 pub struct StateTransition {
     /// Node whose machine changed (also the message key).
     pub node_id: String,
+    /// Domain the node belonged to when the entry was made (`""` when it had not registered
+    /// one); version 1 entries read as `""`.
+    pub domain_id: String,
     /// Machine that produced the entry.
     pub machine: TransitionMachine,
     /// Event time of the transition, or the instant a timer fired.

@@ -218,6 +218,7 @@ pub fn timelines() -> Vec<(&'static str, Timeline)> {
 pub fn state_transitions() -> Vec<(&'static str, StateTransition)> {
     let full = StateTransition {
         node_id: "edge-42".into(),
+        domain_id: "region-a/a1".into(),
         machine: TransitionMachine::Connectivity,
         at_ms: T0 + 7,
         from_state: "LIVE".into(),
@@ -233,6 +234,7 @@ pub fn state_transitions() -> Vec<(&'static str, StateTransition)> {
     };
     let lifecycle = StateTransition {
         node_id: "edge-42".into(),
+        domain_id: "region-a/a1".into(),
         machine: TransitionMachine::Lifecycle,
         at_ms: T0 + 8,
         from_state: "REPLAYING_APPLYING".into(),
@@ -248,6 +250,7 @@ pub fn state_transitions() -> Vec<(&'static str, StateTransition)> {
     };
     let minimal = StateTransition {
         node_id: "edge-42".into(),
+        domain_id: String::new(),
         machine: TransitionMachine::Lifecycle,
         at_ms: T0,
         from_state: "RETIRED".into(),

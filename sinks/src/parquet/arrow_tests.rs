@@ -46,21 +46,37 @@ fn every_table_has_the_ddl_columns_in_order() {
     let caps = crate::ServerCaps::from_version("18.16.1").unwrap();
     let db = "db";
     assert_eq!(names::<EventRow>(), ddl_columns(&ddl::events(db, &caps)));
-    // node_state: the created columns, then those migrations added, in migration order.
-    let mut node_state = ddl_columns(&ddl::node_state(db, &caps));
-    for migration in crate::migrate::MIGRATIONS {
-        for step in (migration.steps)(db, &caps) {
-            if let crate::migrate::Step::AddColumn {
-                table: ddl::table::NODE_STATE,
-                column,
-                ..
-            } = step
-            {
-                node_state.push(column.to_owned());
+    // The created columns, then those migrations added, in migration order (at the end, or
+    // where an `AFTER` puts them).
+    let with_added = |table: &str, created: String| {
+        let mut columns = ddl_columns(&created);
+        for migration in crate::migrate::MIGRATIONS {
+            for step in (migration.steps)(db, &caps) {
+                if let crate::migrate::Step::AddColumn {
+                    table: added_to,
+                    column,
+                    definition,
+                } = step
+                {
+                    if added_to != table {
+                        continue;
+                    }
+                    let at = definition
+                        .split(" AFTER ")
+                        .nth(1)
+                        .map_or(columns.len(), |after| {
+                            columns.iter().position(|c| c == after).unwrap() + 1
+                        });
+                    columns.insert(at, column.to_owned());
+                }
             }
         }
-    }
-    assert_eq!(names::<NodeStateRow>(), node_state);
+        columns
+    };
+    assert_eq!(
+        names::<NodeStateRow>(),
+        with_added(ddl::table::NODE_STATE, ddl::node_state(db, &caps))
+    );
     assert_eq!(
         names::<DriftRow>(),
         ddl_columns(&ddl::analytics::drift_evaluations(db, &caps))
@@ -76,7 +92,7 @@ fn every_table_has_the_ddl_columns_in_order() {
     assert_eq!(names::<DlqRow>(), ddl_columns(&ddl::dlq(db, &caps)));
     assert_eq!(
         names::<TransitionRow>(),
-        ddl_columns(&ddl::transitions(db, &caps))
+        with_added(ddl::table::TRANSITIONS, ddl::transitions(db, &caps))
     );
     assert_eq!(names::<EventRow>().len(), 13);
 }
@@ -159,7 +175,9 @@ fn dlq_bytes_and_transitions_convert() {
     let batch = record_batch(&[&entry]).unwrap();
     let machine = batch.column_by_name("machine").unwrap();
     assert_eq!(machine.as_string::<i32>().value(0), "CONNECTIVITY");
-    assert_eq!(batch.num_columns(), 17);
+    assert_eq!(batch.num_columns(), 18);
+    let domain = batch.column_by_name("domain_id").unwrap();
+    assert_eq!(domain.as_string::<i32>().value(0), "region-a/a1");
 }
 
 #[test]

@@ -158,6 +158,7 @@ impl ArrowTable for TransitionRow {
     fn columns() -> Vec<Column<Self>> {
         vec![
             col("node_id", Kind::Str(|r| &r.node_id)),
+            col("domain_id", Kind::Str(|r| &r.domain_id)),
             col(
                 "machine",
                 Kind::Enum(ddl::TRANSITION_MACHINE, |r| r.machine),

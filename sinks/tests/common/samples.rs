@@ -180,6 +180,7 @@ pub fn dead_letter() -> DeadLetter {
 pub fn connectivity_transition(node_id: &str, seq: i64) -> StateTransition {
     StateTransition {
         node_id: node_id.to_owned(),
+        domain_id: "region-a/a1".to_owned(),
         machine: TransitionMachine::Connectivity,
         at_ms: T0 + seq * 1000,
         from_state: "LIVE".to_owned(),
@@ -199,6 +200,7 @@ pub fn connectivity_transition(node_id: &str, seq: i64) -> StateTransition {
 pub fn lifecycle_violation(node_id: &str, seq: i64) -> StateTransition {
     StateTransition {
         node_id: node_id.to_owned(),
+        domain_id: "region-a/a1".to_owned(),
         machine: TransitionMachine::Lifecycle,
         at_ms: T0 + seq * 1000,
         from_state: "RETIRED".to_owned(),
