@@ -7,7 +7,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use sxfleet::demo::{run_demo, DemoBackend, DemoOptions};
 use sxfleet::pipeline::{self, PipelineConfig};
 use sxfleet_ingest::http::config::HttpConfig;
-use sxfleet_ingest::NormalizerConfig;
+use sxfleet_ingest::registry::BasicAuth;
+use sxfleet_ingest::{NormalizerConfig, RegistryUrl, SchemaRegistryConfig};
 use sxfleet_processors::ProjectionConfig;
 use sxfleet_runtime::{Delivery, KafkaConfig, Shutdown};
 use sxfleet_sinks::{query, Backend, BatchConfig, ClickHouseConfig};
@@ -69,6 +70,24 @@ struct Common {
     /// docs/ingest.md). Defaults when absent.
     #[arg(long, env = "SXFLEET_NORMALIZER_CONFIG", global = true)]
     normalizer_config: Option<std::path::PathBuf>,
+    /// Base URL of a Confluent-compatible schema registry (`http://host:port`): the
+    /// normalizer then also reads Avro raw messages (Confluent wire format; see
+    /// docs/ingest.md). Overrides `[schema_registry] url` of the normalizer settings, or
+    /// enables a registry with default settings.
+    #[arg(long, env = "SXFLEET_SCHEMA_REGISTRY_URL", value_parser = RegistryUrl::parse, global = true)]
+    schema_registry_url: Option<RegistryUrl>,
+    /// Basic-auth user for the schema registry (overrides `[schema_registry.basic_auth]`).
+    #[arg(long, env = "SXFLEET_SCHEMA_REGISTRY_USERNAME", global = true)]
+    schema_registry_username: Option<String>,
+    /// Basic-auth password for the schema registry; prefer the environment variable over
+    /// the flag (command lines are visible to other users).
+    #[arg(
+        long,
+        env = "SXFLEET_SCHEMA_REGISTRY_PASSWORD",
+        hide_env_values = true,
+        global = true
+    )]
+    schema_registry_password: Option<String>,
     /// ClickHouse HTTP endpoint.
     #[arg(
         long,
@@ -128,7 +147,8 @@ enum FormatArg {
 enum Command {
     /// Create the pipeline's topics (idempotent).
     Topics,
-    /// Run the normalizer: raw JSON -> canonical Avro events, control records, DLQ.
+    /// Run the normalizer: raw JSON (and Avro, with a schema registry) -> canonical Avro
+    /// events, control records, DLQ.
     Normalize,
     /// Serve the HTTP ingest API (NDJSON batches -> raw topic; see docs/ingest.md).
     IngestHttp(IngestHttpArgs),
@@ -209,6 +229,7 @@ impl Common {
         if let Some(path) = &self.normalizer_config {
             config.normalizer = NormalizerConfig::load(path)?;
         }
+        self.override_registry(&mut config.normalizer)?;
         if let Some(path) = &self.projections {
             config.projections = ProjectionConfig::load(path)?;
         }
@@ -220,6 +241,31 @@ impl Common {
             config.delivery = Delivery::AtLeastOnce;
         }
         Ok(config)
+    }
+
+    /// The flags' and environment's layer over the registry settings of the file.
+    fn override_registry(&self, normalizer: &mut NormalizerConfig) -> anyhow::Result<()> {
+        if let Some(url) = &self.schema_registry_url {
+            match &mut normalizer.schema_registry {
+                Some(registry) => registry.url = url.clone(),
+                None => normalizer.schema_registry = Some(SchemaRegistryConfig::new(url.clone())),
+            }
+        }
+        let credentials = (
+            self.schema_registry_username.clone(),
+            self.schema_registry_password.clone(),
+        );
+        if credentials == (None, None) {
+            return Ok(());
+        }
+        let Some(registry) = normalizer.schema_registry.as_mut() else {
+            anyhow::bail!("schema registry credentials are set but no schema registry url");
+        };
+        let (Some(username), Some(password)) = credentials else {
+            anyhow::bail!("schema registry credentials need both a username and a password");
+        };
+        registry.basic_auth = Some(BasicAuth { username, password });
+        Ok(())
     }
 
     fn clickhouse(&self) -> ClickHouseConfig {
