@@ -409,3 +409,101 @@ async fn main() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use clap::Parser;
+
+    use super::Cli;
+
+    fn parse(args: &[&str]) -> Cli {
+        let mut argv = vec!["sxfleet"];
+        argv.extend_from_slice(args);
+        argv.push("topics");
+        Cli::try_parse_from(argv).unwrap()
+    }
+
+    #[test]
+    fn registry_flags_layer_over_the_settings_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("normalizer.toml");
+        std::fs::write(
+            &file,
+            "[schema_registry]\nurl = \"http://file:8081\"\nrequest_timeout = \"2s\"\n",
+        )
+        .unwrap();
+        let file = file.to_str().unwrap();
+
+        let from_file = parse(&["--normalizer-config", file])
+            .common
+            .pipeline()
+            .unwrap();
+        let registry = from_file.normalizer.schema_registry.unwrap();
+        assert_eq!(registry.url.as_str(), "http://file:8081/");
+        assert!(registry.basic_auth.is_none());
+
+        let overridden = parse(&[
+            "--normalizer-config",
+            file,
+            "--schema-registry-url",
+            "http://flag:8081",
+            "--schema-registry-username",
+            "sx",
+            "--schema-registry-password",
+            "pw",
+        ])
+        .common
+        .pipeline()
+        .unwrap();
+        let registry = overridden.normalizer.schema_registry.unwrap();
+        assert_eq!(registry.url.as_str(), "http://flag:8081/");
+        assert_eq!(registry.request_timeout, Duration::from_secs(2));
+        let auth = registry.basic_auth.unwrap();
+        assert_eq!(
+            (auth.username.as_str(), auth.password.as_str()),
+            ("sx", "pw")
+        );
+
+        let url_only = parse(&["--schema-registry-url", "http://flag:8081"]);
+        let registry = url_only
+            .common
+            .pipeline()
+            .unwrap()
+            .normalizer
+            .schema_registry;
+        assert_eq!(registry.unwrap().request_timeout, Duration::from_secs(5));
+        assert!(parse(&[])
+            .common
+            .pipeline()
+            .unwrap()
+            .normalizer
+            .schema_registry
+            .is_none());
+    }
+
+    #[test]
+    fn incomplete_registry_credentials_are_refused() {
+        let no_url = parse(&[
+            "--schema-registry-username",
+            "sx",
+            "--schema-registry-password",
+            "pw",
+        ]);
+        let error = no_url.common.pipeline().unwrap_err().to_string();
+        assert!(error.contains("no schema registry url"), "{error}");
+        let no_password = parse(&[
+            "--schema-registry-url",
+            "http://r:1",
+            "--schema-registry-username",
+            "sx",
+        ]);
+        let error = no_password.common.pipeline().unwrap_err().to_string();
+        assert!(error.contains("both a username and a password"), "{error}");
+        assert!(
+            Cli::try_parse_from(["sxfleet", "--schema-registry-url", "https://r:1", "topics"])
+                .is_err()
+        );
+    }
+}
