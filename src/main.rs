@@ -7,7 +7,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use sxfleet::demo::{run_demo, DemoBackend, DemoOptions};
 use sxfleet::pipeline::{self, PipelineConfig};
 use sxfleet_ingest::http::config::HttpConfig;
-use sxfleet_ingest::NormalizerConfig;
+use sxfleet_ingest::registry::BasicAuth;
+use sxfleet_ingest::{NormalizerConfig, RegistryUrl, SchemaRegistryConfig};
 use sxfleet_processors::ProjectionConfig;
 use sxfleet_runtime::{Delivery, KafkaConfig, Shutdown};
 use sxfleet_sinks::{query, Backend, BatchConfig, ClickHouseConfig};
@@ -69,6 +70,24 @@ struct Common {
     /// docs/ingest.md). Defaults when absent.
     #[arg(long, env = "SXFLEET_NORMALIZER_CONFIG", global = true)]
     normalizer_config: Option<std::path::PathBuf>,
+    /// Base URL of a Confluent-compatible schema registry (`http://host:port`): the
+    /// normalizer then also reads Avro raw messages (Confluent wire format; see
+    /// docs/ingest.md). Overrides `[schema_registry] url` of the normalizer settings, or
+    /// enables a registry with default settings.
+    #[arg(long, env = "SXFLEET_SCHEMA_REGISTRY_URL", value_parser = RegistryUrl::parse, global = true)]
+    schema_registry_url: Option<RegistryUrl>,
+    /// Basic-auth user for the schema registry (overrides `[schema_registry.basic_auth]`).
+    #[arg(long, env = "SXFLEET_SCHEMA_REGISTRY_USERNAME", global = true)]
+    schema_registry_username: Option<String>,
+    /// Basic-auth password for the schema registry; prefer the environment variable over
+    /// the flag (command lines are visible to other users).
+    #[arg(
+        long,
+        env = "SXFLEET_SCHEMA_REGISTRY_PASSWORD",
+        hide_env_values = true,
+        global = true
+    )]
+    schema_registry_password: Option<String>,
     /// ClickHouse HTTP endpoint.
     #[arg(
         long,
@@ -128,7 +147,8 @@ enum FormatArg {
 enum Command {
     /// Create the pipeline's topics (idempotent).
     Topics,
-    /// Run the normalizer: raw JSON -> canonical Avro events, control records, DLQ.
+    /// Run the normalizer: raw JSON (and Avro, with a schema registry) -> canonical Avro
+    /// events, control records, DLQ.
     Normalize,
     /// Serve the HTTP ingest API (NDJSON batches -> raw topic; see docs/ingest.md).
     IngestHttp(IngestHttpArgs),
@@ -209,6 +229,7 @@ impl Common {
         if let Some(path) = &self.normalizer_config {
             config.normalizer = NormalizerConfig::load(path)?;
         }
+        self.override_registry(&mut config.normalizer)?;
         if let Some(path) = &self.projections {
             config.projections = ProjectionConfig::load(path)?;
         }
@@ -220,6 +241,31 @@ impl Common {
             config.delivery = Delivery::AtLeastOnce;
         }
         Ok(config)
+    }
+
+    /// The flags' and environment's layer over the registry settings of the file.
+    fn override_registry(&self, normalizer: &mut NormalizerConfig) -> anyhow::Result<()> {
+        if let Some(url) = &self.schema_registry_url {
+            match &mut normalizer.schema_registry {
+                Some(registry) => registry.url = url.clone(),
+                None => normalizer.schema_registry = Some(SchemaRegistryConfig::new(url.clone())),
+            }
+        }
+        let credentials = (
+            self.schema_registry_username.clone(),
+            self.schema_registry_password.clone(),
+        );
+        if credentials == (None, None) {
+            return Ok(());
+        }
+        let Some(registry) = normalizer.schema_registry.as_mut() else {
+            anyhow::bail!("schema registry credentials are set but no schema registry url");
+        };
+        let (Some(username), Some(password)) = credentials else {
+            anyhow::bail!("schema registry credentials need both a username and a password");
+        };
+        registry.basic_auth = Some(BasicAuth { username, password });
+        Ok(())
     }
 
     fn clickhouse(&self) -> ClickHouseConfig {
@@ -362,4 +408,102 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use clap::Parser;
+
+    use super::Cli;
+
+    fn parse(args: &[&str]) -> Cli {
+        let mut argv = vec!["sxfleet"];
+        argv.extend_from_slice(args);
+        argv.push("topics");
+        Cli::try_parse_from(argv).unwrap()
+    }
+
+    #[test]
+    fn registry_flags_layer_over_the_settings_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("normalizer.toml");
+        std::fs::write(
+            &file,
+            "[schema_registry]\nurl = \"http://file:8081\"\nrequest_timeout = \"2s\"\n",
+        )
+        .unwrap();
+        let file = file.to_str().unwrap();
+
+        let from_file = parse(&["--normalizer-config", file])
+            .common
+            .pipeline()
+            .unwrap();
+        let registry = from_file.normalizer.schema_registry.unwrap();
+        assert_eq!(registry.url.as_str(), "http://file:8081/");
+        assert!(registry.basic_auth.is_none());
+
+        let overridden = parse(&[
+            "--normalizer-config",
+            file,
+            "--schema-registry-url",
+            "http://flag:8081",
+            "--schema-registry-username",
+            "sx",
+            "--schema-registry-password",
+            "pw",
+        ])
+        .common
+        .pipeline()
+        .unwrap();
+        let registry = overridden.normalizer.schema_registry.unwrap();
+        assert_eq!(registry.url.as_str(), "http://flag:8081/");
+        assert_eq!(registry.request_timeout, Duration::from_secs(2));
+        let auth = registry.basic_auth.unwrap();
+        assert_eq!(
+            (auth.username.as_str(), auth.password.as_str()),
+            ("sx", "pw")
+        );
+
+        let url_only = parse(&["--schema-registry-url", "http://flag:8081"]);
+        let registry = url_only
+            .common
+            .pipeline()
+            .unwrap()
+            .normalizer
+            .schema_registry;
+        assert_eq!(registry.unwrap().request_timeout, Duration::from_secs(5));
+        assert!(parse(&[])
+            .common
+            .pipeline()
+            .unwrap()
+            .normalizer
+            .schema_registry
+            .is_none());
+    }
+
+    #[test]
+    fn incomplete_registry_credentials_are_refused() {
+        let no_url = parse(&[
+            "--schema-registry-username",
+            "sx",
+            "--schema-registry-password",
+            "pw",
+        ]);
+        let error = no_url.common.pipeline().unwrap_err().to_string();
+        assert!(error.contains("no schema registry url"), "{error}");
+        let no_password = parse(&[
+            "--schema-registry-url",
+            "http://r:1",
+            "--schema-registry-username",
+            "sx",
+        ]);
+        let error = no_password.common.pipeline().unwrap_err().to_string();
+        assert!(error.contains("both a username and a password"), "{error}");
+        assert!(
+            Cli::try_parse_from(["sxfleet", "--schema-registry-url", "https://r:1", "topics"])
+                .is_err()
+        );
+    }
 }

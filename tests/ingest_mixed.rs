@@ -170,16 +170,8 @@ async fn hundred_thousand_mixed_messages_come_out_exactly_once_in_order() {
     stop.trigger();
     task.await.unwrap().unwrap();
 
-    let (kafka, partitions) = (services.kafka.clone(), config.partitions);
-    let (events_topic, dlq_topic) = (config.topics.events.clone(), config.topics.dlq.clone());
-    let (events, letters) = tokio::task::spawn_blocking(move || {
-        (
-            common::kafka::read_committed(&kafka, &events_topic, partitions),
-            common::kafka::read_committed(&kafka, &dlq_topic, partitions),
-        )
-    })
-    .await
-    .unwrap();
+    let (events, letters) =
+        common::read_events_and_dlq(&services.kafka, &config.topics, config.partitions).await;
 
     let mut seqs: BTreeMap<String, Vec<i64>> = BTreeMap::new();
     let mut violations: BTreeMap<String, usize> = BTreeMap::new();

@@ -7,6 +7,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use crate::order::OrderLimits;
+use crate::registry::SchemaRegistryConfig;
 
 /// What to do with fields the contract does not name.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -45,6 +46,10 @@ pub struct NormalizerConfig {
     /// Most gap ranges remembered per node (the oldest is forgotten first; its seqs would then
     /// count as duplicates).
     pub max_gaps_per_node: usize,
+    /// The schema registry for Avro raw messages (Confluent wire format). Absent (the
+    /// default): raw messages are JSON only. Used by the Kafka stage; the HTTP API reads
+    /// NDJSON and ignores it.
+    pub schema_registry: Option<SchemaRegistryConfig>,
 }
 
 /// Whether signatures are checked.
@@ -82,6 +87,7 @@ impl Default for NormalizerConfig {
             reorder_window: Duration::from_secs(10),
             max_held_per_node: 1_000,
             max_gaps_per_node: 256,
+            schema_registry: None,
         }
     }
 }

@@ -8,6 +8,8 @@
 //! Layout:
 //! - [`normalize`]: the raw contract for node events, and the entry point.
 //! - [`config`]: the normalizer's settings.
+//! - [`avro_raw`]: Avro raw messages (Confluent wire format) -> the raw contract's JSON object.
+//! - [`registry`]: writer schemas by id from a schema registry (cached, retried).
 //! - `payloads`: builders of the larger node-event payloads and of replay messages.
 //! - `control`: the raw contract for control-plane records.
 //! - `fields`: typed reads of JSON fields that fail with precise reasons.
@@ -20,6 +22,7 @@
 //! - [`telemetry`]: metric names.
 
 pub mod admit;
+pub mod avro_raw;
 pub mod config;
 mod control;
 mod fields;
@@ -27,13 +30,16 @@ pub mod http;
 pub mod normalize;
 pub mod order;
 mod payloads;
+pub mod registry;
 pub mod reject;
 pub mod signature;
 pub mod stage;
 pub mod telemetry;
 
 pub use normalize::{
-    normalize, Normalized, NormalizerConfig, RawContext, Rejected, SignatureMode, UnknownFields,
+    normalize, normalize_map, parse_object, Normalized, NormalizerConfig, RawContext, Rejected,
+    SignatureMode, UnknownFields,
 };
+pub use registry::{RegistryUrl, SchemaRegistry, SchemaRegistryConfig};
 pub use reject::{ReasonCode, Rejection};
 pub use stage::{NormalizerStage, NODE_STORE};

@@ -1,4 +1,4 @@
-//! Raw JSON -> canonical events. Pure: no I/O, no clock (the receive time is passed in).
+//! Raw messages (JSON objects) -> canonical events. Pure: no I/O, no clock (the receive time is passed in).
 
 use serde_json::{Map, Value};
 use sxfleet_schemas::{
@@ -53,9 +53,9 @@ const NODE_TYPES: &[&str] = &[
 const CONTROL_TYPES: &[&str] = &["domain", "policy_bundle", "assign", "authority"];
 const COMMON: &[&str] = &["type", "node_id", "ts", "seq", "event_id", "sig"];
 
-/// Normalizes one raw message. A `replay` chunk yields its marker followed by the events it
-/// carries (with `replayed = true`); a chunk with any bad event is rejected whole, so the node
-/// re-sends it.
+/// Normalizes one raw JSON message. A `replay` chunk yields its marker followed by the events
+/// it carries (with `replayed = true`); a chunk with any bad event is rejected whole, so the
+/// node re-sends it.
 ///
 /// # Errors
 /// [`Rejected`] with the reason code and detail when the message breaks the raw contract.
@@ -64,6 +64,14 @@ pub fn normalize(
     raw: &[u8],
     ctx: RawContext,
 ) -> Result<Vec<Normalized>, Rejected> {
+    normalize_map(config, &parse_object(raw)?, ctx)
+}
+
+/// Reads a raw JSON message as an object.
+///
+/// # Errors
+/// [`Rejected`] (`empty_payload`, `invalid_json`, `not_an_object`) when it is not one.
+pub fn parse_object(raw: &[u8]) -> Result<Map<String, Value>, Rejected> {
     if raw.is_empty() {
         return Err(rejected(
             Rejection::new(ReasonCode::EmptyPayload, "message has no value"),
@@ -76,17 +84,30 @@ pub fn normalize(
             None,
         )
     })?;
-    let Value::Object(map) = value else {
-        return Err(rejected(
+    match value {
+        Value::Object(map) => Ok(map),
+        _ => Err(rejected(
             Rejection::new(ReasonCode::NotAnObject, "message must be a JSON object"),
             None,
-        ));
-    };
+        )),
+    }
+}
+
+/// Normalizes one raw message already read as an object (from JSON, or converted from Avro by
+/// [`crate::avro_raw`]); see [`normalize`].
+///
+/// # Errors
+/// [`Rejected`] with the reason code and detail when the message breaks the raw contract.
+pub fn normalize_map(
+    config: &NormalizerConfig,
+    map: &Map<String, Value>,
+    ctx: RawContext,
+) -> Result<Vec<Normalized>, Rejected> {
     let node_id = map
         .get("node_id")
         .and_then(Value::as_str)
         .map(str::to_owned);
-    normalize_object(config, &map, ctx, false).map_err(|rejection| rejected(rejection, node_id))
+    normalize_object(config, map, ctx, false).map_err(|rejection| rejected(rejection, node_id))
 }
 
 fn rejected(rejection: Rejection, node_id: Option<String>) -> Rejected {

@@ -41,6 +41,13 @@ pub enum ReasonCode {
     KeyConflict,
     /// HTTP: the bearer token may not speak for this line's `node_id`.
     ForbiddenNode,
+    /// An Avro message (a schema registry is configured) names a schema id the registry does
+    /// not know.
+    UnknownSchema,
+    /// An Avro message does not decode with its writer schema, or the writer schema is not a
+    /// usable raw schema (not Avro, not a record at the top level, recursive, with schema
+    /// references), or it holds a value the raw contract has no JSON form for.
+    InvalidAvro,
     /// HTTP: the line belongs on the other lane (`replay` messages go to `/v1/replay`, only
     /// they do).
     WrongLane,
@@ -72,6 +79,8 @@ impl ReasonCode {
             ReasonCode::BadSignature => "bad_signature",
             ReasonCode::BadKey => "bad_key",
             ReasonCode::KeyConflict => "key_conflict",
+            ReasonCode::UnknownSchema => "unknown_schema",
+            ReasonCode::InvalidAvro => "invalid_avro",
             ReasonCode::ForbiddenNode => "forbidden_node",
             ReasonCode::WrongLane => "wrong_lane",
         }

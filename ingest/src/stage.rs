@@ -14,7 +14,10 @@ use sxfleet_runtime::{Input, Output, Stage, Topics};
 use sxfleet_schemas::{stage, EventPayload, FleetEvent, Source, TrustViolation};
 
 use crate::admit::{admit, NodeIngest, NodeMessage, Verdict, NODE_INGEST_FORMAT};
-use crate::normalize::{normalize, Normalized, NormalizerConfig, RawContext, SignatureMode};
+use crate::normalize::{
+    normalize_map, parse_object, Normalized, NormalizerConfig, RawContext, Rejected, SignatureMode,
+};
+use crate::registry::{LookupError, SchemaRegistry};
 use crate::reject::Rejection;
 use crate::signature::{signed, Signed};
 use crate::telemetry;
@@ -27,6 +30,10 @@ pub const HTTP_SOURCE: &[u8] = b"http";
 
 /// Normalizer stage over the raw Kafka topic.
 ///
+/// Raw messages are JSON; with a schema registry configured, a message starting with the
+/// Confluent magic byte is Avro, decoded with its writer schema and converted to the same JSON
+/// object ([`crate::avro_raw`]) before the same normalization, dedupe, ordering and signature checks.
+///
 /// A control-plane record goes to the control topic and, as a copy, to every partition of the
 /// events topic: the fleet processor keeps the control state next to each partition's nodes, so
 /// each partition's log holds node events and control changes in one deterministic order.
@@ -36,6 +43,8 @@ pub struct NormalizerStage {
     events_partitions: i32,
     nodes: Store<NodeIngest>,
     timers: Timers,
+    /// Writer schemas of Avro raw messages; `None`: JSON only.
+    registry: Option<SchemaRegistry>,
 }
 
 impl NormalizerStage {
@@ -52,12 +61,50 @@ impl NormalizerStage {
             changelog: topics.changelog(app_id, NODE_STORE),
             format_version: NODE_INGEST_FORMAT,
         };
+        let registry = config
+            .schema_registry
+            .as_ref()
+            .map(SchemaRegistry::from_config);
         Self {
             config,
             topics,
             events_partitions,
             nodes: Store::new(spec),
             timers: Timers::new(),
+            registry,
+        }
+    }
+
+    /// Replaces the schema registry client (tests use one over an in-memory fake).
+    pub fn with_registry(mut self, registry: SchemaRegistry) -> Self {
+        self.registry = Some(registry);
+        self
+    }
+
+    /// The raw message as a JSON object: with a registry, a message starting with the
+    /// Confluent magic byte is Avro; anything else is JSON.
+    ///
+    /// # Errors
+    /// [`InternalError`] when the registry stayed unavailable past its `max_outage`: the
+    /// message is neither dead-lettered nor skipped, the partition stops before committing it.
+    fn raw_object(
+        &mut self,
+        raw: &[u8],
+    ) -> Result<Result<Map<String, Value>, Rejected>, InternalError> {
+        match self.registry.as_mut() {
+            Some(registry) if raw.first() == Some(&sxfleet_schemas::MAGIC) => {
+                match registry.decode(raw) {
+                    Ok(object) => Ok(Ok(object)),
+                    Err(LookupError::Rejected(rejection)) => Ok(Err(Rejected {
+                        rejection,
+                        node_id: None,
+                    })),
+                    Err(error @ LookupError::Unavailable { .. }) => {
+                        Err(InternalError(sxfleet_runtime::driver::error_chain(&error)))
+                    }
+                }
+            }
+            _ => Ok(parse_object(raw)),
         }
     }
 
@@ -137,6 +184,7 @@ impl NormalizerStage {
         &mut self,
         input: &Input<'_>,
         ctx: RawContext,
+        object: &Map<String, Value>,
         events: Vec<FleetEvent>,
         out: &mut Vec<Output>,
     ) -> Result<(), InternalError> {
@@ -145,7 +193,7 @@ impl NormalizerStage {
         };
         let (node_id, seq, event_id) = (head.node_id.clone(), head.seq, head.event_id.clone());
         let signed = match self.config.signatures {
-            SignatureMode::Verify => signature_of(input.payload.unwrap_or_default()),
+            SignatureMode::Verify => signed(object),
             SignatureMode::Off => Signed::Unsigned,
         };
         let config = &self.config;
@@ -205,14 +253,6 @@ impl NormalizerStage {
         };
         out.push(dead_letter(&self.topics.dlq, input, reason)?);
         Ok(())
-    }
-}
-
-/// The signature of a raw message (which normalized, so it is a JSON object).
-fn signature_of(raw: &[u8]) -> Signed {
-    match serde_json::from_slice::<Map<String, Value>>(raw) {
-        Ok(map) => signed(&map),
-        Err(_) => Signed::Malformed,
     }
 }
 
@@ -295,7 +335,13 @@ impl Stage for NormalizerStage {
             received_ms: input.timestamp_ms.unwrap_or(0),
         };
         self.advance(input.partition, ctx.received_ms, out)?;
-        let records = match normalize(&self.config, input.payload.unwrap_or_default(), ctx) {
+        let object = match self.raw_object(input.payload.unwrap_or_default())? {
+            Ok(object) => object,
+            Err(rejected) => {
+                return self.reject(input, ctx, rejected.rejection, rejected.node_id, out)
+            }
+        };
+        let records = match normalize_map(&self.config, &object, ctx) {
             Ok(records) => records,
             Err(rejected) => {
                 return self.reject(input, ctx, rejected.rejection, rejected.node_id, out)
@@ -308,7 +354,7 @@ impl Stage for NormalizerStage {
                 Normalized::Control(event) => self.control(&event, out)?,
             }
         }
-        self.node_message(input, ctx, events, out)
+        self.node_message(input, ctx, &object, events, out)
     }
 
     fn on_tick(

@@ -1,6 +1,9 @@
 //! Metric names of the ingest side, and the one place each is bumped.
 
+use std::time::Duration;
+
 use sxfleet_schemas::Source;
+use tracing::warn;
 
 use crate::admit::Counts;
 use crate::reject::ReasonCode;
@@ -17,6 +20,20 @@ pub const HELD: &str = "sxfleet_ingest_held_total";
 pub const LATE: &str = "sxfleet_ingest_late_total";
 /// Counter: trust-violation events emitted, labelled by `reason`.
 pub const TRUST_VIOLATIONS: &str = "sxfleet_ingest_trust_violations_total";
+/// Counter: schema registry lookups (cache misses), labelled by `result`: `fetched`,
+/// `unknown` (no such id), `invalid` (not a usable Avro record schema), `unavailable` (given
+/// up after retrying past `max_outage`).
+pub const REGISTRY_LOOKUPS: &str = "sxfleet_ingest_registry_lookups_total";
+/// Counter: failed schema registry requests that were retried after a back-off.
+pub const REGISTRY_RETRIES: &str = "sxfleet_ingest_registry_retries_total";
+/// `result` of a lookup that returned a usable schema.
+pub const LOOKUP_FETCHED: &str = "fetched";
+/// `result` of a lookup of an id the registry does not know.
+pub const LOOKUP_UNKNOWN: &str = "unknown";
+/// `result` of a lookup whose schema is not a usable Avro record schema.
+pub const LOOKUP_INVALID: &str = "invalid";
+/// `result` of a lookup given up because the registry kept failing.
+pub const LOOKUP_UNAVAILABLE: &str = "unavailable";
 /// Counter: HTTP ingest requests, labelled by `lane` (`live`, `replay`) and `status`.
 pub const HTTP_REQUESTS: &str = "sxfleet_http_requests_total";
 /// Counter: HTTP ingest lines, labelled by `lane` and `result` (`accepted`, `rejected`).
@@ -29,6 +46,28 @@ pub fn rejected(reason: ReasonCode, source: Source) {
     if reason.is_trust_violation() {
         metrics::counter!(TRUST_VIOLATIONS, "reason" => reason.as_str()).increment(1);
     }
+}
+
+/// A schema registry lookup ended with `result` (one of the `LOOKUP_*` values).
+pub fn registry_lookup(result: &'static str) {
+    metrics::counter!(REGISTRY_LOOKUPS, "result" => result).increment(1);
+}
+
+/// A registry request failed and will be retried after `backoff`.
+pub fn registry_retry(
+    schema_id: u32,
+    attempt: u32,
+    backoff: Duration,
+    error: &(dyn std::error::Error + 'static),
+) {
+    warn!(
+        schema_id,
+        attempt,
+        backoff_ms = u64::try_from(backoff.as_millis()).unwrap_or(u64::MAX),
+        error = %sxfleet_runtime::driver::error_chain(error),
+        "schema registry request failed; retrying"
+    );
+    metrics::counter!(REGISTRY_RETRIES).increment(1);
 }
 
 /// What dedupe and ordering did with a message's events.

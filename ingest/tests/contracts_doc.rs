@@ -1,30 +1,13 @@
 //! Every raw example in `docs/contracts.md` behaves as the document says.
 
+mod doc_blocks;
+
 use sxfleet_ingest::{normalize, NormalizerConfig, RawContext};
 use sxfleet_schemas::Source;
 
 /// (info string, body) of each fenced block in the "Raw input" section.
 fn raw_examples() -> Vec<(String, String)> {
-    let doc = include_str!("../../docs/contracts.md");
-    let section = doc
-        .split("## Raw input")
-        .nth(1)
-        .and_then(|rest| rest.split("\n## ").next())
-        .unwrap_or_default();
-    let mut blocks = Vec::new();
-    let mut current: Option<(String, String)> = None;
-    for line in section.lines() {
-        match (&mut current, line.strip_prefix("```")) {
-            (None, Some(info)) => current = Some((info.trim().to_owned(), String::new())),
-            (Some(_), Some(_)) => blocks.extend(current.take()),
-            (Some((_, body)), None) => {
-                body.push_str(line);
-                body.push('\n');
-            }
-            (None, None) => {}
-        }
-    }
-    blocks
+    doc_blocks::fenced_blocks(include_str!("../../docs/contracts.md"), "## Raw input")
 }
 
 #[test]

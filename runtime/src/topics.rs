@@ -13,7 +13,7 @@ use crate::{KafkaConfig, RuntimeError};
 /// so tests and side-by-side deployments never share a topic.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Topics {
-    /// Raw JSON from nodes, relays and controllers.
+    /// Raw JSON (or Avro in the Confluent wire format) from nodes, relays and controllers.
     pub raw: String,
     /// Canonical node events (Avro), keyed by node id.
     pub events: String,

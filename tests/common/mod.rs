@@ -2,6 +2,8 @@
 
 #![allow(dead_code)] // each test binary uses a different part of this module
 
+pub mod registry;
+
 use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -39,17 +41,38 @@ pub fn services() -> &'static Services {
 /// Produces `(key, value)` records to `topic` with an idempotent producer, in order, and waits
 /// until the broker acknowledged every one.
 pub async fn produce(bootstrap: &str, topic: &str, records: &[(String, Vec<u8>)]) {
+    let records: Vec<_> = records
+        .iter()
+        .map(|(key, value)| (key.as_str(), value.as_slice(), None))
+        .collect();
+    send(bootstrap, topic, &records).await;
+}
+
+/// As [`produce`], each record with the given Kafka timestamp (epoch ms): two runs of the same
+/// input then see the same receive times.
+pub async fn produce_at(bootstrap: &str, topic: &str, records: &[(String, Vec<u8>, i64)]) {
+    let records: Vec<_> = records
+        .iter()
+        .map(|(key, value, at)| (key.as_str(), value.as_slice(), Some(*at)))
+        .collect();
+    send(bootstrap, topic, &records).await;
+}
+
+async fn send(bootstrap: &str, topic: &str, records: &[(&str, &[u8], Option<i64>)]) {
     use rdkafka::producer::{FutureProducer, FutureRecord};
     let producer: FutureProducer = sxfleet_runtime::KafkaConfig::new(bootstrap)
         .producer(None, Duration::from_secs(30))
         .create()
         .expect("producer");
     for chunk in records.chunks(20_000) {
-        let deliveries = chunk.iter().map(|(key, payload)| {
-            producer.send(
-                FutureRecord::to(topic).key(key.as_bytes()).payload(payload),
-                Duration::from_secs(60),
-            )
+        let deliveries = chunk.iter().map(|(key, payload, at)| {
+            let mut record = FutureRecord::to(topic)
+                .key(key.as_bytes())
+                .payload(*payload);
+            if let Some(at) = at {
+                record = record.timestamp(*at);
+            }
+            producer.send(record, Duration::from_secs(60))
         });
         for delivery in futures::future::join_all(deliveries).await {
             delivery.expect("record delivered");
@@ -87,6 +110,25 @@ pub async fn wait_committed(
     })
     .await
     .expect("progress thread")
+}
+
+/// Every committed record of the events and the DLQ topic of `topics` (see
+/// [`kafka::read_committed`]), read on a blocking thread.
+pub async fn read_events_and_dlq(
+    bootstrap: &str,
+    topics: &sxfleet_runtime::Topics,
+    partitions: i32,
+) -> (Vec<kafka::Record>, Vec<kafka::Record>) {
+    let kafka = bootstrap.to_owned();
+    let (events, dlq) = (topics.events.clone(), topics.dlq.clone());
+    tokio::task::spawn_blocking(move || {
+        (
+            kafka::read_committed(&kafka, &events, partitions),
+            kafka::read_committed(&kafka, &dlq, partitions),
+        )
+    })
+    .await
+    .expect("reader thread")
 }
 
 /// Deletes the pipeline topics under `topics`' prefix (best effort: a test's clean-up, so the
