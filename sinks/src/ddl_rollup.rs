@@ -263,7 +263,10 @@ mod tests {
         let mut names: Vec<String> = measures().into_iter().map(|(name, _)| name).collect();
         for source in SOURCES {
             let own = (source.columns)();
-            assert_eq!(own[0], (source.rows_column.to_owned(), "count(*)".to_owned()));
+            assert_eq!(
+                own[0],
+                (source.rows_column.to_owned(), "count(*)".to_owned())
+            );
         }
         let all = names.len();
         names.sort_unstable();
