@@ -126,7 +126,7 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 7,
         description: "rollup views: domain_rollup, rollout_status, attention_queue",
         steps: |db, _| {
-            ddl::analytics::rollup_views(db)
+            ddl::rollups::rollup_views(db)
                 .into_iter()
                 .map(Step::Sql)
                 .collect()
