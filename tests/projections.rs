@@ -780,7 +780,7 @@ async fn every_cookbook_query_answers_from_the_pipelines_data() {
         ),
         ("violations_by_batch", "", "\t5\t2\n".to_owned()),
     ];
-    let queries = cookbook::queries(cookbook::DOCUMENT);
+    let queries = cookbook::queries(cookbook::DOCUMENT, cookbook::Dialect::ClickHouse);
     let mut documented: Vec<&str> = queries.iter().map(|q| q.name.as_str()).collect();
     let mut checked: Vec<&str> = expected.iter().map(|(name, _, _)| *name).collect();
     checked.push("node_timeline");
