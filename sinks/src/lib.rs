@@ -32,9 +32,11 @@
 //! - [`dialect`]: ClickHouse vs DataFusion SQL, where the two differ.
 //! - [`mod@migrate`]: the migration list and the idempotent migrator.
 //! - [`summary`]: the fleet overview queries and their printed report.
-//! - [`cookbook`]: the analyst queries of `docs/sql-cookbook.md`, read from the document.
+//! - [`cookbook`]: the analyst queries of `docs/sql-cookbook.md` per dialect, read from the
+//!   document.
 //! - [`parquet`]: the embedded backend: Arrow conversion, Parquet files, landed offsets.
-//! - [`query`]: DataFusion over the Parquet tables: SQL, the `*_final` views, the overview.
+//! - [`query`]: DataFusion over the Parquet tables: SQL, the `*_final` views, the rollup views,
+//!   the overview.
 //! - [`error`]: error types, classed by who must act.
 
 pub mod batch;
