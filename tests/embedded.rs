@@ -394,6 +394,9 @@ async fn parquet_and_clickhouse_give_equal_answers_and_a_replay_lands_nothing_tw
         &topics.twin,
         &topics.dlq,
         &topics.transitions,
+        &topics.drift,
+        &topics.alerts,
+        &topics.authority,
     ] {
         let first = committed(&services.kafka, &into_parquet.app_id("sink"), topic).await;
         assert!(first > 0, "{topic}");
@@ -406,7 +409,10 @@ async fn parquet_and_clickhouse_give_equal_answers_and_a_replay_lands_nothing_tw
     let inserted = replay_stats.events_inserted
         + replay_stats.node_states_inserted
         + replay_stats.dlq_inserted
-        + replay_stats.transitions_inserted;
+        + replay_stats.transitions_inserted
+        + replay_stats.drift_inserted
+        + replay_stats.alerts_inserted
+        + replay_stats.authority_inserted;
     assert_eq!(inserted, 0, "{replay_stats:?}");
     assert_eq!(parquet_files(data.path()), files_before);
     let again = parquet_answer(data.path(), QUESTIONS[0].datafusion)
