@@ -16,7 +16,7 @@ const EXCLUDED: &str = "connectivity IN ('DISCONNECTED', 'REPLAYING')";
 const LONG_EXPRESSION: usize = 100;
 
 /// The `CREATE VIEW` statements of the rollup views in ClickHouse database `database`
-/// (migration 7; its text must not change, see [`crate::migrate`]).
+/// (migration 7; its text must not change, see [`mod@crate::migrate`]).
 pub fn rollup_views(database: &str) -> Vec<String> {
     let node_state = qualified(database, table::NODE_STATE);
     rollup_selects(Dialect::ClickHouse, &node_state)
