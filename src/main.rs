@@ -128,8 +128,10 @@ enum DemoBackendArg {
 
 #[derive(Args)]
 struct QueryArgs {
-    /// The SQL (DataFusion's dialect; `node_state_final` and `transitions_final` read like
-    /// ClickHouse's `FINAL`).
+    /// The SQL, in DataFusion's dialect: the `<table>_final` views read like ClickHouse's
+    /// `FINAL`, the rollup views are there, and docs/sql-cookbook.md has a DataFusion twin of
+    /// every analyst query. May start with `--` comment lines (a cookbook block as it is).
+    #[arg(allow_hyphen_values = true)]
     sql: String,
     /// Output format.
     #[arg(long, value_enum, default_value_t = FormatArg::Table)]

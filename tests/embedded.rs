@@ -1,15 +1,22 @@
 //! The embedded backend against ClickHouse on the same input: the pipeline runs once, two sinks
 //! (one per backend, each with its own consumer group) land the same topics, and the analyst
-//! queries — the fleet overview, the counts per table and a few breakdowns — must give equal
-//! answers in ClickHouse and in DataFusion over the Parquet files. Then a Parquet sink reads the
-//! same topics again from the start (its offsets lost, as after a crash between the file rename
-//! and the commit) and must not land a single row twice.
+//! queries must give equal answers in ClickHouse and in DataFusion over the Parquet files: the
+//! fleet overview, the counts per table, a few breakdowns, and every query of the SQL cookbook
+//! against its DataFusion twin (`embedded/parity.rs`), also through `sxfleet query`. The input is
+//! a simulated fleet with its control plane plus the projections scenario
+//! (`common/scenario.rs`), so every cookbook panel has rows: drift, a quarantine, a replay in
+//! flight, open and resolved alerts, master changes and a rejected write. Then a Parquet sink
+//! reads the same topics again from the start (its offsets lost, as after a crash between the
+//! file rename and the commit) and must not land a single row twice.
 
 mod common;
+#[path = "embedded/parity.rs"]
+mod parity;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use common::scenario;
 use sxfleet::pipeline::{self, PipelineConfig};
 use sxfleet_ingest::NormalizerConfig;
 use sxfleet_load_tests::{messages_for_rounds, RawMessage, SimConfig};
@@ -34,11 +41,17 @@ const QUESTIONS: &[Question] = &[
         clickhouse: "SELECT 'events', count() FROM events UNION ALL \
                      SELECT 'dlq', count() FROM dlq UNION ALL \
                      SELECT 'node_state', count() FROM node_state FINAL UNION ALL \
-                     SELECT 'transitions', count() FROM transitions FINAL",
+                     SELECT 'transitions', count() FROM transitions FINAL UNION ALL \
+                     SELECT 'drift_evaluations', count() FROM drift_evaluations FINAL UNION ALL \
+                     SELECT 'alerts', count() FROM alerts FINAL UNION ALL \
+                     SELECT 'authority_audit', count() FROM authority_audit FINAL",
         datafusion: "SELECT 'events', count(*) FROM events UNION ALL \
                      SELECT 'dlq', count(*) FROM dlq UNION ALL \
                      SELECT 'node_state', count(*) FROM node_state_final UNION ALL \
-                     SELECT 'transitions', count(*) FROM transitions_final",
+                     SELECT 'transitions', count(*) FROM transitions_final UNION ALL \
+                     SELECT 'drift_evaluations', count(*) FROM drift_evaluations_final UNION ALL \
+                     SELECT 'alerts', count(*) FROM alerts_final UNION ALL \
+                     SELECT 'authority_audit', count(*) FROM authority_audit_final",
     },
     Question {
         what: "events per kind",
@@ -199,8 +212,10 @@ async fn parquet_and_clickhouse_give_equal_answers_and_a_replay_lands_nothing_tw
             .map(|m| (m.key.clone(), m.payload.clone()))
             .collect()
     };
+    // The scenario's control plane goes with the first wave, its nodes with the second.
     let mut input = records(&first_wave);
     input.extend(malformed());
+    input.extend(scenario::control());
     common::produce(&services.kafka, &config.topics.raw, &input).await;
 
     let processors_stop = Shutdown::new();
@@ -230,10 +245,18 @@ async fn parquet_and_clickhouse_give_equal_answers_and_a_replay_lands_nothing_tw
 
     let ch = ClickHouse::connect(&ch_config).await.unwrap();
     let counts = QUESTIONS[0].clickhouse;
+    // The simulated fleet's rows, the scenario's nodes left out.
+    let scenario_nodes: Vec<String> = scenario::NODES.iter().map(|n| format!("'{n}'")).collect();
+    let not_scenario = format!("node_id NOT IN ({})", scenario_nodes.join(", "));
+    let simulated = format!(
+        "SELECT 'events', count() FROM events WHERE {not_scenario} UNION ALL \
+         SELECT 'dlq', count() FROM dlq WHERE {not_scenario} UNION ALL \
+         SELECT 'node_state', count() FROM node_state FINAL WHERE {not_scenario}"
+    );
     let landed = |events: u64| {
-        let ch = &ch;
+        let (ch, simulated) = (&ch, &simulated);
         move || async move {
-            let got = clickhouse_answer(ch, counts).await?;
+            let got = clickhouse_answer(ch, simulated).await?;
             let want_events = ("events".to_owned(), events);
             let want_dlq = ("dlq".to_owned(), 4);
             let want_nodes = ("node_state".to_owned(), u64::from(NODES));
@@ -250,10 +273,30 @@ async fn parquet_and_clickhouse_give_equal_answers_and_a_replay_lands_nothing_tw
         landed(node_messages(&first_wave)),
     )
     .await;
-    let second_wave = records(&all[first_wave.len()..]);
+    let mut second_wave = records(&all[first_wave.len()..]);
+    second_wave.extend(scenario::nodes());
     common::produce(&services.kafka, &config.topics.raw, &second_wave).await;
-    let node_messages = node_messages(&all);
-    common::eventually(LIMIT, "both waves in ClickHouse", landed(node_messages)).await;
+    common::eventually(
+        LIMIT,
+        "both waves in ClickHouse",
+        landed(node_messages(&all)),
+    )
+    .await;
+    let settled_sql = scenario::settled_sql();
+    common::eventually(LIMIT, "the scenario's nodes in ClickHouse", || async {
+        let settled: u64 = ch
+            .client()
+            .query(&settled_sql)
+            .fetch_one()
+            .await
+            .map_err(|e| e.to_string())?;
+        if settled == scenario::NODES.len() as u64 {
+            Ok(())
+        } else {
+            Err(format!("{settled} nodes settled"))
+        }
+    })
+    .await;
     processors_stop.trigger();
     normalizer.await.unwrap();
     twin.await.unwrap();
@@ -287,7 +330,8 @@ async fn parquet_and_clickhouse_give_equal_answers_and_a_replay_lands_nothing_tw
     sinks_stop.trigger();
     let ch_stats = ch_sink.await.unwrap();
     let pq_stats = pq_sink.await.unwrap();
-    assert_eq!(pq_stats.events_inserted, node_messages);
+    let events = settled.iter().find(|(table, _)| table == "events").unwrap();
+    assert_eq!(pq_stats.events_inserted, events.1);
     assert_eq!(ch_stats.events_inserted, pq_stats.events_inserted);
     assert_eq!(pq_stats.already_landed, 0);
 
@@ -311,8 +355,31 @@ async fn parquet_and_clickhouse_give_equal_answers_and_a_replay_lands_nothing_tw
     let ch_summary = fleet_summary(&ch.client(), ch.database()).await.unwrap();
     let ctx = query::session(data.path()).await.unwrap();
     let pq_summary = query::fleet_summary(&ctx).await.unwrap();
-    assert_eq!(ch_summary.total_nodes, u64::from(NODES));
+    let all_nodes = u64::from(NODES) + scenario::NODES.len() as u64;
+    assert_eq!(ch_summary.total_nodes, all_nodes);
     assert_eq!(pq_summary, ch_summary);
+
+    // Every cookbook query against its DataFusion twin; the node panels for the scenario's
+    // nodes and for a drifted simulated node.
+    let drifted: String = ch
+        .client()
+        .query(&format!(
+            "SELECT node_id FROM node_state FINAL WHERE drift_status = 'DRIFTED' \
+             AND {not_scenario} ORDER BY node_id LIMIT 1"
+        ))
+        .fetch_one()
+        .await
+        .unwrap();
+    let mut nodes: Vec<String> = scenario::NODES.map(str::to_owned).to_vec();
+    nodes.push(drifted);
+    let sizes = parity::compare_cookbook(&ch, &ctx, &nodes).await;
+    // Not vacuous: every query answers rows, each node panel for every node, except the drift
+    // diff, which shows only a node with configuration differences.
+    for (name, node, rows) in &sizes {
+        let empty_allowed = name == "node_drift_diff" && node != "n-drift";
+        assert!(*rows > 0 || empty_allowed, "{name} {node}: no rows");
+    }
+    parity::cli_answers_the_cookbook(data.path(), &ctx, "n-replay").await;
 
     // A Parquet sink that lost its offsets reads everything again: every record is skipped as
     // landed, no file is added, and the answers do not change.
@@ -327,6 +394,9 @@ async fn parquet_and_clickhouse_give_equal_answers_and_a_replay_lands_nothing_tw
         &topics.twin,
         &topics.dlq,
         &topics.transitions,
+        &topics.drift,
+        &topics.alerts,
+        &topics.authority,
     ] {
         let first = committed(&services.kafka, &into_parquet.app_id("sink"), topic).await;
         assert!(first > 0, "{topic}");
@@ -339,7 +409,10 @@ async fn parquet_and_clickhouse_give_equal_answers_and_a_replay_lands_nothing_tw
     let inserted = replay_stats.events_inserted
         + replay_stats.node_states_inserted
         + replay_stats.dlq_inserted
-        + replay_stats.transitions_inserted;
+        + replay_stats.transitions_inserted
+        + replay_stats.drift_inserted
+        + replay_stats.alerts_inserted
+        + replay_stats.authority_inserted;
     assert_eq!(inserted, 0, "{replay_stats:?}");
     assert_eq!(parquet_files(data.path()), files_before);
     let again = parquet_answer(data.path(), QUESTIONS[0].datafusion)

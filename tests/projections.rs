@@ -8,6 +8,7 @@ mod common;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use common::scenario::{self as input, forged_reregistration};
 use serde::Deserialize;
 use sxfleet::pipeline::{self, PipelineConfig};
 use sxfleet_runtime::{KafkaConfig, Shutdown};
@@ -15,128 +16,6 @@ use sxfleet_sinks::{cookbook, ClickHouse, ClickHouseConfig};
 
 const LIMIT: Duration = Duration::from_secs(180);
 const PARTITIONS: i32 = 4;
-
-/// An ed25519 public key (standard base64), from a seed byte.
-fn public_key(seed: u8) -> String {
-    use base64::Engine;
-    let key = ed25519_dalek::SigningKey::from_bytes(&[seed; 32]).verifying_key();
-    base64::engine::general_purpose::STANDARD.encode(key.to_bytes())
-}
-
-/// A registration of n-forged with `key`.
-fn forged_register(seq: u32, ts: &str, key: &str) -> String {
-    format!(
-        r#"{{"type":"register","node_id":"n-forged","ts":"{ts}","seq":{seq},"kind":"EDGE","domain_id":"edge-x","region":"region-x","zone":"edge-x","public_key":"{key}"}}"#
-    )
-}
-
-/// The second registration, naming another key than the first.
-fn forged_reregistration() -> String {
-    forged_register(3, "2026-02-27T00:03:00Z", &public_key(2))
-}
-
-/// Control records, all under one key so they keep their order.
-const CONTROL: &[&str] = &[
-    r#"{"type":"domain","ts":"2026-02-27T00:00:00Z","domain_id":"global","level":"GLOBAL"}"#,
-    r#"{"type":"domain","ts":"2026-02-27T00:00:00Z","domain_id":"region-a","parent_id":"global","level":"REGION"}"#,
-    r#"{"type":"domain","ts":"2026-02-27T00:00:00Z","domain_id":"edge-a1","parent_id":"region-a","level":"ZONE"}"#,
-    r#"{"type":"domain","ts":"2026-02-27T00:00:00Z","domain_id":"region-b","parent_id":"global","level":"REGION"}"#,
-    r#"{"type":"policy_bundle","ts":"2026-02-27T00:00:01Z","bundle_id":"b-rempart","version":"7","target_version":"1.4.7","policy_version":"policy-v2.1","config":{"stir.enforcement_mode":"hard","rate_limit.max_cps":2000}}"#,
-    r#"{"type":"authority","ts":"2026-02-27T00:00:02Z","domain_id":"region-a","controller_id":"ctl-a","level":"REGION","epoch":3}"#,
-    r#"{"type":"assign","ts":"2026-02-27T00:00:03Z","bundle_id":"b-rempart","domain_id":"region-a","authority":{"controller_id":"ctl-a","level":"REGION","epoch":3}}"#,
-    r#"{"type":"assign","ts":"2026-02-27T00:00:04Z","bundle_id":"b-rogue","domain_id":"region-a","authority":{"controller_id":"ctl-rogue","level":"REGION","epoch":3}}"#,
-    r#"{"type":"authority","ts":"2026-02-27T00:00:05Z","domain_id":"region-b","controller_id":"ctl-b1","level":"REGION","epoch":1}"#,
-    r#"{"type":"authority","ts":"2026-02-27T00:00:06Z","domain_id":"region-b","controller_id":"ctl-b2","level":"REGION","epoch":1}"#,
-    r#"{"type":"authority","ts":"2026-02-27T00:00:07Z","domain_id":"region-b","controller_id":"ctl-b1","level":"REGION","epoch":2}"#,
-];
-
-fn register(node: &str, signature: &str) -> String {
-    format!(
-        r#"{{"type":"register","node_id":"{node}","ts":"2026-02-27T00:01:00Z","seq":1,"kind":"EDGE","domain_id":"edge-a1","region":"region-a","zone":"edge-a1","firmware":{{"version":"2.1.3","signature":"{signature}"}}}}"#
-    )
-}
-
-fn heartbeat(node: &str, seq: u32, ts: &str) -> String {
-    format!(
-        r#"{{"type":"heartbeat","node_id":"{node}","ts":"{ts}","seq":{seq},"rtt_ms":40,"loss_pct":0,"health":"OK"}}"#
-    )
-}
-
-fn snapshot(node: &str, version: &str, policy: &str, stir: &str, cps: u32) -> String {
-    format!(
-        r#"{{"type":"snapshot","node_id":"{node}","ts":"2026-02-27T00:03:00Z","seq":3,"reported_version":"{version}","policy_version":"{policy}","config":{{"stir.enforcement_mode":"{stir}","rate_limit.max_cps":{cps}}}}}"#
-    )
-}
-
-/// Four nodes of edge-a1: in spec, drifted (seed 003's differences), one whose attested
-/// firmware signature differs from the one it enrolled with, and one replaying its backlog
-/// (half of it uploaded) after a short outage.
-fn nodes() -> Vec<(String, String)> {
-    let mut input = Vec::new();
-    for (node, lines) in [
-        (
-            "n-ok",
-            vec![
-                register("n-ok", "sig-a"),
-                heartbeat("n-ok", 2, "2026-02-27T00:02:00Z"),
-                snapshot("n-ok", "1.4.7", "policy-v2.1", "hard", 2000),
-                heartbeat("n-ok", 4, "2026-02-27T00:04:00Z"),
-            ],
-        ),
-        (
-            "n-drift",
-            vec![
-                register("n-drift", "sig-a"),
-                heartbeat("n-drift", 2, "2026-02-27T00:02:00Z"),
-                snapshot("n-drift", "1.4.6", "policy-v2.0", "soft", 1500),
-                heartbeat("n-drift", 4, "2026-02-27T00:04:00Z"),
-            ],
-        ),
-        (
-            "n-bad",
-            vec![
-                register("n-bad", "sig-a"),
-                heartbeat("n-bad", 2, "2026-02-27T00:02:00Z"),
-                r#"{"type":"attestation","node_id":"n-bad","ts":"2026-02-27T00:03:00Z","seq":3,"result":"verified","firmware_signature":"sig-forged"}"#.to_owned(),
-                heartbeat("n-bad", 4, "2026-02-27T00:04:00Z"),
-            ],
-        ),
-    ] {
-        input.extend(lines.into_iter().map(|line| (node.to_owned(), line)));
-    }
-    let carried = |seq: u32, ts: &str| {
-        format!(
-            r#"{{"type":"heartbeat","node_id":"n-replay","ts":"{ts}","seq":{seq},"health":"OK"}}"#
-        )
-    };
-    let replaying = [
-        register("n-replay", "sig-a"),
-        heartbeat("n-replay", 2, "2026-02-27T00:02:00Z"),
-        snapshot("n-replay", "1.4.7", "policy-v2.1", "hard", 2000),
-        r#"{"type":"link","node_id":"n-replay","ts":"2026-02-27T00:03:10Z","seq":4,"state":"lost"}"#.to_owned(),
-        r#"{"type":"link","node_id":"n-replay","ts":"2026-02-27T00:03:40Z","seq":7,"state":"detected"}"#.to_owned(),
-        r#"{"type":"replay","node_id":"n-replay","ts":"2026-02-27T00:03:50Z","seq":8,"phase":"begin","session_id":"rs-1","backlog_total":4}"#.to_owned(),
-        format!(
-            r#"{{"type":"replay","node_id":"n-replay","ts":"2026-02-27T00:03:55Z","seq":9,"phase":"chunk","session_id":"rs-1","chunk_seq":1,"backlog_total":4,"events":[{},{}]}}"#,
-            carried(5, "2026-02-27T00:03:20Z"),
-            carried(6, "2026-02-27T00:03:30Z")
-        ),
-    ];
-    input.extend(
-        replaying
-            .into_iter()
-            .map(|line| ("n-replay".to_owned(), line)),
-    );
-    // A node of a domain nobody governs, registered with one key and then "re-registered"
-    // with another: ingest rejects the second as `key_conflict` and reports a trust violation.
-    let forged = [
-        forged_register(1, "2026-02-27T00:01:00Z", &public_key(1)),
-        heartbeat("n-forged", 2, "2026-02-27T00:02:00Z"),
-        forged_reregistration(),
-    ];
-    input.extend(forged.into_iter().map(|line| ("n-forged".to_owned(), line)));
-    input
-}
 
 /// Where the scenario's rows are.
 struct Scenario {
@@ -166,11 +45,7 @@ async fn run_scenario() -> Scenario {
     let config = PipelineConfig::new(KafkaConfig::new(&services.kafka), &prefix);
     pipeline::create_topics(&config).await.unwrap();
     let clickhouse = ClickHouseConfig::new(&services.clickhouse, common::unique("fleet_proj"));
-    let input: Vec<(String, Vec<u8>)> = CONTROL
-        .iter()
-        .map(|line| ("ctl".to_owned(), line.as_bytes().to_vec()))
-        .collect();
-    common::produce(&services.kafka, &config.topics.raw, &input).await;
+    common::produce(&services.kafka, &config.topics.raw, &input::control()).await;
 
     let stop = Shutdown::new();
     let run = {
@@ -179,7 +54,7 @@ async fn run_scenario() -> Scenario {
     };
     // The node events follow once every events partition holds the control copies, so each
     // node is evaluated against the full control plane (alert reasons depend on it).
-    let copies = CONTROL.len();
+    let copies = input::CONTROL.len();
     common::eventually(
         LIMIT,
         "control copies on every events partition",
@@ -197,26 +72,21 @@ async fn run_scenario() -> Scenario {
         },
     )
     .await;
-    let nodes: Vec<(String, Vec<u8>)> = nodes()
-        .into_iter()
-        .map(|(k, v)| (k, v.into_bytes()))
-        .collect();
-    common::produce(&services.kafka, &config.topics.raw, &nodes).await;
+    common::produce(&services.kafka, &config.topics.raw, &input::nodes()).await;
     let ch = connect(&clickhouse).await;
     common::eventually(LIMIT, "every output landed", || async {
         let landed: (u64, u64, u64, u64, u64) = ch
             .client()
-            .query(
+            .query(&format!(
                 "SELECT
                     (SELECT count() FROM alerts FINAL),
                     (SELECT countIf(decision = 'SPLIT_BRAIN_RESOLVED') FROM authority_audit FINAL),
-                    (SELECT countIf(lifecycle_state = 'QUARANTINED'
-                        OR version >= 4 AND drift_status IN ('IN_SPEC', 'DRIFTED')
-                        OR replay_events = 2) FROM node_state FINAL),
+                    ({settled}),
                     (SELECT uniqExact(node_id) FROM drift_evaluations FINAL
                         WHERE status IN ('IN_SPEC', 'DRIFTED')),
                     (SELECT count() FROM transitions FINAL WHERE to_state = 'QUARANTINED')",
-            )
+                settled = input::settled_sql()
+            ))
             .fetch_one()
             .await
             .map_err(|e| e.to_string())?;
@@ -780,7 +650,7 @@ async fn every_cookbook_query_answers_from_the_pipelines_data() {
         ),
         ("violations_by_batch", "", "\t5\t2\n".to_owned()),
     ];
-    let queries = cookbook::queries(cookbook::DOCUMENT);
+    let queries = cookbook::queries(cookbook::DOCUMENT, cookbook::Dialect::ClickHouse);
     let mut documented: Vec<&str> = queries.iter().map(|q| q.name.as_str()).collect();
     let mut checked: Vec<&str> = expected.iter().map(|(name, _, _)| *name).collect();
     checked.push("node_timeline");

@@ -137,10 +137,86 @@ pub mod table {
     pub const DOMAIN_MINUTE: &str = "domain_minute";
 }
 
+/// How a ReplacingMergeTree table of the sink collapses under `FINAL`: rows with equal sorting
+/// `key` are one row, the one with the highest `version`, or without a version column the one
+/// inserted last. The DDL writes the table's engine and `ORDER BY` from this, and the embedded
+/// backend's `<table>_final` views read the Parquet tables the same way
+/// ([`crate::query::session`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Replacing {
+    /// Table name (one of [`table`]).
+    pub table: &'static str,
+    /// The columns of the sorting key.
+    pub key: &'static [&'static str],
+    /// The version column, if any.
+    pub version: Option<&'static str>,
+}
+
+impl Replacing {
+    /// The engine: `ReplacingMergeTree(version)` or `ReplacingMergeTree()`.
+    pub fn engine(&self) -> String {
+        format!("ReplacingMergeTree({})", self.version.unwrap_or(""))
+    }
+
+    /// The `ORDER BY` expression: the key column, or the tuple of key columns.
+    pub fn sorting_key(&self) -> String {
+        match self.key {
+            [column] => (*column).to_owned(),
+            columns => format!("({})", columns.join(", ")),
+        }
+    }
+}
+
+/// The replacing tables the sink lands (from its topics), read with `FINAL`.
+pub mod replacing {
+    use super::{table, Replacing};
+
+    /// One live row per node: the highest twin version.
+    pub const NODE_STATE: Replacing = Replacing {
+        table: table::NODE_STATE,
+        key: &["node_id"],
+        version: Some("version"),
+    };
+    /// One live row per ledger entry.
+    pub const TRANSITIONS: Replacing = Replacing {
+        table: table::TRANSITIONS,
+        key: &["node_id", "machine", "seq"],
+        version: None,
+    };
+    /// One live row per drift report of a node.
+    pub const DRIFT_EVALUATIONS: Replacing = Replacing {
+        table: table::DRIFT_EVALUATIONS,
+        key: &["node_id", "seq"],
+        version: None,
+    };
+    /// One live row per raise and per resolve of an alert.
+    pub const ALERTS: Replacing = Replacing {
+        table: table::ALERTS,
+        key: &["alert_id", "action"],
+        version: None,
+    };
+    /// One live row per decision record (decisions have no natural key).
+    pub const AUTHORITY_AUDIT: Replacing = Replacing {
+        table: table::AUTHORITY_AUDIT,
+        key: &["domain_id", "partition", "offset"],
+        version: None,
+    };
+    /// Every one of them.
+    pub const ALL: [Replacing; 5] = [
+        NODE_STATE,
+        TRANSITIONS,
+        DRIFT_EVALUATIONS,
+        ALERTS,
+        AUTHORITY_AUDIT,
+    ];
+}
+
 #[path = "ddl_analytics.rs"]
 pub mod analytics;
-#[path = "ddl_rollup.rs"]
-pub mod rollup;
+#[path = "ddl_domain_minute.rs"]
+pub mod domain_minute;
+#[path = "ddl_rollups.rs"]
+pub mod rollups;
 pub use analytics::{ALERT_ACTION, ALERT_KIND, DECISION, DRIFT_STATUS, SUBJECT_KIND, TRUST_STATE};
 
 /// True when `name` is a plain identifier (`[A-Za-z_][A-Za-z0-9_]*`), the only database names
@@ -299,9 +375,11 @@ pub fn node_state(database: &str, caps: &ServerCaps) -> String {
     updated_ms Int64,
     updated_at DateTime('UTC')
 )
-ENGINE = ReplacingMergeTree(version)
-ORDER BY node_id",
+ENGINE = {engine}
+ORDER BY {key}",
         table = qualified(database, table::NODE_STATE),
+        engine = replacing::NODE_STATE.engine(),
+        key = replacing::NODE_STATE.sorting_key(),
         kind = enum8(NODE_KIND),
         connectivity = enum8(CONNECTIVITY),
         phase = enum8(LIFECYCLE_PHASE),
@@ -373,10 +451,12 @@ pub fn transitions(database: &str, caps: &ServerCaps) -> String {
     partition Int32,
     offset Int64
 )
-ENGINE = ReplacingMergeTree()
+ENGINE = {engine}
 PARTITION BY toYYYYMM(at)
-ORDER BY (node_id, machine, seq)",
+ORDER BY {key}",
         table = qualified(database, table::TRANSITIONS),
+        engine = replacing::TRANSITIONS.engine(),
+        key = replacing::TRANSITIONS.sorting_key(),
         machine = enum8(TRANSITION_MACHINE),
         codec = delta_codec(caps),
         lc = low_cardinality_string(caps),

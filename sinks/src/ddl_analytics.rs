@@ -1,11 +1,11 @@
-//! DDL of the fleet processor's analytic outputs and the rollups over them: `drift_evaluations`,
-//! `alerts`, `authority_audit`, the drift/trust/attention columns of `node_state`, and the
-//! rollup views `domain_rollup`, `rollout_status` and `attention_queue`.
+//! DDL of the fleet processor's analytic outputs: `drift_evaluations`, `alerts`,
+//! `authority_audit` and the drift/trust/attention columns of `node_state`. The rollup views
+//! over them are in [`super::rollups`].
 //!
 //! Every table that is fed from a topic carries the Kafka coordinates of its rows and is a
 //! ReplacingMergeTree keyed so that a record read twice collapses to one row under `FINAL`.
 
-use super::{delta_codec, enum8, low_cardinality_string, qualified, table, Enum8Values};
+use super::{delta_codec, enum8, low_cardinality_string, qualified, replacing, table, Enum8Values};
 use crate::caps::ServerCaps;
 use crate::migrate::Step;
 
@@ -78,10 +78,12 @@ pub fn drift_evaluations(database: &str, caps: &ServerCaps) -> String {
     partition Int32,
     offset Int64
 )
-ENGINE = ReplacingMergeTree()
+ENGINE = {engine}
 PARTITION BY toYYYYMM(evaluated)
-ORDER BY (node_id, seq)",
+ORDER BY {key}",
         table = qualified(database, table::DRIFT_EVALUATIONS),
+        engine = replacing::DRIFT_EVALUATIONS.engine(),
+        key = replacing::DRIFT_EVALUATIONS.sorting_key(),
         status = enum8(DRIFT_STATUS),
         codec = delta_codec(caps),
     )
@@ -109,10 +111,12 @@ pub fn alerts(database: &str, caps: &ServerCaps) -> String {
     partition Int32,
     offset Int64
 )
-ENGINE = ReplacingMergeTree()
+ENGINE = {engine}
 PARTITION BY toYYYYMM(at)
-ORDER BY (alert_id, action)",
+ORDER BY {key}",
         table = qualified(database, table::ALERTS),
+        engine = replacing::ALERTS.engine(),
+        key = replacing::ALERTS.sorting_key(),
         kind = enum8(ALERT_KIND),
         action = enum8(ALERT_ACTION),
         subject = enum8(SUBJECT_KIND),
@@ -150,10 +154,12 @@ pub fn authority_audit(database: &str, caps: &ServerCaps) -> String {
     partition Int32,
     offset Int64
 )
-ENGINE = ReplacingMergeTree()
+ENGINE = {engine}
 PARTITION BY toYYYYMM(at)
-ORDER BY (domain_id, partition, offset)",
+ORDER BY {key}",
         table = qualified(database, table::AUTHORITY_AUDIT),
+        engine = replacing::AUTHORITY_AUDIT.engine(),
+        key = replacing::AUTHORITY_AUDIT.sorting_key(),
         decision = enum8(DECISION),
         codec = delta_codec(caps),
     )
@@ -196,76 +202,6 @@ pub fn node_state_v2_columns(caps: &ServerCaps) -> Vec<Step> {
         column(
             "replay_backlog_total",
             "Nullable(Int64) DEFAULT NULL".to_owned(),
-        ),
-    ]
-}
-
-/// The rollup views over `node_state FINAL`. Each row says how many nodes it covers, how many
-/// it excludes as DISCONNECTED or REPLAYING (their state is not current), and the worst sync
-/// debt among them.
-pub fn rollup_views(database: &str) -> Vec<String> {
-    let node_state = qualified(database, table::NODE_STATE);
-    let excluded = "connectivity IN ('DISCONNECTED', 'REPLAYING')";
-    vec![
-        format!(
-            "CREATE VIEW IF NOT EXISTS {view} AS
-SELECT
-    domain_id,
-    count() AS nodes,
-    countIf({excluded}) AS excluded,
-    nodes - excluded AS covered,
-    countIf(connectivity = 'LIVE') AS live,
-    countIf(connectivity = 'DELAYED') AS delayed,
-    countIf(connectivity = 'EDGE_CACHED') AS edge_cached,
-    countIf(connectivity = 'AUTONOMOUS') AS autonomous,
-    countIf(connectivity = 'DISCONNECTED') AS disconnected,
-    countIf(connectivity = 'RETURNING') AS returning,
-    countIf(connectivity = 'REPLAYING') AS replaying,
-    countIf(drift_status = 'DRIFTED' AND NOT {excluded}) AS drifted,
-    countIf(drift_status = 'UNKNOWN' AND NOT {excluded}) AS drift_unknown,
-    if(drifted = 0, 0, round(avgIf(drift_score, drift_status = 'DRIFTED' AND NOT {excluded}), 2))
-        AS avg_drift_score,
-    max(drift_score) AS max_drift_score,
-    countIf(alert_open = 1) AS open_alerts,
-    max(seconds_behind) AS worst_sync_debt_s
-FROM {node_state} FINAL
-GROUP BY domain_id",
-            view = qualified(database, table::DOMAIN_ROLLUP),
-        ),
-        format!(
-            "CREATE VIEW IF NOT EXISTS {view} AS
-SELECT
-    desired_bundle_id AS bundle_id,
-    target_version,
-    count() AS nodes,
-    countIf({excluded}) AS excluded,
-    nodes - excluded AS covered,
-    countIf(drift_status = 'IN_SPEC' AND NOT {excluded}) AS in_spec,
-    countIf(drift_status = 'DRIFTED' AND NOT {excluded}) AS drifted,
-    countIf(drift_status = 'UNKNOWN' AND NOT {excluded}) AS unknown,
-    max(seconds_behind) AS worst_sync_debt_s
-FROM {node_state} FINAL
-WHERE desired_bundle_id != ''
-GROUP BY desired_bundle_id, target_version",
-            view = qualified(database, table::ROLLOUT_STATUS),
-        ),
-        format!(
-            "CREATE VIEW IF NOT EXISTS {view} AS
-SELECT
-    node_id,
-    domain_id,
-    attention_score,
-    attention_reasons,
-    alert_open,
-    connectivity,
-    lifecycle_state,
-    drift_status,
-    drift_score,
-    trust_state,
-    seconds_behind
-FROM {node_state} FINAL
-WHERE attention_score > 0",
-            view = qualified(database, table::ATTENTION_QUEUE),
         ),
     ]
 }

@@ -27,12 +27,16 @@
 //! - [`insert`]: one `INSERT` per table and batch, and the back-off retry loop.
 //! - [`client`]: ClickHouse settings and a connection fitted to the server.
 //! - [`caps`]: server version parsing and the feature flags derived from it.
-//! - [`ddl`]: table definitions and the Enum8 value tables shared with the rows.
+//! - [`ddl`]: table definitions and the Enum8 value tables shared with the rows; the rollup
+//!   views in both dialects.
+//! - [`dialect`]: ClickHouse vs DataFusion SQL, where the two differ.
 //! - [`mod@migrate`]: the migration list and the idempotent migrator.
 //! - [`summary`]: the fleet overview queries and their printed report.
-//! - [`cookbook`]: the analyst queries of `docs/sql-cookbook.md`, read from the document.
+//! - [`cookbook`]: the analyst queries of `docs/sql-cookbook.md` per dialect, read from the
+//!   document.
 //! - [`parquet`]: the embedded backend: Arrow conversion, Parquet files, landed offsets.
-//! - [`query`]: DataFusion over the Parquet tables: SQL, the `*_final` views, the overview.
+//! - [`query`]: DataFusion over the Parquet tables: SQL, the `*_final` views, the rollup views,
+//!   the overview.
 //! - [`error`]: error types, classed by who must act.
 
 pub mod batch;
@@ -42,6 +46,7 @@ pub mod config;
 mod consumer;
 pub mod cookbook;
 pub mod ddl;
+pub mod dialect;
 pub mod error;
 pub mod insert;
 pub mod land;

@@ -137,7 +137,7 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 7,
         description: "rollup views: domain_rollup, rollout_status, attention_queue",
         steps: |db, _| {
-            ddl::analytics::rollup_views(db)
+            ddl::rollups::rollup_views(db)
                 .into_iter()
                 .map(Step::Sql)
                 .collect()
@@ -161,7 +161,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 11,
         description: "domain_minute: rollup per domain and minute, fed by materialized views",
-        steps: ddl::rollup::domain_minute,
+        steps: ddl::domain_minute::domain_minute,
     },
 ];
 

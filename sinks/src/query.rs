@@ -1,12 +1,14 @@
 //! SQL over the Parquet tables with DataFusion: every table directory of a data directory is a
 //! listing table with the schema the sink writes, next to views that read the replacing tables
-//! the way ClickHouse's `FINAL` does.
+//! the way ClickHouse's `FINAL` does, and the rollup views of the ClickHouse database.
 //!
-//! ClickHouse -> DataFusion: `node_state FINAL` is the view `node_state_final` (the highest
-//! `version` per `node_id`), `transitions FINAL` is `transitions_final` (one row per `(node_id,
-//! machine, seq)`, the last one read), `count()` is `count(*)`, and an Enum8 column already reads
-//! as its symbol (no `toString`). [`fleet_summary`] gives the same [`Summary`] as
-//! [`crate::summary::fleet_summary`] on the same data.
+//! ClickHouse -> DataFusion: `<table> FINAL` is the view `<table>_final` for each replacing
+//! table ([`ddl::replacing`]: `node_state`, `transitions`, `drift_evaluations`, `alerts`,
+//! `authority_audit`), `domain_rollup`, `rollout_status` and `attention_queue` are views of
+//! the same names ([`ddl::rollups`]), `count()` is `count(*)`, and an Enum8 column already
+//! reads as its symbol (no `toString`); `docs/embedded.md` has the whole table, and every
+//! query of `docs/sql-cookbook.md` has its DataFusion twin there. [`fleet_summary`] gives the
+//! same [`Summary`] as [`crate::summary::fleet_summary`] on the same data.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -22,7 +24,8 @@ use datafusion::datasource::listing::{
 use datafusion::error::DataFusionError;
 use datafusion::prelude::SessionContext;
 
-use crate::ddl::{self, table, Enum8Values};
+use crate::ddl::{self, table, Enum8Values, Replacing};
+use crate::dialect::Dialect;
 use crate::parquet::files::EXTENSION;
 use crate::parquet::tables;
 use crate::summary::{Summary, SummarySql};
@@ -55,7 +58,8 @@ pub enum Format {
     Json,
 }
 
-/// A session with every table directory under `dir` registered, and the `*_final` views.
+/// A session with every table directory under `dir` registered, a `<table>_final` view for
+/// each replacing table among them, and the rollup views when `node_state` is there.
 ///
 /// # Errors
 /// [`QueryError::NoTables`] when `dir` has no table directory; [`QueryError::DataFusion`] when a
@@ -75,16 +79,16 @@ pub async fn session(dir: &Path) -> Result<SessionContext, QueryError> {
         return Err(QueryError::NoTables(dir.display().to_string()));
     }
     for (name, schema) in &registered {
-        let latest_first = match *name {
-            table::NODE_STATE => Some(("node_id", "version DESC, updated_ms DESC")),
-            table::TRANSITIONS => Some((
-                "node_id, machine, seq",
-                "\"partition\" DESC, \"offset\" DESC",
-            )),
-            _ => None,
-        };
-        if let Some((key, order)) = latest_first {
-            ctx.sql(&final_view(name, schema, key, order)).await?;
+        if let Some(replacing) = ddl::replacing::ALL.iter().find(|r| r.table == *name) {
+            ctx.sql(&final_view(replacing, schema)).await?;
+        }
+    }
+    if registered
+        .iter()
+        .any(|(name, _)| *name == table::NODE_STATE)
+    {
+        for (view, select) in ddl::rollups::rollup_selects(Dialect::DataFusion, table::NODE_STATE) {
+            ctx.sql(&format!("CREATE VIEW {view} AS\n{select}")).await?;
         }
     }
     let has = |wanted: &str| registered.iter().any(|(name, _)| *name == wanted);
@@ -94,7 +98,7 @@ pub async fn session(dir: &Path) -> Result<SessionContext, QueryError> {
     {
         // ClickHouse keeps this rollup up to date with materialized views; here it is a view
         // over the same aggregates of the same tables.
-        let rows = ddl::rollup::union_select(ddl::rollup::Engine::DataFusion);
+        let rows = ddl::domain_minute::union_select(Dialect::DataFusion);
         ctx.sql(&format!("CREATE VIEW {} AS {rows}", table::DOMAIN_MINUTE))
             .await?;
     }
@@ -112,18 +116,28 @@ fn listing_table(path: &Path, schema: SchemaRef) -> Result<Arc<ListingTable>, Da
     Ok(Arc::new(ListingTable::try_new(config)?))
 }
 
-/// `CREATE VIEW <table>_final`: the first row per `key` in `order`, with the table's columns.
-fn final_view(table: &str, schema: &SchemaRef, key: &str, order: &str) -> String {
-    let columns: Vec<String> = schema
-        .fields()
-        .iter()
-        .map(|field| format!("\"{}\"", field.name()))
+/// `CREATE VIEW <table>_final`, with the table's columns: per sorting key, the row with the
+/// highest version, and among equal versions (or without a version column) the one read last
+/// from the topic, the row ClickHouse inserted last. A key's records come from one partition
+/// (the topics are keyed by node, by alert subject or by domain), so that is the highest
+/// `(partition, offset)`.
+fn final_view(replacing: &Replacing, schema: &SchemaRef) -> String {
+    let quoted = |column: &str| format!("\"{column}\"");
+    let columns: Vec<String> = schema.fields().iter().map(|f| quoted(f.name())).collect();
+    let key: Vec<String> = replacing.key.iter().map(|c| quoted(c)).collect();
+    let order: Vec<String> = (replacing.version.iter().copied())
+        .chain(["partition", "offset"])
+        .map(|c| format!("{} DESC", quoted(c)))
         .collect();
     format!(
-        "CREATE VIEW {table}_final AS SELECT {columns} FROM \
+        "CREATE VIEW {table} AS SELECT {columns} FROM \
          (SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY {order}) AS sxfleet_rank \
-         FROM {table}) WHERE sxfleet_rank = 1",
-        columns = columns.join(", ")
+         FROM {source}) WHERE sxfleet_rank = 1",
+        table = Dialect::DataFusion.final_table(replacing.table),
+        source = replacing.table,
+        columns = columns.join(", "),
+        key = key.join(", "),
+        order = order.join(", "),
     )
 }
 
@@ -165,7 +179,7 @@ pub fn render(batches: &[RecordBatch], format: Format) -> Result<String, QueryEr
 /// The overview queries of [`crate::summary::summary_sql`] in DataFusion's dialect, over
 /// `node_state_final`, with the same labels and row order (Enum8 columns by code).
 pub fn summary_sql() -> SummarySql {
-    let from = format!("{}_final", table::NODE_STATE);
+    let from = Dialect::DataFusion.final_table(table::NODE_STATE);
     let by_name = |column: &str| {
         format!(
             "SELECT {column} AS label, count(*) AS nodes FROM {from} \

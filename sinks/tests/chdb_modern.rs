@@ -205,7 +205,7 @@ fn cookbook_queries_run_on_chdb() {
         None,
     ));
     steps.push((format!("USE {db}"), None));
-    let queries = cookbook::queries(cookbook::DOCUMENT);
+    let queries = cookbook::queries(cookbook::DOCUMENT, cookbook::Dialect::ClickHouse);
     let names: Vec<String> = queries.iter().map(|q| q.name.clone()).collect();
     for (query, name) in queries.iter().zip(&names) {
         steps.push((query.for_node("d"), Some(name.as_str())));

@@ -8,6 +8,8 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+pub mod scenario;
+
 /// Where the services answer.
 pub struct Services {
     /// Kafka bootstrap servers.

@@ -10,11 +10,13 @@
 //!
 //! Exactness: a view sees every inserted row once. The sink never inserts a landed row again
 //! (effectively-once), so the rollup equals the aggregate of the source tables — unless the
-//! server dies inside an insert between the source table and a view; see
-//! `docs/sql-cookbook.md` for the statement that rebuilds the rollup then.
+//! server dies inside an insert between the source table and a view. The backfill reads the
+//! sources with `FINAL`, so dropping `domain_minute` and the migration ledger and restarting
+//! the sink rebuilds it exactly (`docs/sql-cookbook.md`).
 
 use super::{low_cardinality_string, qualified, table};
 use crate::caps::ServerCaps;
+use crate::dialect::Dialect;
 use crate::migrate::Step;
 
 /// Connectivity modes counted as `entered_<mode>` (the connectivity machine's spellings).
@@ -34,8 +36,8 @@ struct Source {
     table: &'static str,
     view: &'static str,
     rows_column: &'static str,
-    /// `(column, aggregate)` pairs after `domain_id` and `minute`.
-    columns: fn() -> Vec<(String, String)>,
+    /// `(column, aggregate in the dialect)` pairs after `domain_id` and `minute`.
+    columns: fn(Dialect) -> Vec<(String, String)>,
     /// The source's `DateTime` column that gives the minute.
     time: &'static str,
 }
@@ -64,13 +66,14 @@ const SOURCES: &[Source] = &[
     },
 ];
 
-fn transition_columns() -> Vec<(String, String)> {
+fn transition_columns(dialect: Dialect) -> Vec<(String, String)> {
+    let counted = |condition: &str| dialect.count_if(condition);
     let applied = |machine: &str, to: &str| {
         counted(&format!(
             "machine = '{machine}' AND applied = 1 AND to_state = '{to}'"
         ))
     };
-    let mut columns = vec![("transitions".to_owned(), "count(*)".to_owned())];
+    let mut columns = vec![("transitions".to_owned(), dialect.count().to_owned())];
     columns.extend(ENTERED.iter().map(|mode| {
         (
             format!("entered_{}", mode.to_ascii_lowercase()),
@@ -98,26 +101,29 @@ fn transition_columns() -> Vec<(String, String)> {
     columns
 }
 
-/// Rows matching `condition`, in SQL that ClickHouse (18.16 and current) and DataFusion both
-/// run, so the embedded backend's rollup is built from the same aggregates.
-fn counted(condition: &str) -> String {
-    format!("sum(CASE WHEN {condition} THEN 1 ELSE 0 END)")
-}
-
-fn drift_columns() -> Vec<(String, String)> {
+fn drift_columns(dialect: Dialect) -> Vec<(String, String)> {
     vec![
-        ("drift_evaluations".to_owned(), "count(*)".to_owned()),
-        ("drifted".to_owned(), counted("status = 'DRIFTED'")),
-        ("drift_unknown".to_owned(), counted("status = 'UNKNOWN'")),
+        ("drift_evaluations".to_owned(), dialect.count().to_owned()),
+        ("drifted".to_owned(), dialect.count_if("status = 'DRIFTED'")),
+        (
+            "drift_unknown".to_owned(),
+            dialect.count_if("status = 'UNKNOWN'"),
+        ),
         ("drift_score_sum".to_owned(), "sum(score)".to_owned()),
     ]
 }
 
-fn alert_columns() -> Vec<(String, String)> {
+fn alert_columns(dialect: Dialect) -> Vec<(String, String)> {
     vec![
-        ("alerts".to_owned(), "count(*)".to_owned()),
-        ("alerts_raised".to_owned(), counted("action = 'RAISE'")),
-        ("alerts_resolved".to_owned(), counted("action = 'RESOLVE'")),
+        ("alerts".to_owned(), dialect.count().to_owned()),
+        (
+            "alerts_raised".to_owned(),
+            dialect.count_if("action = 'RAISE'"),
+        ),
+        (
+            "alerts_resolved".to_owned(),
+            dialect.count_if("action = 'RESOLVE'"),
+        ),
     ]
 }
 
@@ -125,7 +131,7 @@ fn alert_columns() -> Vec<(String, String)> {
 pub fn measures() -> Vec<(String, &'static str)> {
     SOURCES
         .iter()
-        .flat_map(|source| (source.columns)())
+        .flat_map(|source| (source.columns)(Dialect::ClickHouse))
         .map(|(column, _)| {
             let kind = if column.ends_with("_sum") {
                 "Float64"
@@ -160,17 +166,17 @@ ORDER BY (domain_id, minute)",
 }
 
 /// What `source` contributes to the rollup, as a `SELECT` over `from` grouped by domain and
-/// `minute` (an expression of the source's time column in the engine's dialect). Every column
+/// `minute` (of the source's time column, in `dialect`). Every column
 /// of the rollup is there, 0 where the source has none: a view on 18.16 must name them all,
 /// and the embedded backend's `UNION ALL` of the sources needs the branches to line up.
-fn select(source: &Source, from: &str, engine: Engine) -> String {
-    let minute = engine.minute(source.time);
-    let own = (source.columns)();
+fn select(source: &Source, from: &str, dialect: Dialect) -> String {
+    let minute = dialect.start_of_minute(source.time);
+    let own = (source.columns)(dialect);
     let columns: Vec<String> = measures()
         .into_iter()
         .map(|(column, kind)| {
             let value = own.iter().find(|(name, _)| *name == column).map_or_else(
-                || engine.zero(kind).to_owned(),
+                || dialect.zero(kind).to_owned(),
                 |(_, aggregate)| aggregate.clone(),
             );
             format!("    {value} AS {column}")
@@ -187,35 +193,6 @@ GROUP BY domain_id, {minute}",
     )
 }
 
-/// The SQL engine a rollup `SELECT` is written for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Engine {
-    /// ClickHouse, 18.16 and current.
-    ClickHouse,
-    /// DataFusion over the Parquet tables.
-    DataFusion,
-}
-
-impl Engine {
-    /// `time` truncated to its minute.
-    fn minute(self, time: &str) -> String {
-        match self {
-            Engine::ClickHouse => format!("toStartOfMinute({time})"),
-            Engine::DataFusion => format!("date_trunc('minute', {time})"),
-        }
-    }
-
-    /// A 0 of the column type `kind`, typed as the engine's aggregates are (an 18.16 view
-    /// does not convert a `UInt8` literal into a `UInt64` column).
-    fn zero(self, kind: &str) -> &'static str {
-        match (self, kind) {
-            (_, "Float64") => "0.0",
-            (Engine::ClickHouse, _) => "toUInt64(0)",
-            (Engine::DataFusion, _) => "0",
-        }
-    }
-}
-
 /// The migration steps: the table, one view per source, and a backfill per source of the rows
 /// landed before the views existed.
 pub fn domain_minute(database: &str, caps: &ServerCaps) -> Vec<Step> {
@@ -226,17 +203,19 @@ pub fn domain_minute(database: &str, caps: &ServerCaps) -> Vec<Step> {
         steps.push(Step::Sql(format!(
             "CREATE MATERIALIZED VIEW IF NOT EXISTS {view} TO {rollup} AS\n{select}",
             view = qualified(database, source.view),
-            select = select(source, &from, Engine::ClickHouse),
+            select = select(source, &from, Dialect::ClickHouse),
         )));
     }
     for source in SOURCES {
-        let from = qualified(database, source.table);
+        // The tables as queried: a row landed twice (the server died inside an insert) counts
+        // once, so a rebuild is exact even where the views were not.
+        let from = Dialect::ClickHouse.final_table(&qualified(database, source.table));
         steps.push(Step::Backfill {
             table: table::DOMAIN_MINUTE,
             marker: source.rows_column,
             sql: format!(
                 "INSERT INTO {rollup}\n{select}",
-                select = select(source, &from, Engine::ClickHouse),
+                select = select(source, &from, Dialect::ClickHouse),
             ),
         });
     }
@@ -246,10 +225,10 @@ pub fn domain_minute(database: &str, caps: &ServerCaps) -> Vec<Step> {
 /// The rollup's rows as one `SELECT` over the source tables — what the embedded backend
 /// registers as `domain_minute`: the same aggregates per source as the views. A query sums
 /// the branches per `(domain_id, minute)` as it does on ClickHouse.
-pub fn union_select(engine: Engine) -> String {
+pub fn union_select(dialect: Dialect) -> String {
     let branches: Vec<String> = SOURCES
         .iter()
-        .map(|source| select(source, source.table, engine))
+        .map(|source| select(source, source.table, dialect))
         .collect();
     branches.join("\nUNION ALL\n")
 }
@@ -262,7 +241,7 @@ mod tests {
     fn every_source_counts_its_rows_and_columns_are_unique() {
         let mut names: Vec<String> = measures().into_iter().map(|(name, _)| name).collect();
         for source in SOURCES {
-            let own = (source.columns)();
+            let own = (source.columns)(Dialect::DataFusion);
             assert_eq!(
                 own[0],
                 (source.rows_column.to_owned(), "count(*)".to_owned())
@@ -276,7 +255,7 @@ mod tests {
 
     #[test]
     fn the_embedded_rollup_uses_no_clickhouse_function() {
-        let sql = union_select(Engine::DataFusion);
+        let sql = union_select(Dialect::DataFusion);
         assert_eq!(sql.matches("UNION ALL").count(), SOURCES.len() - 1);
         for clickhouse_only in ["countIf", "toStartOfMinute", "toUInt64", "count()"] {
             assert!(!sql.contains(clickhouse_only), "{clickhouse_only} in {sql}");
