@@ -2,6 +2,8 @@
 
 #![allow(dead_code)] // each test binary uses a different part of this module
 
+pub mod http;
+
 use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
