@@ -209,7 +209,9 @@ struct ClientEntry {
     common_name: Option<String>,
     /// A DNS subject alternative name that identifies the client.
     dns_name: Option<String>,
+    /// See [`ClientConfig::principal`].
     principal: String,
+    /// See [`ClientConfig::nodes`].
     nodes: Vec<String>,
 }
 

@@ -17,10 +17,12 @@
 //! - [`auth`]: bearer tokens and client certificates resolved to one principal (pure).
 //! - [`lines`]: per-line checks of a batch (pure).
 //! - [`writer`]: the transactional Kafka writes.
-//! - [`tls`]: the TLS settings and the HTTPS accept loop.
+//! - [`tls`]: the TLS settings from PEM files, and client certificate names.
+//! - [`https`]: the HTTPS accept loop.
 
 pub mod auth;
 pub mod config;
+pub mod https;
 pub mod lines;
 pub mod tls;
 pub mod writer;
@@ -42,8 +44,9 @@ use tokio::sync::Semaphore;
 
 use self::auth::{Authenticator, ClientCertificate};
 use self::config::{HttpConfig, HttpConfigError};
+use self::https::serve_tls_on;
 use self::lines::{check_batch, Lane};
-use self::tls::{serve_tls_on, TlsError, TlsServer};
+use self::tls::{TlsError, TlsServer};
 use self::writer::{Writer, WriterConfig};
 use crate::telemetry;
 

@@ -1,38 +1,19 @@
-//! HTTPS and mTLS for the ingest API: the server's rustls settings from PEM files, and the
-//! accept loop that serves the router over TLS, handing each request the names of its
-//! connection's verified client certificate.
-//!
-//! axum's `serve` only takes plain listeners, so TLS connections are served with hyper's
-//! HTTP/1 connection (what axum runs on too) and hyper-util's graceful shutdown.
+//! TLS for the ingest API: the server's rustls settings from PEM files (with client
+//! certificate verification for mTLS), and the names of a verified client certificate.
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::Request;
-use axum::Router;
-use hyper::body::Incoming;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::{GracefulShutdown, Watcher};
-use hyper_util::service::TowerToHyperService;
-use sxfleet_runtime::Shutdown;
-use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::rustls::crypto::{ring, CryptoProvider};
 use tokio_rustls::rustls::pki_types::pem::{self, PemObject};
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_rustls::rustls::server::WebPkiClientVerifier;
 use tokio_rustls::rustls::{RootCertStore, ServerConfig};
 use tokio_rustls::TlsAcceptor;
-use tower::ServiceExt;
 
 use super::auth::ClientCertificate;
 use super::config::{AuthMode, TlsConfig};
-use super::HttpError;
-use crate::telemetry;
-
-/// After a failed `accept` (e.g. out of file descriptors), wait this long before the next.
-const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 /// Why the TLS settings cannot be used. Each names the file to fix.
 #[derive(Debug, thiserror::Error)]
@@ -80,12 +61,12 @@ pub enum TlsError {
     },
 }
 
-/// A loaded TLS setup: what [`serve_tls_on`] needs.
+/// A loaded TLS setup: what [`super::https::serve_tls_on`] needs.
 #[derive(Clone)]
 pub struct TlsServer {
-    acceptor: TlsAcceptor,
-    handshake_timeout: Duration,
-    client_auth: ClientAuth,
+    pub(super) acceptor: TlsAcceptor,
+    pub(super) handshake_timeout: Duration,
+    pub(super) client_auth: ClientAuth,
 }
 
 impl std::fmt::Debug for TlsServer {
@@ -99,7 +80,7 @@ impl std::fmt::Debug for TlsServer {
 
 /// Whether the handshake asks for a client certificate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum ClientAuth {
+pub(super) enum ClientAuth {
     /// Not asked for.
     None,
     /// Asked for; verified when presented (`auth = "either"`).
@@ -109,7 +90,7 @@ enum ClientAuth {
 }
 
 impl ClientAuth {
-    fn as_str(self) -> &'static str {
+    pub(super) fn as_str(self) -> &'static str {
         match self {
             ClientAuth::None => "none",
             ClientAuth::Optional => "optional",
@@ -219,7 +200,7 @@ fn read_certificates(
 
 /// The names of a certificate the handshake verified. A certificate x509-parser cannot read
 /// (webpki could) yields no names, so it maps to no client.
-pub fn certificate_names(der: &[u8]) -> ClientCertificate {
+pub(super) fn certificate_names(der: &[u8]) -> ClientCertificate {
     let Ok((_, certificate)) = x509_parser::parse_x509_certificate(der) else {
         tracing::warn!("a verified client certificate could not be parsed for its names");
         return ClientCertificate::default();
@@ -245,97 +226,6 @@ pub fn certificate_names(der: &[u8]) -> ClientCertificate {
     ClientCertificate {
         common_names,
         dns_names,
-    }
-}
-
-/// Serves `app` (from [`super::router`]) over TLS on a bound `listener` until `shutdown`; then
-/// stops accepting, lets every connection finish the request it is serving, and returns.
-///
-/// # Errors
-/// [`HttpError::Serve`] when the listener's address cannot be read; a failed `accept` or
-/// handshake only costs that connection.
-pub async fn serve_tls_on(
-    listener: TcpListener,
-    app: Router,
-    tls: TlsServer,
-    shutdown: &Shutdown,
-) -> Result<(), HttpError> {
-    let addr = listener.local_addr().map_err(|source| HttpError::Serve {
-        addr: SocketAddr::from(([0, 0, 0, 0], 0)),
-        source,
-    })?;
-    tracing::info!(%addr, client_certificates = tls.client_auth.as_str(), "HTTPS ingest listening");
-    let connections = GracefulShutdown::new();
-    loop {
-        let accepted = tokio::select! {
-            () = shutdown.triggered() => break,
-            accepted = listener.accept() => accepted,
-        };
-        match accepted {
-            Ok((stream, remote)) => {
-                // Watched from before the handshake, so shutdown waits for it too.
-                let watcher = connections.watcher();
-                tokio::spawn(connection(
-                    stream,
-                    remote,
-                    app.clone(),
-                    tls.clone(),
-                    watcher,
-                ));
-            }
-            Err(error) => {
-                tracing::warn!(%addr, %error, "accepting a connection failed");
-                tokio::time::sleep(ACCEPT_BACKOFF).await;
-            }
-        }
-    }
-    drop(listener);
-    tracing::info!(%addr, open = connections.count(), "HTTPS ingest draining connections");
-    connections.shutdown().await;
-    Ok(())
-}
-
-/// One connection: the handshake (bounded by the handshake timeout), then HTTP/1 requests,
-/// each carrying the client certificate's names as an `Arc<ClientCertificate>` extension.
-async fn connection(
-    stream: TcpStream,
-    remote: SocketAddr,
-    app: Router,
-    tls: TlsServer,
-    watcher: Watcher,
-) {
-    let stream =
-        match tokio::time::timeout(tls.handshake_timeout, tls.acceptor.accept(stream)).await {
-            Ok(Ok(stream)) => stream,
-            Ok(Err(error)) => {
-                telemetry::tls_refused("handshake");
-                tracing::debug!(%remote, %error, "TLS handshake failed");
-                return;
-            }
-            Err(_elapsed) => {
-                telemetry::tls_refused("timeout");
-                tracing::debug!(%remote, "TLS handshake timed out");
-                return;
-            }
-        };
-    let certificate = stream
-        .get_ref()
-        .1
-        .peer_certificates()
-        .and_then(<[_]>::first)
-        .map(|der| Arc::new(certificate_names(der)));
-    let service = app.map_request(move |mut request: Request<Incoming>| {
-        if let Some(certificate) = &certificate {
-            request.extensions_mut().insert(Arc::clone(certificate));
-        }
-        request
-    });
-    let mut http = hyper::server::conn::http1::Builder::new();
-    // The timer enables hyper's header read timeout against clients that never finish one.
-    http.timer(TokioTimer::new());
-    let serving = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
-    if let Err(error) = watcher.watch(serving).await {
-        tracing::debug!(%remote, %error, "HTTPS connection ended with an error");
     }
 }
 
