@@ -173,7 +173,8 @@ enum Command {
 
 #[derive(Args)]
 struct IngestHttpArgs {
-    /// TOML settings: listen address, limits, bearer tokens (see docs/ingest.md).
+    /// TOML settings: listen address, limits, bearer tokens, TLS and client certificates (see
+    /// docs/ingest.md).
     #[arg(long, env = "SXFLEET_HTTP_CONFIG")]
     config: std::path::PathBuf,
 }
@@ -326,8 +327,9 @@ async fn main() -> anyhow::Result<()> {
             println!("normalizer: {stats:?}");
         }
         Command::IngestHttp(args) => {
-            pipeline::create_topics(&config).await?;
+            // Settings first: a bad file should not wait for Kafka.
             let http = HttpConfig::load(&args.config)?;
+            pipeline::create_topics(&config).await?;
             pipeline::run_http(&config, http, &shutdown).await?;
         }
         Command::Process => {

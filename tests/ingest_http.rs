@@ -6,10 +6,9 @@ mod common;
 
 use std::io::Write;
 use std::net::SocketAddr;
-use std::process::Command;
 use std::time::Duration;
 
-use serde_json::Value;
+use common::http::{check_doc_examples, curl, deployment, post, read_async};
 use sxfleet::pipeline::{self, PipelineConfig};
 use sxfleet_ingest::http::config::{HttpConfig, TokenConfig};
 use sxfleet_ingest::http::{router, serve_on};
@@ -49,117 +48,17 @@ async fn start(config: &PipelineConfig, kafka: KafkaConfig, stop: &Shutdown) -> 
     format!("http://{addr}")
 }
 
-async fn deployment(name: &str) -> PipelineConfig {
-    let services = common::services();
-    let prefix = format!("{}.", common::unique(name));
-    let config = PipelineConfig::new(KafkaConfig::new(&services.kafka), &prefix);
-    pipeline::create_topics(&config).await.unwrap();
-    config
-}
-
-/// Status, headers (lower-case names) and body of a curl call.
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-async fn curl(args: Vec<String>) -> Reply {
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new("/usr/bin/curl")
-            .args(["-sS", "-i"])
-            .args(&args)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    let text = String::from_utf8_lossy(&output.stdout).to_string();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_owned()))
-        .collect();
-    Reply {
-        status,
-        headers,
-        body: body.to_owned(),
-    }
-}
-
-fn post(url: &str, token: Option<&str>, body: &str) -> Vec<String> {
-    let mut args = vec!["-X".into(), "POST".into(), url.into()];
-    if let Some(token) = token {
-        args.extend(["-H".into(), format!("Authorization: Bearer {token}")]);
-    }
-    args.extend(["--data-binary".into(), body.into()]);
-    args
-}
-
-fn read(topic: &str, partitions: i32) -> Vec<common::kafka::Record> {
-    common::kafka::read_committed(&common::services().kafka, topic, partitions)
-}
-
-async fn read_async(topic: String, partitions: i32) -> Vec<common::kafka::Record> {
-    tokio::task::spawn_blocking(move || read(&topic, partitions))
-        .await
-        .unwrap()
-}
-
-/// The (sh, json) example pairs of the Examples section of docs/ingest.md.
-fn doc_examples() -> Vec<(String, String)> {
-    let doc = include_str!("../docs/ingest.md");
-    let examples = doc.split("## Examples").nth(1).unwrap_or_default();
-    let mut blocks = Vec::new();
-    let mut rest = examples;
-    while let Some(start) = rest.find("```") {
-        let after = &rest[start + 3..];
-        let (lang, body) = after.split_once('\n').unwrap_or_default();
-        let end = body.find("\n```").unwrap_or(body.len());
-        blocks.push((lang.trim().to_owned(), body[..end].to_owned()));
-        rest = &body[(end + 4).min(body.len())..];
-    }
-    blocks
-        .chunks(2)
-        .map(|pair| {
-            assert_eq!(pair[0].0, "sh");
-            assert_eq!(pair[1].0, "json");
-            (pair[0].1.clone(), pair[1].1.clone())
-        })
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_documented_curl_examples_answer_as_documented() {
     let config = deployment("http_doc").await;
     let stop = Shutdown::new();
     let url = start(&config, config.kafka.clone(), &stop).await;
-    let examples = doc_examples();
-    assert_eq!(examples.len(), 3);
-    for (script, expected) in examples {
-        let url = url.clone();
-        let output = tokio::task::spawn_blocking(move || {
-            Command::new("bash")
-                .args(["-c", &script])
-                .env("SXFLEET_HTTP", url)
-                .env("NODE_TOKEN", NODE_TOKEN)
-                .env("RELAY_TOKEN", RELAY_TOKEN)
-                .output()
-                .unwrap()
-        })
-        .await
-        .unwrap();
-        let got: Value = serde_json::from_slice(&output.stdout)
-            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stdout)));
-        let want: Value = serde_json::from_str(&expected).unwrap();
-        assert_eq!(got, want);
-    }
+    let env = [
+        ("SXFLEET_HTTP", url),
+        ("NODE_TOKEN", NODE_TOKEN.to_owned()),
+        ("RELAY_TOKEN", RELAY_TOKEN.to_owned()),
+    ];
+    check_doc_examples("Examples", &env, 3).await;
     // 1 + 3 lines accepted onto the raw topic, 3 rejected ones in the DLQ, all from HTTP.
     let raw = read_async(config.topics.raw.clone(), config.partitions).await;
     assert_eq!(raw.len(), 4);

@@ -18,7 +18,8 @@
 //! - [`admit`]: the per-node state and what one message does to it.
 //! - [`reject`]: reason codes and rejections.
 //! - [`stage`]: the Kafka stage.
-//! - [`http`]: the HTTP ingest API (NDJSON batches, bearer tokens, live and replay lanes).
+//! - [`http`]: the HTTP ingest API (NDJSON batches, bearer tokens or TLS client certificates,
+//!   live and replay lanes, plain HTTP or HTTPS).
 //! - [`telemetry`]: metric names.
 
 pub mod admit;

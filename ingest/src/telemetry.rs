@@ -38,6 +38,9 @@ pub const LOOKUP_UNAVAILABLE: &str = "unavailable";
 pub const HTTP_REQUESTS: &str = "sxfleet_http_requests_total";
 /// Counter: HTTP ingest lines, labelled by `lane` and `result` (`accepted`, `rejected`).
 pub const HTTP_LINES: &str = "sxfleet_http_lines_total";
+/// Counter: HTTPS connections closed before a request, labelled by `reason` (`handshake`:
+/// the TLS handshake failed, e.g. a missing or untrusted client certificate; `timeout`).
+pub const HTTP_TLS_REFUSED: &str = "sxfleet_http_tls_refused_total";
 
 /// An input went to the DLQ.
 pub fn rejected(reason: ReasonCode, source: Source) {
@@ -88,4 +91,9 @@ pub fn http_request(lane: &'static str, status: u16, accepted: u64, rejected: u6
     metrics::counter!(HTTP_REQUESTS, "lane" => lane, "status" => status.to_string()).increment(1);
     metrics::counter!(HTTP_LINES, "lane" => lane, "result" => "accepted").increment(accepted);
     metrics::counter!(HTTP_LINES, "lane" => lane, "result" => "rejected").increment(rejected);
+}
+
+/// An HTTPS connection was closed before its first request.
+pub fn tls_refused(reason: &'static str) {
+    metrics::counter!(HTTP_TLS_REFUSED, "reason" => reason).increment(1);
 }

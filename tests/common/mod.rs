@@ -3,6 +3,7 @@
 #![allow(dead_code)] // each test binary uses a different part of this module
 
 pub mod registry;
+pub mod http;
 
 use std::process::Command;
 use std::sync::OnceLock;

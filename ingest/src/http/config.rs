@@ -1,12 +1,12 @@
 //! Settings of the HTTP ingest API, loaded from a TOML file.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::auth::Authenticator;
 use crate::config::{load_toml, ConfigFileError};
 use crate::normalize::NormalizerConfig;
 
@@ -37,8 +37,14 @@ pub struct HttpConfig {
     pub retry_after: Duration,
     /// Per-line validation (the same normalizer the Kafka stage runs).
     pub normalizer: NormalizerConfig,
-    /// Bearer tokens and whom they speak for.
+    /// What names a request's principal: `token` (default), `mtls` or `either`.
+    pub auth: AuthMode,
+    /// Serve HTTPS instead of plain HTTP (and, with `client_ca`, require client certificates).
+    pub tls: Option<TlsConfig>,
+    /// Bearer tokens and whom they speak for (`auth = "token"` or `"either"`).
     pub tokens: Vec<TokenConfig>,
+    /// Client certificate names and whom they speak for (`auth = "mtls"` or `"either"`).
+    pub clients: Vec<ClientConfig>,
 }
 
 impl Default for HttpConfig {
@@ -53,7 +59,10 @@ impl Default for HttpConfig {
             write_timeout: Duration::from_secs(15),
             retry_after: Duration::from_secs(1),
             normalizer: NormalizerConfig::default(),
+            auth: AuthMode::Token,
+            tls: None,
             tokens: Vec::new(),
+            clients: Vec::new(),
         }
     }
 }
@@ -70,7 +79,10 @@ impl std::fmt::Debug for HttpConfig {
             .field("write_timeout", &self.write_timeout)
             .field("retry_after", &self.retry_after)
             .field("normalizer", &self.normalizer)
+            .field("auth", &self.auth)
+            .field("tls", &self.tls)
             .field("tokens", &self.tokens)
+            .field("clients", &self.clients)
             .finish()
     }
 }
@@ -97,6 +109,134 @@ impl std::fmt::Debug for TokenConfig {
     }
 }
 
+/// How a request's principal is established.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthMode {
+    /// A bearer token (`[[tokens]]`). With `tls.client_ca`, a client certificate from that CA
+    /// is required to connect as well, but the token alone names the principal.
+    #[default]
+    Token,
+    /// The verified client certificate (`[[clients]]`); needs `tls.client_ca`. Bearer tokens
+    /// are not accepted.
+    Mtls,
+    /// The client certificate when one is presented, a bearer token otherwise; needs
+    /// `tls.client_ca` (a certificate is then optional at the handshake, but one that is
+    /// presented must chain to that CA).
+    Either,
+}
+
+impl AuthMode {
+    /// The name used in the settings.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMode::Token => "token",
+            AuthMode::Mtls => "mtls",
+            AuthMode::Either => "either",
+        }
+    }
+}
+
+/// HTTPS settings: PEM files read at start-up.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// PEM file with the server's certificate chain, its own certificate first.
+    pub cert: PathBuf,
+    /// PEM file with the server's private key (PKCS#8, PKCS#1 or SEC1; the first key in it).
+    pub key: PathBuf,
+    /// PEM file with the CA certificates that client certificates must chain to. When given,
+    /// clients must present such a certificate (optional with `auth = "either"`).
+    #[serde(default)]
+    pub client_ca: Option<PathBuf>,
+    /// Longest a TLS handshake may take before the connection is closed.
+    #[serde(default = "default_handshake_timeout", with = "humantime_serde")]
+    pub handshake_timeout: Duration,
+}
+
+fn default_handshake_timeout() -> Duration {
+    Duration::from_secs(10)
+}
+
+impl TlsConfig {
+    /// HTTPS with `cert` and `key`, no client certificates, the default handshake timeout.
+    pub fn new(cert: impl Into<PathBuf>, key: impl Into<PathBuf>) -> Self {
+        Self {
+            cert: cert.into(),
+            key: key.into(),
+            client_ca: None,
+            handshake_timeout: default_handshake_timeout(),
+        }
+    }
+}
+
+/// One client certificate name and whom it speaks for. In the file: `principal`, `nodes`
+/// and exactly one of `common_name` or `dns_name`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "ClientEntry")]
+pub struct ClientConfig {
+    /// The name a certificate must carry to be this client.
+    pub name: CertName,
+    /// Who holds it: a node id, or a relay id.
+    pub principal: String,
+    /// The node ids it may send for: the node itself, or the nodes behind a relay.
+    pub nodes: Vec<String>,
+}
+
+/// A name in a client certificate.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum CertName {
+    /// A common name (CN) of the certificate's subject.
+    CommonName(String),
+    /// A DNS name among the certificate's subject alternative names.
+    DnsName(String),
+}
+
+impl std::fmt::Display for CertName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CertName::CommonName(name) => write!(f, "CN={name}"),
+            CertName::DnsName(name) => write!(f, "DNS:{name}"),
+        }
+    }
+}
+
+/// `[[clients]]` as written in the file.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClientEntry {
+    /// The subject common name that identifies the client.
+    common_name: Option<String>,
+    /// A DNS subject alternative name that identifies the client.
+    dns_name: Option<String>,
+    /// See [`ClientConfig::principal`].
+    principal: String,
+    /// See [`ClientConfig::nodes`].
+    nodes: Vec<String>,
+}
+
+impl TryFrom<ClientEntry> for ClientConfig {
+    type Error = String;
+
+    fn try_from(entry: ClientEntry) -> Result<Self, String> {
+        let name = match (entry.common_name, entry.dns_name) {
+            (Some(cn), None) => CertName::CommonName(cn),
+            (None, Some(dns)) => CertName::DnsName(dns),
+            _ => {
+                return Err(format!(
+                    "client {}: give exactly one of `common_name` and `dns_name`",
+                    entry.principal
+                ))
+            }
+        };
+        Ok(Self {
+            name,
+            principal: entry.principal,
+            nodes: entry.nodes,
+        })
+    }
+}
+
 /// Errors loading the HTTP settings.
 #[derive(Debug, thiserror::Error)]
 pub enum HttpConfigError {
@@ -109,33 +249,38 @@ pub enum HttpConfigError {
         /// The second holder.
         principal: String,
     },
+    /// Two `[[clients]]` entries name the same certificate name.
+    #[error("client certificate name {name} is given twice (second for {principal})")]
+    DuplicateClient {
+        /// The name.
+        name: CertName,
+        /// The second holder.
+        principal: String,
+    },
+    /// `auth` needs client certificates but `tls.client_ca` is not set.
+    #[error("auth = \"{}\" needs client certificates: set tls.client_ca", .0.as_str())]
+    NeedsClientCa(AuthMode),
+    /// Entries are given that the `auth` mode never consults.
+    #[error("[[{table}]] entries are given but auth = \"{}\" does not use them", .auth.as_str())]
+    Unused {
+        /// `tokens` or `clients`.
+        table: &'static str,
+        /// The mode.
+        auth: AuthMode,
+    },
 }
 
 impl HttpConfig {
-    /// Reads the settings from a TOML file (missing fields take their defaults).
+    /// Reads the settings from a TOML file (missing fields take their defaults) and checks
+    /// that they fit together (the TLS files are read when serving starts).
     ///
     /// # Errors
-    /// [`HttpConfigError`] when the file cannot be read or parsed, or repeats a token.
+    /// [`HttpConfigError`] when the file cannot be read or parsed, repeats a token or a
+    /// client name, or `auth`, `tls`, `tokens` and `clients` do not fit together.
     pub fn load(path: &Path) -> Result<Self, HttpConfigError> {
         let config: Self = load_toml(path)?;
-        config.token_map()?;
+        Authenticator::new(&config)?;
         Ok(config)
-    }
-
-    /// The tokens by secret.
-    ///
-    /// # Errors
-    /// [`HttpConfigError::DuplicateToken`] when two entries share a secret.
-    pub fn token_map(&self) -> Result<HashMap<String, TokenConfig>, HttpConfigError> {
-        let mut map = HashMap::with_capacity(self.tokens.len());
-        for entry in &self.tokens {
-            if map.insert(entry.token.clone(), entry.clone()).is_some() {
-                return Err(HttpConfigError::DuplicateToken {
-                    principal: entry.principal.clone(),
-                });
-            }
-        }
-        Ok(map)
     }
 }
 
@@ -171,6 +316,59 @@ mod tests {
             HttpConfig::load(&file),
             Err(HttpConfigError::File(_))
         ));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn tls_auth_and_clients_load_from_toml() {
+        let dir = std::env::temp_dir().join(format!("sxfleet-http-tls-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("http.toml");
+        let load = |text: &str| {
+            std::fs::write(&file, text).unwrap();
+            HttpConfig::load(&file)
+        };
+        let config = load(
+            "auth = \"either\"\n\
+             [tls]\ncert = \"s.pem\"\nkey = \"s.key\"\nclient_ca = \"ca.pem\"\n\
+             handshake_timeout = \"3s\"\n\
+             [[clients]]\ncommon_name = \"n-1\"\nprincipal = \"n-1\"\nnodes = [\"n-1\"]\n\
+             [[clients]]\ndns_name = \"r.example\"\nprincipal = \"r\"\nnodes = [\"n-2\"]\n",
+        )
+        .unwrap();
+        assert_eq!(config.auth, AuthMode::Either);
+        let tls = config.tls.unwrap();
+        assert_eq!(tls.client_ca, Some(PathBuf::from("ca.pem")));
+        assert_eq!(tls.handshake_timeout, Duration::from_secs(3));
+        assert_eq!(
+            config.clients.iter().map(|c| &c.name).collect::<Vec<_>>(),
+            vec![
+                &CertName::CommonName("n-1".to_owned()),
+                &CertName::DnsName("r.example".to_owned())
+            ]
+        );
+        // Defaults: plain HTTP with tokens, as before TLS existed.
+        let config = load("").unwrap();
+        assert_eq!(config.auth, AuthMode::Token);
+        assert!(config.tls.is_none());
+
+        let error = |text: &str| load(text).unwrap_err().to_string();
+        let both = error(
+            "auth = \"mtls\"\n[tls]\ncert = \"a\"\nkey = \"b\"\nclient_ca = \"c\"\n\
+             [[clients]]\ncommon_name = \"x\"\ndns_name = \"y\"\nprincipal = \"p\"\nnodes = []\n",
+        );
+        assert!(
+            both.contains("client p: give exactly one of `common_name` and `dns_name`"),
+            "{both}"
+        );
+        let typo = error("[tls]\ncert = \"a\"\nkey = \"b\"\nclient_cert = \"c\"\n");
+        assert!(typo.contains("unknown field `client_cert`"), "{typo}");
+        let mode = error("auth = \"cert\"\n");
+        assert!(mode.contains("unknown variant `cert`"), "{mode}");
+        assert_eq!(
+            error("auth = \"mtls\"\n"),
+            "auth = \"mtls\" needs client certificates: set tls.client_ca"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -1,9 +1,10 @@
 //! Per-line checks of an NDJSON batch. Pure: the same normalizer the Kafka stage runs, plus
-//! the token's node set and the lane.
+//! the sender's node set and the lane.
 
 use serde::Serialize;
 use sxfleet_schemas::{DeadLetter, EventPayload, Source};
 
+use super::auth::Authenticated;
 use crate::normalize::{normalize, Normalized, NormalizerConfig, RawContext};
 use crate::reject::{ReasonCode, Rejection};
 
@@ -52,10 +53,11 @@ pub struct Batch {
     pub results: Vec<LineResult>,
 }
 
-/// Checks every non-empty line of `body` (lines end with `\n`; a trailing `\r` is dropped).
+/// Checks every non-empty line of `body` (lines end with `\n`; a trailing `\r` is dropped)
+/// sent by `sender`.
 pub fn check_batch(
     config: &NormalizerConfig,
-    nodes: &[String],
+    sender: &Authenticated,
     lane: Lane,
     body: &[u8],
     received_ms: i64,
@@ -67,7 +69,7 @@ pub fn check_batch(
             continue;
         }
         let number = index + 1;
-        match check_line(config, nodes, lane, line, received_ms) {
+        match check_line(config, sender, lane, line, received_ms) {
             Ok(node_id) => {
                 batch.accepted.push((node_id, line.to_vec()));
                 batch.results.push(LineResult {
@@ -105,7 +107,7 @@ pub fn check_batch(
 /// The node id of an acceptable line, or why it is not.
 fn check_line(
     config: &NormalizerConfig,
-    nodes: &[String],
+    sender: &Authenticated,
     lane: Lane,
     line: &[u8],
     received_ms: i64,
@@ -126,11 +128,14 @@ fn check_line(
         ));
     };
     let node_id = event.node_id.clone();
-    if !nodes.contains(&node_id) {
+    if !sender.principal.nodes.contains(&node_id) {
         return Err((
             Rejection::new(
                 ReasonCode::ForbiddenNode,
-                format!("the token may not send for node {node_id:?}"),
+                format!(
+                    "the {} may not send for node {node_id:?}",
+                    sender.credential.as_str()
+                ),
             ),
             Some(node_id),
         ));
@@ -149,12 +154,21 @@ fn check_line(
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
+    use crate::http::auth::{Credential, Principal};
 
     const NOW: i64 = 1_767_225_600_000;
 
-    fn nodes() -> Vec<String> {
-        vec!["n-1".to_owned()]
+    fn sender(credential: Credential) -> Authenticated {
+        Authenticated {
+            principal: Arc::new(Principal {
+                name: "n-1".to_owned(),
+                nodes: vec!["n-1".to_owned()],
+            }),
+            credential,
+        }
     }
 
     fn reasons(batch: &Batch) -> Vec<Option<&'static str>> {
@@ -178,7 +192,7 @@ mod tests {
         );
         let batch = check_batch(
             &NormalizerConfig::default(),
-            &nodes(),
+            &sender(Credential::Token),
             Lane::Live,
             body.as_bytes(),
             NOW,
@@ -202,7 +216,27 @@ mod tests {
         assert_eq!(batch.dead_letters.len(), 4);
         assert_eq!(batch.dead_letters[0].original, b"not json".to_vec());
         assert_eq!(batch.dead_letters[1].node_id.as_deref(), Some("n-2"));
+        assert_eq!(
+            batch.dead_letters[1].detail,
+            "line 4: the token may not send for node \"n-2\""
+        );
         assert!(batch.dead_letters.iter().all(|d| d.source == Source::Http));
+
+        // The same lines from a client certificate of the same principal: the same verdicts,
+        // only the detail names the credential.
+        let by_cert = check_batch(
+            &NormalizerConfig::default(),
+            &sender(Credential::Certificate),
+            Lane::Live,
+            body.as_bytes(),
+            NOW,
+        );
+        assert_eq!(reasons(&by_cert), reasons(&batch));
+        assert_eq!(by_cert.accepted, batch.accepted);
+        assert_eq!(
+            by_cert.results[2].detail.as_deref(),
+            Some("the client certificate may not send for node \"n-2\"")
+        );
     }
 
     #[test]
@@ -214,7 +248,7 @@ mod tests {
         );
         let batch = check_batch(
             &NormalizerConfig::default(),
-            &nodes(),
+            &sender(Credential::Token),
             Lane::Replay,
             body.as_bytes(),
             NOW,

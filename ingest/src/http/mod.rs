@@ -9,21 +9,29 @@
 //! and `/v1/replay` for backlog uploads (also limited in concurrent requests), so a node
 //! uploading hours of backlog cannot take the capacity live traffic needs.
 //!
+//! Plain HTTP by default; with a `tls` section HTTPS, and with client certificates (mTLS) the
+//! verified certificate can name the sender instead of a bearer token.
+//!
 //! Layout:
-//! - [`config`]: settings and bearer tokens.
+//! - [`config`]: settings, bearer tokens, TLS files and client certificate names.
+//! - [`auth`]: bearer tokens and client certificates resolved to one principal (pure).
 //! - [`lines`]: per-line checks of a batch (pure).
 //! - [`writer`]: the transactional Kafka writes.
+//! - [`tls`]: the TLS settings from PEM files, and client certificate names.
+//! - [`https`]: the HTTPS accept loop.
 
+pub mod auth;
 pub mod config;
+pub mod https;
 pub mod lines;
+pub mod tls;
 pub mod writer;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -34,8 +42,11 @@ use sxfleet_runtime::{KafkaConfig, Shutdown, Topics};
 use sxfleet_schemas::Source;
 use tokio::sync::Semaphore;
 
-use self::config::{HttpConfig, HttpConfigError, TokenConfig};
+use self::auth::{Authenticator, ClientCertificate};
+use self::config::{HttpConfig, HttpConfigError};
+use self::https::serve_tls_on;
 use self::lines::{check_batch, Lane};
+use self::tls::{TlsError, TlsServer};
 use self::writer::{Writer, WriterConfig};
 use crate::telemetry;
 
@@ -45,6 +56,9 @@ pub enum HttpError {
     /// The settings are invalid.
     #[error(transparent)]
     Config(#[from] HttpConfigError),
+    /// The TLS files cannot be used.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
     /// The listener cannot be bound or failed.
     #[error("serving on {addr}: {source}")]
     Serve {
@@ -69,7 +83,7 @@ struct LaneState {
 
 struct AppState {
     config: HttpConfig,
-    tokens: HashMap<String, TokenConfig>,
+    auth: Authenticator,
     live: LaneState,
     replay: LaneState,
 }
@@ -78,14 +92,14 @@ struct AppState {
 /// `<transactional_id>-<lane>-<i>`.
 ///
 /// # Errors
-/// [`HttpError::Config`] when two token entries share a secret.
+/// [`HttpError::Config`] when tokens or client names repeat or do not fit the `auth` mode.
 pub fn router(
     config: HttpConfig,
     kafka: KafkaConfig,
     topics: &Topics,
     transactional_id: &str,
 ) -> Result<Router, HttpError> {
-    let tokens = config.token_map()?;
+    let auth = Authenticator::new(&config)?;
     let lane = |lane: Lane, budget: usize, concurrency: Option<usize>, busy| {
         let budget = budget.clamp(1, u32::MAX as usize);
         LaneState {
@@ -117,7 +131,7 @@ pub fn router(
             Some(config.replay_concurrency),
             StatusCode::TOO_MANY_REQUESTS,
         ),
-        tokens,
+        auth,
         config,
     });
     Ok(Router::new()
@@ -127,10 +141,12 @@ pub fn router(
         .with_state(state))
 }
 
-/// Serves the API on `config.listen` until `shutdown`.
+/// Serves the API on `config.listen` until `shutdown`: HTTPS when `config.tls` is set, plain
+/// HTTP otherwise.
 ///
 /// # Errors
-/// [`HttpError`] when the settings are invalid or the address cannot be served.
+/// [`HttpError`] when the settings are invalid, the TLS files cannot be used or the address
+/// cannot be served.
 pub async fn serve(
     config: HttpConfig,
     kafka: KafkaConfig,
@@ -139,14 +155,22 @@ pub async fn serve(
     shutdown: &Shutdown,
 ) -> Result<(), HttpError> {
     let addr = config.listen;
+    // The files first: a bad certificate should not wait for a port or for Kafka.
+    let tls = match &config.tls {
+        Some(tls) => Some(TlsServer::load(tls, config.auth)?),
+        None => None,
+    };
+    let app = router(config, kafka, topics, transactional_id)?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| HttpError::Serve { addr, source })?;
-    let app = router(config, kafka, topics, transactional_id)?;
-    serve_on(listener, app, shutdown).await
+    match tls {
+        Some(tls) => serve_tls_on(listener, app, tls, shutdown).await,
+        None => serve_on(listener, app, shutdown).await,
+    }
 }
 
-/// Serves `app` (from [`router`]) on a bound `listener` until `shutdown`.
+/// Serves `app` (from [`router`]) over plain HTTP on a bound `listener` until `shutdown`.
 ///
 /// # Errors
 /// [`HttpError::Serve`] when serving fails.
@@ -167,16 +191,26 @@ pub async fn serve_on(
         .map_err(|source| HttpError::Serve { addr, source })
 }
 
-async fn live(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Response {
-    ingest(&state, &state.live, &headers, body).await
+async fn live(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    ingest(&state, &state.live, request).await
 }
 
-async fn replay(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> Response {
-    ingest(&state, &state.replay, &headers, body).await
+async fn replay(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    ingest(&state, &state.replay, request).await
 }
 
-async fn ingest(state: &AppState, lane: &LaneState, headers: &HeaderMap, body: Body) -> Response {
-    let (response, accepted, rejected) = handle(state, lane, headers, body).await;
+async fn ingest(state: &AppState, lane: &LaneState, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    // Set by the TLS accept loop when the connection has a verified client certificate.
+    let certificate = parts.extensions.get::<Arc<ClientCertificate>>();
+    let (response, accepted, rejected) = handle(
+        state,
+        lane,
+        &parts.headers,
+        certificate.map(Arc::as_ref),
+        body,
+    )
+    .await;
     telemetry::http_request(
         lane.lane.as_str(),
         response.status().as_u16(),
@@ -190,18 +224,20 @@ async fn handle(
     state: &AppState,
     lane: &LaneState,
     headers: &HeaderMap,
+    certificate: Option<&ClientCertificate>,
     body: Body,
 ) -> (Response, u64, u64) {
-    let Some(token) = bearer(headers).and_then(|t| state.tokens.get(t)) else {
-        let mut response = problem(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "missing or unknown bearer token",
-        );
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-        return (response, 0, 0);
+    let sender = match state.auth.authenticate(bearer(headers), certificate) {
+        Ok(sender) => sender,
+        Err(refused) => {
+            let mut response = problem(StatusCode::UNAUTHORIZED, "unauthorized", &refused.detail);
+            if refused.bearer_challenge {
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            return (response, 0, 0);
+        }
     };
     let limit = state.config.max_body_bytes;
     let declared = headers
@@ -245,7 +281,7 @@ async fn handle(
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
     let batch = check_batch(
         &state.config.normalizer,
-        &token.nodes,
+        &sender,
         lane.lane,
         &bytes,
         received_ms,
@@ -257,7 +293,7 @@ async fn handle(
             .write(&batch.accepted, &batch.dead_letters, received_ms)
             .await
         {
-            tracing::warn!(principal = %token.principal, lane = lane.lane.as_str(), error = %error, "batch not written");
+            tracing::warn!(principal = %sender.principal.name, credential = sender.credential.as_str(), lane = lane.lane.as_str(), error = %error, "batch not written");
             let response = problem_retry(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
