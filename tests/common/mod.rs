@@ -2,8 +2,8 @@
 
 #![allow(dead_code)] // each test binary uses a different part of this module
 
-pub mod registry;
 pub mod http;
+pub mod registry;
 
 use std::process::Command;
 use std::sync::OnceLock;
