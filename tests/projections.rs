@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -653,7 +654,7 @@ async fn every_cookbook_query_answers_from_the_pipelines_data() {
     let queries = cookbook::queries(cookbook::DOCUMENT, cookbook::Dialect::ClickHouse);
     let mut documented: Vec<&str> = queries.iter().map(|q| q.name.as_str()).collect();
     let mut checked: Vec<&str> = expected.iter().map(|(name, _, _)| *name).collect();
-    checked.push("node_timeline");
+    checked.extend(["node_timeline", "domain_minutes"]);
     documented.sort_unstable();
     checked.sort_unstable();
     assert_eq!(documented, checked, "every cookbook query is checked here");
@@ -675,4 +676,71 @@ async fn every_cookbook_query_answers_from_the_pipelines_data() {
         ["ENROLLED", "ACTIVE", "LIVE_OK", "DEGRADED", "QUARANTINED"]
     );
     assert!(timeline.contains("\tCONNECTIVITY\t"), "{timeline}");
+}
+
+/// Per domain, the columns of the cookbook's `domain_minutes` summed over its minutes (the
+/// minute itself dropped).
+fn per_domain(answer: &str) -> BTreeMap<String, Vec<f64>> {
+    let mut totals = BTreeMap::<String, Vec<f64>>::new();
+    for line in answer.lines() {
+        let cells: Vec<&str> = line.split('\t').collect();
+        let numbers: Vec<f64> = cells[2..].iter().map(|c| c.parse().unwrap()).collect();
+        let sums = totals
+            .entry(cells[0].to_owned())
+            .or_insert_with(|| vec![0.0; numbers.len()]);
+        for (sum, n) in sums.iter_mut().zip(numbers) {
+            *sum += n;
+        }
+    }
+    totals
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_domain_minute_rollup_matches_its_source_tables() {
+    let queries = cookbook::queries(cookbook::DOCUMENT, cookbook::Dialect::ClickHouse);
+    let query = queries.iter().find(|q| q.name == "domain_minutes").unwrap();
+    let rollup = per_domain(&tsv(&query.sql).await);
+    // The same totals straight from the tables the materialized views read, as queried.
+    let direct = tsv(
+        "SELECT domain_id, '', sum(entries), sum(live), sum(delayed), sum(autonomous),
+                sum(disconnected), sum(replaying), sum(quarantined), sum(violations),
+                sum(evaluations), sum(drifted), round(sum(score), 2), sum(raised), sum(resolved)
+         FROM (
+            SELECT domain_id, count() AS entries,
+                   countIf(machine = 'CONNECTIVITY' AND applied AND to_state = 'live') AS live,
+                   countIf(machine = 'CONNECTIVITY' AND applied AND to_state = 'delayed') AS delayed,
+                   countIf(machine = 'CONNECTIVITY' AND applied AND to_state = 'autonomous')
+                       AS autonomous,
+                   countIf(machine = 'CONNECTIVITY' AND applied AND to_state = 'disconnected')
+                       AS disconnected,
+                   countIf(machine = 'CONNECTIVITY' AND applied AND to_state = 'replaying')
+                       AS replaying,
+                   countIf(machine = 'LIFECYCLE' AND applied AND to_state = 'QUARANTINED')
+                       AS quarantined,
+                   countIf(machine = 'LIFECYCLE' AND NOT applied) AS violations,
+                   0 AS evaluations, 0 AS drifted, 0 AS score, 0 AS raised, 0 AS resolved
+            FROM transitions FINAL GROUP BY domain_id
+            UNION ALL
+            SELECT domain_id, 0, 0, 0, 0, 0, 0, 0, 0, count(), countIf(status = 'DRIFTED'),
+                   sum(score), 0, 0
+            FROM drift_evaluations FINAL GROUP BY domain_id
+            UNION ALL
+            SELECT domain_id, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                   countIf(action = 'RAISE'), countIf(action = 'RESOLVE')
+            FROM alerts FINAL GROUP BY domain_id
+         )
+         GROUP BY domain_id ORDER BY domain_id",
+    )
+    .await;
+    assert_eq!(rollup, per_domain(&direct));
+    // The scenario's landmarks: edge-a1's four nodes went live, n-replay is replaying and
+    // n-bad quarantined (its alert raised, its drift report counted); edge-x's forged node
+    // was quarantined and raised an alert.
+    let a1 = &rollup["edge-a1"];
+    let x = &rollup["edge-x"];
+    // Columns: entries, live, delayed, autonomous, disconnected, replaying, quarantined,
+    // violations, evaluations, drifted, score, raised, resolved.
+    assert_eq!((a1[1], a1[5], a1[6]), (4.0, 1.0, 1.0), "{a1:?}");
+    assert_eq!((a1[9], a1[10], a1[11]), (1.0, 72.5, 1.0), "{a1:?}");
+    assert_eq!((x[1], x[6], x[11]), (1.0, 1.0, 1.0), "{x:?}");
 }

@@ -19,15 +19,16 @@ use crate::caps::ServerCaps;
 use crate::dialect::Dialect;
 use crate::migrate::Step;
 
-/// Connectivity modes counted as `entered_<mode>` (the connectivity machine's spellings).
-const ENTERED: &[&str] = &[
-    "LIVE",
-    "DELAYED",
-    "EDGE_CACHED",
-    "AUTONOMOUS",
-    "DISCONNECTED",
-    "RETURNING",
-    "REPLAYING",
+/// Connectivity modes counted as `entered_<column>`, with the label the connectivity machine
+/// writes in the ledger for each (seed 003's spelling: `processors::connectivity::ledger_label`).
+const ENTERED: &[(&str, &str)] = &[
+    ("live", "live"),
+    ("delayed", "delayed"),
+    ("edge_cached", "edge-cached"),
+    ("autonomous", "autonomous"),
+    ("disconnected", "disconnected"),
+    ("returning", "returning"),
+    ("replaying", "replaying"),
 ];
 
 /// One source of the rollup: a landed table, its view, the column that counts its rows, and
@@ -74,12 +75,11 @@ fn transition_columns(dialect: Dialect) -> Vec<(String, String)> {
         ))
     };
     let mut columns = vec![("transitions".to_owned(), dialect.count().to_owned())];
-    columns.extend(ENTERED.iter().map(|mode| {
-        (
-            format!("entered_{}", mode.to_ascii_lowercase()),
-            applied("CONNECTIVITY", mode),
-        )
-    }));
+    columns.extend(
+        ENTERED
+            .iter()
+            .map(|(column, label)| (format!("entered_{column}"), applied("CONNECTIVITY", label))),
+    );
     columns.extend([
         (
             "lifecycle_transitions".to_owned(),

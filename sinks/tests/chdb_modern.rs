@@ -132,6 +132,14 @@ fn modern_ddl_and_overview_run_on_chdb() {
          phase, seq"
     );
     steps.push((sql, Some("transitions")));
+    // The materialized view saw both inserts (the rollup counts inserted rows; the sink never
+    // inserts a landed row twice).
+    let sql = format!(
+        "SELECT domain_id, minute, sum(transitions), sum(entered_delayed) FROM {} \
+         GROUP BY domain_id, minute",
+        ddl::qualified(db, ddl::table::DOMAIN_MINUTE)
+    );
+    steps.push((sql, Some("rollup")));
 
     let sql = summary_sql(db);
     let names = [
@@ -158,7 +166,11 @@ fn modern_ddl_and_overview_run_on_chdb() {
     );
     assert_eq!(
         answers["transitions"],
-        "CONNECTIVITY\t2026-02-25 06:13:24\tLIVE\tDELAYED\t1\t812.5\tACTIVE\t4\t1\n"
+        "CONNECTIVITY\t2026-02-25 06:13:24\tlive\tdelayed\t1\t812.5\tACTIVE\t4\t1\n"
+    );
+    assert_eq!(
+        answers["rollup"],
+        "region-a/a1\t2026-02-25 06:13:00\t2\t2\n"
     );
     assert_eq!(
         answers["event"],
