@@ -28,7 +28,8 @@
 //! - [`client`]: ClickHouse settings and a connection fitted to the server.
 //! - [`caps`]: server version parsing and the feature flags derived from it.
 //! - [`ddl`]: table definitions and the Enum8 value tables shared with the rows; the rollup
-//!   views in both dialects.
+//!   views in both dialects; `domain_minute`, the rollup per domain and minute (materialized
+//!   views in ClickHouse, a view over the same aggregates in DataFusion).
 //! - [`dialect`]: ClickHouse vs DataFusion SQL, where the two differ.
 //! - [`mod@migrate`]: the migration list and the idempotent migrator.
 //! - [`summary`]: the fleet overview queries and their printed report.
