@@ -21,6 +21,7 @@ use sxfleet::pipeline::{self, PipelineConfig};
 use sxfleet_ingest::NormalizerConfig;
 use sxfleet_load_tests::{messages_for_rounds, RawMessage, SimConfig};
 use sxfleet_runtime::{KafkaConfig, Shutdown};
+use sxfleet_sinks::route::TopicRole;
 use sxfleet_sinks::summary::fleet_summary;
 use sxfleet_sinks::{query, Backend, ClickHouse, ClickHouseConfig, SinkStats};
 use tokio::task::JoinHandle;
@@ -388,16 +389,7 @@ async fn parquet_and_clickhouse_give_equal_answers_and_a_replay_lands_nothing_tw
     replay.app_prefix = format!("{prefix}pq-replay-");
     let replay_stop = Shutdown::new();
     let replay_sink = spawn_sink(&replay, &ch_config, &replay_stop);
-    let topics = &config.topics;
-    for topic in [
-        &topics.events,
-        &topics.twin,
-        &topics.dlq,
-        &topics.transitions,
-        &topics.drift,
-        &topics.alerts,
-        &topics.authority,
-    ] {
+    for topic in TopicRole::ALL.map(|role| role.topic(&config.topics)) {
         let first = committed(&services.kafka, &into_parquet.app_id("sink"), topic).await;
         assert!(first > 0, "{topic}");
         let group = replay.app_id("sink");

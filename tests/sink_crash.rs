@@ -105,15 +105,7 @@ fn load() -> Vec<(TopicRole, Records)> {
 }
 
 fn topic(config: &PipelineConfig, role: TopicRole) -> &str {
-    match role {
-        TopicRole::Events => &config.topics.events,
-        TopicRole::Twin => &config.topics.twin,
-        TopicRole::Transitions => &config.topics.transitions,
-        TopicRole::DeadLetters => &config.topics.dlq,
-        TopicRole::Drift => &config.topics.drift,
-        TopicRole::Alerts => &config.topics.alerts,
-        TopicRole::Authority => &config.topics.authority,
-    }
+    role.topic(&config.topics)
 }
 
 /// One `sxfleet sink` subprocess; killed (SIGKILL) when dropped.

@@ -7,6 +7,7 @@ use sxfleet_schemas::{
 };
 
 use sxfleet_runtime::driver::TICK_KEY;
+use sxfleet_runtime::Topics;
 
 use crate::rows::{
     self, AlertRow, AuthorityRow, Coords, DlqRow, DriftRow, EventRow, NodeStateRow, RowError,
@@ -36,6 +37,39 @@ pub enum TopicRole {
     Alerts,
     /// Authority decisions (`AuthorityDecision`) -> `authority_audit`.
     Authority,
+}
+
+impl TopicRole {
+    /// Every input of the sink.
+    pub const ALL: [TopicRole; 7] = [
+        TopicRole::Events,
+        TopicRole::Twin,
+        TopicRole::DeadLetters,
+        TopicRole::Transitions,
+        TopicRole::Drift,
+        TopicRole::Alerts,
+        TopicRole::Authority,
+    ];
+
+    /// The topic of this role among `topics`.
+    pub fn topic(self, topics: &Topics) -> &str {
+        match self {
+            TopicRole::Events => &topics.events,
+            TopicRole::Twin => &topics.twin,
+            TopicRole::DeadLetters => &topics.dlq,
+            TopicRole::Transitions => &topics.transitions,
+            TopicRole::Drift => &topics.drift,
+            TopicRole::Alerts => &topics.alerts,
+            TopicRole::Authority => &topics.authority,
+        }
+    }
+
+    /// The role of `topic` among `topics`, if it is one of the sink's inputs.
+    pub fn of(topic: &str, topics: &Topics) -> Option<TopicRole> {
+        TopicRole::ALL
+            .into_iter()
+            .find(|role| role.topic(topics) == topic)
+    }
 }
 
 /// One Kafka record as the router sees it.

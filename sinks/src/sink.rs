@@ -78,15 +78,7 @@ pub async fn run_sink(config: &SinkConfig, shutdown: &Shutdown) -> Result<SinkSt
         .create_with_context(RevocationLog::default())
         .map_err(SinkError::kafka("create consumer"))?;
     consumer
-        .subscribe(&[
-            &topics.events,
-            &topics.twin,
-            &topics.dlq,
-            &topics.transitions,
-            &topics.drift,
-            &topics.alerts,
-            &topics.authority,
-        ])
+        .subscribe(&TopicRole::ALL.map(|role| role.topic(&topics)))
         .map_err(SinkError::kafka("subscribe"))?;
     let producer: FutureProducer = config
         .kafka
@@ -200,7 +192,7 @@ impl Sink<'_> {
             partition: message.partition(),
             offset: message.offset(),
         };
-        let Some(role) = self.role(coords.topic) else {
+        let Some(role) = TopicRole::of(coords.topic, &self.topics) else {
             warn!(
                 topic = coords.topic,
                 "record from a topic the sink did not subscribe to"
@@ -278,26 +270,6 @@ impl Sink<'_> {
         self.batch
             .push(coords.topic, coords.partition, coords.offset, row, bytes);
         Ok(true)
-    }
-
-    fn role(&self, topic: &str) -> Option<TopicRole> {
-        if topic == self.topics.events {
-            Some(TopicRole::Events)
-        } else if topic == self.topics.twin {
-            Some(TopicRole::Twin)
-        } else if topic == self.topics.dlq {
-            Some(TopicRole::DeadLetters)
-        } else if topic == self.topics.transitions {
-            Some(TopicRole::Transitions)
-        } else if topic == self.topics.drift {
-            Some(TopicRole::Drift)
-        } else if topic == self.topics.alerts {
-            Some(TopicRole::Alerts)
-        } else if topic == self.topics.authority {
-            Some(TopicRole::Authority)
-        } else {
-            None
-        }
     }
 
     /// Applies revocations reported by the consumer since the last call.
