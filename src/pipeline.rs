@@ -34,7 +34,7 @@ pub struct PipelineConfig {
     pub state_dir: Option<PathBuf>,
     /// Wall-clock punctuation of the processor: after this long without input on a partition,
     /// a tick record is appended to it so silence timers fire while every node of the
-    /// partition is quiet (see `runtime::driver::TICK_HEADER`). `None`: timers advance with
+    /// partition is quiet (see `sxfleet_runtime::tick`). `None`: timers advance with
     /// event time only.
     pub punctuate_after: Option<std::time::Duration>,
     /// Normalizer settings used by [`run_all`] (and by `sxfleet normalize`).

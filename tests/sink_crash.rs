@@ -250,6 +250,7 @@ async fn reference(config: &PipelineConfig, ch: &ClickHouse) {
                 key: Some(key),
                 payload: value.as_deref(),
                 timestamp_ms: None,
+                tick_ms: None,
             };
             let Routed::Row(row) = route(role, &record) else {
                 panic!("{name} {partition}@{offset} is not a row");

@@ -100,7 +100,7 @@ impl NormalizerStage {
                         node_id: None,
                     })),
                     Err(error @ LookupError::Unavailable { .. }) => {
-                        Err(InternalError(sxfleet_runtime::driver::error_chain(&error)))
+                        Err(InternalError(sxfleet_runtime::error::error_chain(&error)))
                     }
                 }
             }

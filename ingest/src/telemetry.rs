@@ -67,7 +67,7 @@ pub fn registry_retry(
         schema_id,
         attempt,
         backoff_ms = u64::try_from(backoff.as_millis()).unwrap_or(u64::MAX),
-        error = %sxfleet_runtime::driver::error_chain(error),
+        error = %sxfleet_runtime::error::error_chain(error),
         "schema registry request failed; retrying"
     );
     metrics::counter!(REGISTRY_RETRIES).increment(1);

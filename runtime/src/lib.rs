@@ -15,9 +15,10 @@
 //! - [`store`]: state stores: per-partition maps with a compacted changelog.
 //! - [`snapshot`]: local snapshot files of store partitions (bounded restore time).
 //! - [`timers`]: event-time timers per key, fired as the partition's event time passes them.
+//! - [`tick`]: tick records (wall-clock punctuation) and how every reader recognises them.
 //! - [`telemetry`]: metric names.
 //! - [`shutdown`]: the shutdown trigger passed into every `run`.
-//! - [`error`]: the runtime's error type, classed by who must act.
+//! - [`error`]: the runtime's error type, classed by who must act, and [`error::error_chain`].
 
 pub mod config;
 pub mod driver;
@@ -29,6 +30,7 @@ pub mod snapshot;
 pub mod stage;
 pub mod store;
 pub mod telemetry;
+pub mod tick;
 pub mod timers;
 pub mod topics;
 

@@ -86,7 +86,7 @@ pub fn restore(
             }
             Ok(None) => {}
             Err(error) => {
-                warn!(topic, partition, error = %crate::driver::error_chain(&error), "snapshot unusable; restoring from the whole changelog");
+                warn!(topic, partition, error = %crate::error::error_chain(&error), "snapshot unusable; restoring from the whole changelog");
                 stage.revoke(partition);
             }
         }

@@ -106,7 +106,7 @@ where
         };
         failures = failures.saturating_add(1);
         if shutdown.is_triggered() {
-            warn!(operation = what, failures, error = %sxfleet_runtime::driver::error_chain(&err), "external call failed during shutdown; giving up");
+            warn!(operation = what, failures, error = %sxfleet_runtime::error::error_chain(&err), "external call failed during shutdown; giving up");
             return Retried::Abandoned { failures };
         }
         let delay = backoff.next_delay();
@@ -114,7 +114,7 @@ where
             operation = what,
             failures,
             retry_in_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
-            error = %sxfleet_runtime::driver::error_chain(&err),
+            error = %sxfleet_runtime::error::error_chain(&err),
             "external call failed; retrying"
         );
         tokio::select! {

@@ -11,7 +11,7 @@
 use std::time::Duration;
 
 use clickhouse::{Client, RowOwned, RowWrite};
-use sxfleet_runtime::driver::error_chain;
+use sxfleet_runtime::error::error_chain;
 use sxfleet_runtime::Shutdown;
 use tracing::warn;
 

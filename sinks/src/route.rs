@@ -6,7 +6,6 @@ use sxfleet_schemas::{
     DriftReport, ErrorClass, FleetEvent, Node, Source, StateTransition,
 };
 
-use sxfleet_runtime::driver::TICK_KEY;
 use sxfleet_runtime::Topics;
 
 use crate::rows::{
@@ -83,6 +82,8 @@ pub struct Record<'a> {
     pub payload: Option<&'a [u8]>,
     /// Message timestamp (epoch ms), if the broker gave one.
     pub timestamp_ms: Option<i64>,
+    /// The tick time when the record is a tick ([`sxfleet_runtime::tick::tick_time`]).
+    pub tick_ms: Option<i64>,
 }
 
 /// A row for one of the sink's tables.
@@ -120,8 +121,9 @@ pub enum Routed {
     /// A tombstone on the compacted twin topic: nothing to insert (`node_state` keeps the
     /// twin's history; deleting nodes is not part of the contract yet).
     Tombstone,
-    /// A processor's tick record on the events topic (wall-clock punctuation, key
-    /// `__tick__`, no value): not an event, nothing to insert.
+    /// A processor's tick record on the events topic (wall-clock punctuation, recognised by
+    /// its header as every reader does, see [`sxfleet_runtime::tick`]): not an event, nothing
+    /// to insert.
     Tick,
     /// A control-plane record copied onto the events topic for the fleet processor (the
     /// control topic has the original): nothing to insert here.
@@ -136,7 +138,7 @@ pub fn route(role: TopicRole, record: &Record<'_>) -> Routed {
     let Some(payload) = record.payload else {
         return match role {
             TopicRole::Twin => Routed::Tombstone,
-            TopicRole::Events if record.key == Some(TICK_KEY) => Routed::Tick,
+            TopicRole::Events if record.tick_ms.is_some() => Routed::Tick,
             TopicRole::Events
             | TopicRole::Transitions
             | TopicRole::Drift
@@ -261,7 +263,7 @@ fn dead_letter(record: &Record<'_>, reason_code: &str, detail: String) -> Routed
 }
 
 fn chain(err: &dyn std::error::Error) -> String {
-    sxfleet_runtime::driver::error_chain(err)
+    sxfleet_runtime::error::error_chain(err)
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ fn record<'a>(topic: &'a str, key: Option<&'a [u8]>, payload: Option<&'a [u8]>) 
         key,
         payload,
         timestamp_ms: Some(samples::T0),
+        tick_ms: None,
     }
 }
 
@@ -127,8 +128,12 @@ fn tombstones() {
         route(TopicRole::Twin, &record("twin", Some(b"n"), None)),
         Routed::Tombstone
     );
+    let tick = Record {
+        tick_ms: Some(samples::T0),
+        ..record("ev", Some(sxfleet_runtime::tick::TICK_KEY), None)
+    };
     assert_eq!(
-        route(TopicRole::Events, &record("ev", Some(b"__tick__"), None)),
+        route(TopicRole::Events, &tick),
         Routed::Tick,
         "a processor's tick record is skipped, not dead-lettered"
     );

@@ -27,7 +27,7 @@ use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::BorrowedMessage;
 use rdkafka::producer::FutureProducer;
 use rdkafka::Message;
-use sxfleet_runtime::driver::error_chain;
+use sxfleet_runtime::error::error_chain;
 use sxfleet_runtime::{Shutdown, Topics};
 use tokio::time::Instant;
 use tracing::{info, warn};
@@ -204,6 +204,7 @@ impl Sink<'_> {
             key: message.key(),
             payload: message.payload(),
             timestamp_ms: message.timestamp().to_millis(),
+            tick_ms: sxfleet_runtime::tick::tick_time(message),
         };
         let bytes = record.payload.map_or(0, <[u8]>::len);
         match &self.store {

@@ -21,10 +21,11 @@ use rdkafka::{Message, Offset, TopicPartitionList};
 use tracing::{error, info, warn};
 
 use self::rebalance::{RebalanceEvent, RebalanceLog};
-use self::ticks::{source_of, tick_of};
-pub use self::ticks::{TICK_HEADER, TICK_KEY};
+use self::ticks::source_of;
+use crate::error::error_chain;
 use crate::restore::{restore, SnapshotPolicy};
 use crate::telemetry;
+use crate::tick::tick_time;
 use crate::{Delivery, Input, KafkaConfig, RuntimeError, Shutdown, Stage};
 
 /// How a stage is driven.
@@ -56,7 +57,7 @@ pub struct StageRunConfig {
     /// Snapshots older than this are not trusted at restore (see [`SnapshotPolicy`]).
     pub snapshot_max_age: Duration,
     /// Wall-clock punctuation: when an owned input partition has had no record for this long,
-    /// a tick record is appended to it (see [`TICK_HEADER`]) so the stage's event-time timers
+    /// a tick record is appended to it (see [`crate::tick::TICK_HEADER`]) so the stage's event-time timers
     /// fire while its nodes are silent. The tick goes through the log, so a replay of the log
     /// fires the same timers at the same places. `None` disables punctuation.
     pub punctuate_after: Option<Duration>,
@@ -157,18 +158,6 @@ pub async fn run_stage(
     }
 }
 
-/// Formats an error with its whole source chain.
-pub fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}
-
 struct Session<'a> {
     config: &'a StageRunConfig,
     consumer: StreamConsumer<RebalanceLog>,
@@ -247,7 +236,7 @@ async fn run_session(
             session
                 .last_activity
                 .insert(message.partition(), Instant::now());
-            let result = match tick_of(message) {
+            let result = match tick_time(message) {
                 Some(tick_ms) => stage.on_tick(message.partition(), tick_ms, &mut outputs),
                 None => {
                     let input = Input {

@@ -8,6 +8,7 @@ use rdkafka::producer::{FutureRecord, Producer};
 use rdkafka::Message;
 
 use super::Session;
+use crate::tick::{TICK_HEADER, TICK_KEY};
 use crate::{Delivery, RuntimeError, Stage};
 
 impl Session<'_> {
@@ -113,24 +114,6 @@ impl Session<'_> {
         }
         Ok(())
     }
-}
-
-/// Header of a tick record: the tick's event time, epoch ms as 8 big-endian bytes. A tick
-/// record has the key [`TICK_KEY`] and no value; other readers of the topic skip it.
-pub const TICK_HEADER: &str = "sxfleet-tick";
-
-/// Key of a tick record.
-pub const TICK_KEY: &[u8] = b"__tick__";
-
-/// The tick time of a tick record, `None` for any other record.
-pub(super) fn tick_of(message: &OwnedMessage) -> Option<i64> {
-    let headers = message.headers()?;
-    headers
-        .iter()
-        .find(|header| header.key == TICK_HEADER)
-        .and_then(|header| header.value)
-        .and_then(|value| <[u8; 8]>::try_from(value).ok())
-        .map(i64::from_be_bytes)
 }
 
 /// The value of a record's [`crate::stage::SOURCE_HEADER`] header.

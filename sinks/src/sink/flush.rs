@@ -7,7 +7,7 @@ use clickhouse::{RowOwned, RowWrite};
 use rdkafka::consumer::StreamConsumer;
 use rdkafka::producer::FutureRecord;
 use rdkafka::util::Timeout;
-use sxfleet_runtime::driver::error_chain;
+use sxfleet_runtime::error::error_chain;
 use tracing::{debug, info, warn};
 
 use super::{internal, Sink, SinkStats, Store};
