@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use futures::StreamExt;
-use sxfleet_load_tests::{produce, ProduceOptions, Progress, SimConfig, Simulator};
 use sxfleet_runtime::{KafkaConfig, Shutdown};
+use sxfleet_simulator::{produce, ProduceOptions, Progress, SimConfig, Simulator};
 use sxfleet_sinks::parquet::ParquetStore;
 use sxfleet_sinks::summary::{fleet_summary, Summary};
 use sxfleet_sinks::{query, Backend, ClickHouse, ClickHouseConfig};

@@ -5,11 +5,11 @@ use std::path::PathBuf;
 use anyhow::Context;
 use sxfleet_ingest::http::config::HttpConfig;
 use sxfleet_ingest::{NormalizerConfig, NormalizerStage, NODE_STORE};
-use sxfleet_load_tests::{produce, ProduceOptions, ProduceSummary, SimConfig, Simulator};
 use sxfleet_processors::{ProjectionConfig, TwinStage, TWIN_STORE};
 use sxfleet_runtime::driver::StageStats;
 use sxfleet_runtime::topics::{ensure_topics, partition_count, TopicSpec};
 use sxfleet_runtime::{run_stage, Delivery, KafkaConfig, Shutdown, StageRunConfig, Topics};
+use sxfleet_simulator::{produce, ProduceOptions, ProduceSummary, SimConfig, Simulator};
 use sxfleet_sinks::summary::{fleet_summary, Summary};
 use sxfleet_sinks::{Backend, BatchConfig, ClickHouse, ClickHouseConfig, SinkConfig, SinkStats};
 

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use sxfleet::pipeline::{self, PipelineConfig};
-use sxfleet_load_tests::bench::PrivateClickHouse;
+use sxfleet_private_clickhouse::PrivateClickHouse;
 use sxfleet_runtime::{KafkaConfig, Shutdown};
 use sxfleet_schemas::encode;
 use sxfleet_sinks::{run_sink, ClickHouse, ClickHouseConfig, SinkConfig};

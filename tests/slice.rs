@@ -11,8 +11,8 @@ use serde::Deserialize;
 use serde_json::Value;
 use sxfleet::pipeline::{self, PipelineConfig};
 use sxfleet_ingest::NormalizerConfig;
-use sxfleet_load_tests::{messages_for_rounds, RawMessage, SimConfig};
 use sxfleet_runtime::{KafkaConfig, Shutdown};
+use sxfleet_simulator::{messages_for_rounds, RawMessage, SimConfig};
 use sxfleet_sinks::{BatchConfig, ClickHouse, ClickHouseConfig};
 use tokio::task::JoinHandle;
 

@@ -1,7 +1,7 @@
 //! Stage throughput against a real broker, next to a plain consumer of the same topic.
 //!
 //! ```text
-//! cargo run --release -p sxfleet-load-tests --bin stage_bench -- [--events N] [--kafka ADDR] [--json]
+//! cargo run --release -p sxfleet-bench --bin stage_bench -- [--events N] [--kafka ADDR] [--json]
 //! ```
 //! One run, on fresh topics and groups (a uuid prefix):
 //! 1. produces N simulator messages to a raw topic and reads them back with a plain consumer
@@ -18,17 +18,17 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::Parser;
+use sxfleet_bench::{
+    consume_all, run_until_consumed, ConsumeOutcome, CountingStage, CpuClock, Measurement, Report,
+    StageOutcome,
+};
 use sxfleet_ingest::{NormalizerConfig, NormalizerStage, NODE_STORE};
-use sxfleet_load_tests::bench::{
-    self, consume_all, run_until_consumed, ConsumeOutcome, CountingStage, CpuClock, Measurement,
-    Report, StageOutcome,
-};
-use sxfleet_load_tests::{
-    messages_for_rounds, produce, ProduceOptions, Progress, RawMessage, SimConfig,
-};
 use sxfleet_processors::{TwinStage, TWIN_STORE};
 use sxfleet_runtime::topics::{ensure_topics, TopicSpec};
 use sxfleet_runtime::{KafkaConfig, Shutdown, Stage, StageRunConfig, Topics};
+use sxfleet_simulator::{
+    messages_for_rounds, produce, ProduceOptions, Progress, RawMessage, SimConfig,
+};
 
 /// The most a stage may take to consume its input before the run gives up.
 const STAGE_LIMIT: Duration = Duration::from_secs(600);
@@ -66,7 +66,7 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    bench::init_tracing();
+    sxfleet_bench::init_tracing();
     let args = Args::parse();
     if args.events == 0 || args.nodes == 0 || args.partitions < 1 {
         bail!("--events, --nodes and --partitions must be positive");

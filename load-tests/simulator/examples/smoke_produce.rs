@@ -2,7 +2,7 @@
 //! read it back and check count, keys and per-key order.
 //!
 //! ```text
-//! cargo run -p sxfleet-load-tests --example smoke_produce -- [BOOTSTRAP] [NODES] [ROUNDS] [RATE]
+//! cargo run -p sxfleet-simulator --example smoke_produce -- [BOOTSTRAP] [NODES] [ROUNDS] [RATE]
 //! ```
 //! Defaults: 127.0.0.1:9092, 200 nodes, 20 rounds, unpaced. Uses a fresh topic
 //! `sxfleet-smoke-<pid>-<millis>` with 3 partitions, created here.
@@ -16,7 +16,7 @@ use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{ClientConfig, Message};
-use sxfleet_load_tests::{messages_for_rounds, produce, ProduceOptions, SimConfig};
+use sxfleet_simulator::{messages_for_rounds, produce, ProduceOptions, SimConfig};
 use tokio::sync::watch;
 
 #[tokio::main]

@@ -8,11 +8,11 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Map, Value};
 use sxfleet_ingest::{normalize, Normalized, NormalizerConfig, RawContext};
-use sxfleet_load_tests::wire::format_ts;
-use sxfleet_load_tests::{
+use sxfleet_schemas::Source;
+use sxfleet_simulator::wire::format_ts;
+use sxfleet_simulator::{
     messages_for_rounds, RawMessage, SimConfig, DEFAULT_START_MS, REPLAY_CHUNK_EVENTS,
 };
-use sxfleet_schemas::Source;
 
 type Obj = Map<String, Value>;
 
@@ -388,7 +388,7 @@ fn domains_then_registers_then_rounds_in_event_time_order() {
         .iter()
         .map(|m| str_field(&parse(m), "type").to_owned())
         .collect();
-    let control = sxfleet_load_tests::control_plane::records("").len();
+    let control = sxfleet_simulator::control_plane::records("").len();
     assert!(types[..7].iter().all(|t| t == "domain"));
     let control_types = ["authority", "policy_bundle", "assign"];
     assert!(types[7..7 + control]

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use proptest::prelude::*;
-use sxfleet_load_tests::{messages_for_rounds, SimConfig, SimError, Simulator};
+use sxfleet_simulator::{messages_for_rounds, SimConfig, SimError, Simulator};
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]
@@ -125,5 +125,5 @@ fn unbounded_simulator_keeps_going() {
         Err(e) => panic!("{e}"),
     };
     let last = sim.take(10_000).last().map(|m| m.event_time_ms);
-    assert!(last.is_some_and(|t| t > sxfleet_load_tests::DEFAULT_START_MS + 3_600_000));
+    assert!(last.is_some_and(|t| t > sxfleet_simulator::DEFAULT_START_MS + 3_600_000));
 }

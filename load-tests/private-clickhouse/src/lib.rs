@@ -1,6 +1,11 @@
 //! A private ClickHouse server, started and stopped through `dev/services clickhouse-private`:
 //! the same binary and configuration as the shared one, with its own data folder and ports, so
 //! it can be stopped (outage tests) or measured alone (benchmarks) without disturbing anyone.
+//! Used by the root outage test (`tests/sink_outage.rs`) and by `sink_bench`; a crate of its
+//! own so that `sxfleet`'s tests need not depend on the benchmarks.
+//!
+//! Layout (one module):
+//! - [`PrivateClickHouse`]: start, stop, resume and drop (stop and delete) a server.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -66,7 +71,7 @@ impl PrivateClickHouse {
     }
 
     fn run(&self, action: &str) -> anyhow::Result<()> {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../dev/services");
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../dev/services");
         let status = Command::new(script)
             .args(["clickhouse-private", action])
             .arg(&self.dir)

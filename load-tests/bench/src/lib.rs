@@ -1,12 +1,12 @@
-//! Building blocks of the stage throughput benchmark (`stage_bench`): process CPU time, a
-//! plain-consumer baseline, a trivial counting stage, and a way to run a real stage until it
-//! has consumed a topic; of the restore benchmark (`restore_bench`); and of the sink
-//! benchmark (`sink_bench`).
+//! Benchmarks of the Souverix fleet pipeline: stage throughput next to a plain consumer
+//! (`stage_bench`), state restore from the changelog and from snapshots (`restore_bench`), and
+//! the ClickHouse sink next to ClickHouse's own loaders (`sink_bench`); see
+//! `load-tests/README.md`. The binaries live in `src/bin/`; this library holds their building
+//! blocks. Inputs come from `sxfleet-simulator`, the private ClickHouse server of `sink_bench`
+//! from `sxfleet-private-clickhouse`.
 //!
 //! Layout:
 //! - [`cpu`]: CPU time of this process (or the broker's) from `/proc/<pid>/stat`.
-//! - [`clickhouse`]: a private ClickHouse server (`dev/services clickhouse-private`) for runs
-//!   that stop the server or measure its CPU alone; used by `sink_bench` and the outage test.
 //! - [`counting`]: [`CountingStage`], the cheapest stateful stage (a count per key).
 //! - [`kafka`]: the raw-consume baseline and [`run_until_consumed`].
 //! - [`restore`]: filling a changelog directly, restoring all its partitions, timing
@@ -14,7 +14,6 @@
 //! - [`restore_report`]: the restore benchmark's figures, as a table or JSON.
 //! - [`report`]: one [`Measurement`] per benchmark and the table / JSON output.
 
-pub mod clickhouse;
 pub mod counting;
 pub mod cpu;
 pub mod kafka;
@@ -22,7 +21,6 @@ pub mod report;
 pub mod restore;
 pub mod restore_report;
 
-pub use clickhouse::PrivateClickHouse;
 pub use counting::CountingStage;
 pub use cpu::{children_cpu, pid_cpu, process_cpu, CpuClock, CpuError, CpuTime};
 pub use kafka::{consume_all, run_until_consumed, ConsumeOutcome, StageOutcome};

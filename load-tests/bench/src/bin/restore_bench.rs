@@ -11,12 +11,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{bail, ensure, Context};
 use clap::Parser;
-use sxfleet_load_tests::bench::restore_report::{
+use sxfleet_bench::restore_report::{
     broker_cpu, ratio, Pass, RestoreReport, SnapshotTailPass, PARTITIONS,
 };
-use sxfleet_load_tests::bench::{
-    self, produce_changelog, restore_partitions, ChangelogRecord, CountingStage, CpuClock,
-    RestorePass, SnapshotTimed,
+use sxfleet_bench::{
+    produce_changelog, restore_partitions, ChangelogRecord, CountingStage, CpuClock, RestorePass,
+    SnapshotTimed,
 };
 use sxfleet_runtime::restore::SnapshotPolicy;
 use sxfleet_runtime::topics::{ensure_topics, TopicSpec};
@@ -59,7 +59,7 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    bench::init_tracing();
+    sxfleet_bench::init_tracing();
     let args = Args::parse();
     if args.keys == 0 {
         bail!("--keys must be positive");

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use futures::stream;
 use rdkafka::ClientConfig;
-use sxfleet_load_tests::{
+use sxfleet_simulator::{
     messages_for_rounds, produce, producer_config, ProduceError, ProduceOptions, Progress,
     SimConfig, StopReason,
 };
@@ -28,7 +28,7 @@ fn options(topic: &str) -> ProduceOptions {
     }
 }
 
-fn sample(rounds: u64) -> Vec<sxfleet_load_tests::RawMessage> {
+fn sample(rounds: u64) -> Vec<sxfleet_simulator::RawMessage> {
     let config = SimConfig {
         nodes: 5,
         ..SimConfig::default()

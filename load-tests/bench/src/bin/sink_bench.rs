@@ -1,7 +1,7 @@
 //! Sink throughput per CPU-second, next to ClickHouse's own ways of loading the same rows.
 //!
 //! ```text
-//! cargo run --release -p sxfleet-load-tests --bin sink_bench -- [--rows N] [--kafka ADDR] [--broker-pid PID]
+//! cargo run --release -p sxfleet-bench --bin sink_bench -- [--rows N] [--kafka ADDR] [--broker-pid PID]
 //! ```
 //! One run starts a private ClickHouse server (`dev/services clickhouse-private`), so its CPU
 //! time is this benchmark's alone, and loads the same N `events` rows three ways into it:
@@ -28,7 +28,8 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{Offset, TopicPartitionList};
-use sxfleet_load_tests::bench::{self, children_cpu, pid_cpu, process_cpu, PrivateClickHouse};
+use sxfleet_bench::{children_cpu, pid_cpu, process_cpu};
+use sxfleet_private_clickhouse::PrivateClickHouse;
 use sxfleet_runtime::topics::{ensure_topics, TopicSpec};
 use sxfleet_runtime::{KafkaConfig, Shutdown, Topics};
 use sxfleet_schemas::{encode, EventPayload, FleetEvent, Health, Heartbeat, Source};
@@ -192,7 +193,7 @@ async fn export(ch: &ClickHouse, format: &str) -> anyhow::Result<Vec<u8>> {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    bench::init_tracing();
+    sxfleet_bench::init_tracing();
     let args = Args::parse();
     let run = uuid::Uuid::new_v4().simple().to_string();
     let dir = std::env::temp_dir().join(format!("sink-bench-{run}"));

@@ -18,7 +18,7 @@ use sxfleet_runtime::stage::{InternalError, SnapshotError, SnapshotInfo};
 use sxfleet_runtime::{Input, KafkaConfig, Output, Stage};
 
 use super::cpu::{CpuClock, CpuTime};
-use crate::producer_config;
+use sxfleet_simulator::producer_config;
 
 /// One record written straight to a changelog partition.
 #[derive(Clone, Debug, PartialEq, Eq)]

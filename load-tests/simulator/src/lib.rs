@@ -3,7 +3,9 @@
 //! Generates a deterministic stream of raw `fleet.raw.v1` messages for a
 //! simulated fleet shaped like the federation of seed 000 (global, regions A
 //! and B, edge zones A1, A2, B1 and the autonomous zone C), and produces such a
-//! stream to Kafka at a chosen rate. Same config and seed, same bytes.
+//! stream to Kafka at a chosen rate. Same config and seed, same bytes. Used by
+//! `sxfleet simulate`, `sxfleet demo`, the end-to-end tests and the benchmarks
+//! (`sxfleet-bench`).
 //!
 //! Layout:
 //! - [`wire`]: the raw JSON contract as written (message structs, enums, timestamps).
@@ -13,14 +15,10 @@
 //! - [`control_plane`]: the claims, bundle and assignments the simulator declares.
 //! - [`sim`]: [`SimConfig`] and the [`Simulator`] iterator of [`RawMessage`]s.
 //! - [`pacing`]: the pure rate limiter behind the producer.
-//! - [`bench`]: pieces of the `stage_bench` and `restore_bench` benchmarks (CPU time, baseline
-//!   consumer, counting stage, running a stage until it has consumed a topic, restoring a
-//!   changelog with and without snapshots).
 //! - [`mod@produce`]: async Kafka producer with pacing, bounded in-flight sends,
 //!   progress bar, shutdown and a [`ProduceSummary`].
 
 pub mod behaviour;
-pub mod bench;
 pub mod control_plane;
 pub mod federation;
 pub mod fleet;
