@@ -13,9 +13,7 @@ use sxfleet_schemas::{EpochMillis, PolicyBundle, Snapshot, StringMap};
 pub use resolve::{DesiredResolver, Resolution};
 pub use version::{compare_versions, ParsedVersion, VersionGap};
 
-#[path = "drift_resolve.rs"]
 mod resolve;
-#[path = "drift_version.rs"]
 mod version;
 
 /// Tunables of the drift evaluation.
@@ -422,5 +420,4 @@ pub fn format_duration(ms: i64) -> String {
 }
 
 #[cfg(test)]
-#[path = "drift_tests.rs"]
 mod tests;
