@@ -34,6 +34,10 @@
 /// - `From<domain> for wire`, and `TryFrom<wire> for domain`, which checks that exactly the
 ///   payload named by `kind` is set ([`crate::PayloadError`]);
 /// - [`crate::Canonical`] for the domain struct (checked) and for the wire struct (unchecked).
+///
+/// `fields` repeats the domain struct's field names and types (a macro cannot read the struct);
+/// the conversions name every field both ways, so a field missing from the list, or of another
+/// type, does not compile.
 macro_rules! payload_union {
     (
         event: $event:ident,
