@@ -4,13 +4,18 @@
 //! runtime, which restores their state from the changelog and commits outputs, changelog and
 //! input offsets together.
 //!
-//! Layout:
+//! Layout (a module with submodules, its unit tests' `tests.rs` included, is a folder with a
+//! `mod.rs`; modules import each other as a tree: no import cycles, parent and child included,
+//! so shared types live in the leaf that defines them and the parent re-exports them):
 //! - [`twin`]: the twin's own fields (identity, runtime, actual state, supply chain).
 //! - [`node`]: a node's whole state (twin + machines) moved by events and timer firings.
 //! - [`connectivity`]: the connectivity spectrum state machine, sync debt and replay progress.
 //! - [`lifecycle`]: the lifecycle state machine of seed 004 (3A), violations recorded.
 //! - [`drift`]: desired bundle vs reported snapshot: version, config and policy drift, score.
+//!   - `drift::resolve`: which bundle applies to a node ([`drift::DesiredResolver`]).
+//!   - `drift::version`: version comparison and gap severity ([`drift::compare_versions`]).
 //! - [`authority`]: master-of-record per domain, last-write-wins, split-brain detection.
+//!   - `authority::records`: stamps, audit records, split brains, rejections, outputs.
 //! - [`trust`]: attestation and firmware-signature checks against the enrollment baseline.
 //! - [`attention`]: the attention score and its raise/resolve hysteresis.
 //! - [`control`]: the control plane as one partition sees it (authority, desired state).

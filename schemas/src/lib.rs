@@ -36,7 +36,8 @@
 //!   [`ControlEvent`], the [`Node`] twin, [`DeadLetter`] and the other canonical objects
 //!   ([`model::objects`]), the [`StateTransition`] ledger entry ([`model::transition`]) and
 //!   the processor's analytic outputs [`DriftReport`], [`Alert`], [`AuthorityDecision`]
-//!   ([`model::outputs`]).
+//!   ([`model::outputs`]). `model::payload_union` holds the macro that declares each envelope's
+//!   payload enum and generates its wire record ([`FleetEventWire`], [`ControlEventWire`]).
 
 #![warn(missing_docs)]
 

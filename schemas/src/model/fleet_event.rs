@@ -7,12 +7,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::avro_enum;
 use super::common::{AttestationResult, EventKind, Firmware, Hardware, Health, Inventory};
 use super::common::{NodeKind, Source};
-use super::{EpochMillis, StringMap};
-
-pub use super::fleet_event_wire::FleetEventWire;
+use super::payload_union::payload_union;
+use super::{avro_enum, EpochMillis, StringMap};
+use crate::catalog;
 
 /// A canonical node event.
 ///
@@ -43,64 +42,47 @@ impl FleetEvent {
     pub fn derived_event_id(node_id: &str, seq: i64) -> String {
         format!("{node_id}:{seq}")
     }
+}
 
-    /// Kind of the payload.
-    pub fn kind(&self) -> EventKind {
-        self.payload.kind()
+payload_union! {
+    event: FleetEvent,
+    record: "FleetEvent",
+    entry: catalog::FLEET_EVENT,
+    kind: EventKind,
+    view: FleetEventView,
+    fields {
+        event_id: String,
+        node_id: String,
+        seq: i64,
+        event_time_ms: EpochMillis,
+        received_ms: EpochMillis,
+        source: Source,
+        replayed: bool,
     }
-}
-
-/// Payload of a [`FleetEvent`], one variant per [`EventKind`] (except `Unknown`).
-#[derive(Debug, Clone, PartialEq)]
-pub enum EventPayload {
-    /// Identity declaration.
-    Register(Register),
-    /// Liveness and link report.
-    Heartbeat(Heartbeat),
-    /// Control link lost or detected.
-    Link(Link),
-    /// Reported actual state.
-    Snapshot(Snapshot),
-    /// Lifecycle signal.
-    Lifecycle(Lifecycle),
-    /// Attestation result.
-    Attestation(Attestation),
-    /// Replay progress marker.
-    Replay(Replay),
-    /// Input claiming to be from the node failed verification (emitted by the normalizer).
-    TrustViolation(TrustViolation),
-}
-
-impl EventPayload {
-    /// The [`EventKind`] matching this payload.
-    pub fn kind(&self) -> EventKind {
-        match self {
-            EventPayload::Register(_) => EventKind::Register,
-            EventPayload::Heartbeat(_) => EventKind::Heartbeat,
-            EventPayload::Link(_) => EventKind::Link,
-            EventPayload::Snapshot(_) => EventKind::Snapshot,
-            EventPayload::Lifecycle(_) => EventKind::Lifecycle,
-            EventPayload::Attestation(_) => EventKind::Attestation,
-            EventPayload::Replay(_) => EventKind::Replay,
-            EventPayload::TrustViolation(_) => EventKind::TrustViolation,
-        }
-    }
-}
-
-impl EventKind {
-    /// Name of the FleetEvent field that carries this kind's payload (`None` for `Unknown`).
-    pub fn payload_field(self) -> Option<&'static str> {
-        match self {
-            EventKind::Register => Some("register"),
-            EventKind::Heartbeat => Some("heartbeat"),
-            EventKind::Link => Some("link"),
-            EventKind::Snapshot => Some("snapshot"),
-            EventKind::Lifecycle => Some("lifecycle"),
-            EventKind::Attestation => Some("attestation"),
-            EventKind::Replay => Some("replay"),
-            EventKind::TrustViolation => Some("trust_violation"),
-            EventKind::Unknown => None,
-        }
+    /// `FleetEvent` exactly as the Avro record: one nullable field per payload.
+    ///
+    /// Any combination can be decoded; [`FleetEvent::try_from`] checks that exactly the payload
+    /// named by `kind` is set.
+    pub struct FleetEventWire;
+    /// Payload of a [`FleetEvent`], one variant per [`EventKind`] (except `Unknown`).
+    pub enum EventPayload {
+        /// Identity declaration.
+        Register(Register) => register,
+        /// Liveness and link report.
+        Heartbeat(Heartbeat) => heartbeat,
+        /// Control link lost or detected.
+        Link(Link) => link,
+        /// Reported actual state.
+        Snapshot(Snapshot) => snapshot,
+        /// Lifecycle signal.
+        Lifecycle(Lifecycle) => lifecycle,
+        /// Attestation result.
+        Attestation(Attestation) => attestation,
+        /// Replay progress marker.
+        Replay(Replay) => replay,
+        // `default`: the field was added in FleetEvent v2 (schema id 1017).
+        /// Input claiming to be from the node failed verification (emitted by the normalizer).
+        TrustViolation(TrustViolation) => #[serde(default)] trust_violation,
     }
 }
 

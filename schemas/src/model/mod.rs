@@ -10,6 +10,9 @@
 //!   serialize as an array of ints.
 //! - Avro enums are unit-variant Rust enums declared with the `avro_enum!` macro (see
 //!   [`AvroEnum`]): variants in symbol order, each renamed to its symbol.
+//! - Envelope records (one nullable field per payload, named by a `kind` enum) are declared
+//!   with the `payload_union!` macro: a payload enum for the domain type, and a generated wire
+//!   record with its conversions.
 
 use std::collections::BTreeMap;
 
@@ -17,10 +20,10 @@ pub mod common;
 pub mod control_event;
 pub mod dead_letter;
 pub mod fleet_event;
-mod fleet_event_wire;
 pub mod node;
 pub mod objects;
 pub mod outputs;
+mod payload_union;
 pub mod transition;
 
 /// Milliseconds since the Unix epoch, UTC (Avro `timestamp-millis`).

@@ -1,11 +1,34 @@
-//! Desired-state resolution for the drift projection: which policy bundle applies to a node.
+//! Desired-state resolution for the drift projection: which policy bundle applies to a node,
+//! and where that choice came from ([`ResolvedDesired`], [`DesiredSource`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use sxfleet_schemas::{DomainDef, EpochMillis, PolicyBundle};
 
-use super::{DesiredSource, ResolvedDesired};
+/// Where the desired state of a node comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum DesiredSource {
+    /// Assigned to the node itself.
+    Node,
+    /// Assigned to a domain on the node's chain (its own domain or an ancestor).
+    Domain {
+        /// Domain whose assignment applies.
+        domain_id: String,
+    },
+}
+
+/// The desired state that applies to one node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResolvedDesired {
+    /// The bundle.
+    pub bundle: PolicyBundle,
+    /// Which assignment selected it.
+    pub source: DesiredSource,
+    /// Event time of that assignment.
+    pub assigned_ms: EpochMillis,
+}
 
 /// Which bundle applies to which node: known domains (with their parents), bundles and the
 /// assignments in force. Only assignments that won the authority check (see

@@ -76,5 +76,4 @@ pub fn apply(node: &mut Node, event: &FleetEvent) -> Applied {
 }
 
 #[cfg(test)]
-#[path = "twin_tests.rs"]
 pub(crate) mod tests;

@@ -191,5 +191,4 @@ pub fn alert(
 }
 
 #[cfg(test)]
-#[path = "attention_tests.rs"]
 mod tests;

@@ -368,5 +368,4 @@ fn upper<T: Serialize>(value: &T) -> String {
 }
 
 #[cfg(test)]
-#[path = "control_tests.rs"]
 pub(crate) mod tests;

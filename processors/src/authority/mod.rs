@@ -23,7 +23,6 @@ pub use records::{
     AuditRule, AuthorityAudit, AuthorityOutput, RejectReason, Rejected, SplitBrain, Stamp, Subject,
 };
 
-#[path = "authority_records.rs"]
 mod records;
 
 /// Claims kept per domain: the highest epochs only. Arrival order cannot change the outcome for
@@ -340,5 +339,4 @@ fn audit(
 }
 
 #[cfg(test)]
-#[path = "authority_tests.rs"]
 mod tests;

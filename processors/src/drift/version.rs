@@ -1,11 +1,36 @@
 //! Semver-aware version comparison for the drift projection (no dependency: the subset of
-//! semver 2.0 the fleet uses, plus an optional component-name prefix).
+//! semver 2.0 the fleet uses, plus an optional component-name prefix), and the [`Severity`] of
+//! a version gap.
 
 use std::cmp::Ordering;
 
 use serde::{Deserialize, Serialize};
 
-use super::Severity;
+/// How bad a version gap is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Ahead of desired, or a pre-release difference only.
+    Low,
+    /// A patch behind (seed 003: 1.4.7 desired, 1.4.6 running).
+    Medium,
+    /// A minor version behind, or a version that cannot be compared.
+    High,
+    /// A major version behind, or another component altogether.
+    Critical,
+}
+
+impl Severity {
+    /// Contribution of this severity to the version component of the drift score (0..=1).
+    pub fn points(self) -> f64 {
+        match self {
+            Severity::Low => 0.25,
+            Severity::Medium => 0.5,
+            Severity::High => 0.75,
+            Severity::Critical => 1.0,
+        }
+    }
+}
 
 /// Which part of a version differs between desired and actual.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -402,5 +402,4 @@ fn refresh(state: &mut ConnectivityState) {
 }
 
 #[cfg(test)]
-#[path = "connectivity_tests.rs"]
 mod tests;

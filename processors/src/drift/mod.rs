@@ -8,14 +8,12 @@
 //! formula is documented in `docs/projections.md` (section "Drift").
 
 use serde::{Deserialize, Serialize};
-use sxfleet_schemas::{EpochMillis, PolicyBundle, Snapshot, StringMap};
+use sxfleet_schemas::{EpochMillis, Snapshot, StringMap};
 
-pub use resolve::{DesiredResolver, Resolution};
-pub use version::{compare_versions, ParsedVersion, VersionGap};
+pub use resolve::{DesiredResolver, DesiredSource, Resolution, ResolvedDesired};
+pub use version::{compare_versions, ParsedVersion, Severity, VersionGap};
 
-#[path = "drift_resolve.rs"]
 mod resolve;
-#[path = "drift_version.rs"]
 mod version;
 
 /// Tunables of the drift evaluation.
@@ -50,32 +48,6 @@ impl Default for DriftConfig {
     }
 }
 
-/// How bad a version gap is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    /// Ahead of desired, or a pre-release difference only.
-    Low,
-    /// A patch behind (seed 003: 1.4.7 desired, 1.4.6 running).
-    Medium,
-    /// A minor version behind, or a version that cannot be compared.
-    High,
-    /// A major version behind, or another component altogether.
-    Critical,
-}
-
-impl Severity {
-    /// Contribution of this severity to the version component of the drift score (0..=1).
-    pub fn points(self) -> f64 {
-        match self {
-            Severity::Low => 0.25,
-            Severity::Medium => 0.5,
-            Severity::High => 0.75,
-            Severity::Critical => 1.0,
-        }
-    }
-}
-
 /// Overall verdict of one evaluation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -88,30 +60,6 @@ pub enum DriftStatus {
     Drifted,
     /// No snapshot yet, or the last one is older than [`DriftConfig::stale_after_ms`].
     Unknown,
-}
-
-/// Where the desired state of a node comes from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind")]
-pub enum DesiredSource {
-    /// Assigned to the node itself.
-    Node,
-    /// Assigned to a domain on the node's chain (its own domain or an ancestor).
-    Domain {
-        /// Domain whose assignment applies.
-        domain_id: String,
-    },
-}
-
-/// The desired state that applies to one node.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ResolvedDesired {
-    /// The bundle.
-    pub bundle: PolicyBundle,
-    /// Which assignment selected it.
-    pub source: DesiredSource,
-    /// Event time of that assignment.
-    pub assigned_ms: EpochMillis,
 }
 
 /// What the node reports it runs (from its latest snapshot).
@@ -422,5 +370,4 @@ pub fn format_duration(ms: i64) -> String {
 }
 
 #[cfg(test)]
-#[path = "drift_tests.rs"]
 mod tests;

@@ -465,5 +465,4 @@ fn request(
 }
 
 #[cfg(test)]
-#[path = "lifecycle_tests.rs"]
 mod tests;

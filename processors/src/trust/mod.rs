@@ -134,5 +134,4 @@ pub fn trusted(state: &TrustState) -> bool {
 }
 
 #[cfg(test)]
-#[path = "trust_tests.rs"]
 mod tests;

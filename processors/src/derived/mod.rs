@@ -230,5 +230,4 @@ fn report(
 }
 
 #[cfg(test)]
-#[path = "derived_tests.rs"]
 mod tests;

@@ -322,5 +322,4 @@ fn sync_twin(state: &mut NodeState) {
 }
 
 #[cfg(test)]
-#[path = "node_tests.rs"]
 mod tests;
