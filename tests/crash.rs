@@ -327,6 +327,8 @@ async fn twin_output_is_exactly_once_under_repeated_kill_9() {
     let input = std::sync::Arc::new(input());
     let reference = deployment(&services.kafka, "crash_ref", &input).await;
     let crashed = deployment(&services.kafka, "crash_kill", &input).await;
+    let _cleanup = [&reference, &crashed]
+        .map(|config| common::Cleanup::new(&services.kafka, config.topics.prefix()));
     let input_len = input.events.len();
     println!(
         "{} events produced twice in {:.1} s",
@@ -430,6 +432,7 @@ async fn a_killed_instance_hands_its_partitions_to_the_survivor() {
     let mut rng = Rng(common::crash_seed());
     let input = std::sync::Arc::new(input());
     let prefix = format!("{}.", common::unique("crash_pair"));
+    let _cleanup = common::Cleanup::new(&services.kafka, &prefix);
     let mut config = PipelineConfig::new(KafkaConfig::new(&services.kafka), &prefix);
     config.partitions = PARTITIONS;
     pipeline::create_topics(&config).await.unwrap();

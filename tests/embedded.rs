@@ -187,6 +187,8 @@ async fn parquet_and_clickhouse_give_equal_answers_and_a_replay_lands_nothing_tw
     let config = PipelineConfig::new(KafkaConfig::new(&services.kafka), &prefix);
     pipeline::create_topics(&config).await.unwrap();
     let ch_config = ClickHouseConfig::new(&services.clickhouse, common::unique("fleet_embedded"));
+    let _cleanup = common::Cleanup::new(&services.kafka, &prefix)
+        .database(&services.clickhouse, &ch_config.database);
     let data = tempfile::tempdir().unwrap();
 
     let sim = SimConfig {

@@ -433,6 +433,8 @@ async fn avro_and_json_give_the_same_events_and_bad_avro_is_dead_lettered() {
     let services = common::services();
     let json_config = deployment("avro_json", 4).await;
     let mixed_config = deployment("avro_mixed", 4).await;
+    let _cleanup = [&json_config, &mixed_config]
+        .map(|config| common::Cleanup::new(&services.kafka, config.topics.prefix()));
     common::produce_at(&services.kafka, &json_config.topics.raw, &json_run).await;
     common::produce_at(&services.kafka, &mixed_config.topics.raw, &mixed_run).await;
     normalize_all(
@@ -552,6 +554,7 @@ async fn a_registry_failing_for_a_while_delays_but_loses_and_dead_letters_nothin
     let input = avro_input(&registry, 5);
     registry.fail_with(Some(500));
     let config = deployment("avro_outage", 2).await;
+    let _cleanup = common::Cleanup::new(&common::services().kafka, config.topics.prefix());
     common::produce(&config.kafka.bootstrap, &config.topics.raw, &input).await;
 
     let stop = Shutdown::new();
@@ -607,6 +610,7 @@ async fn a_registry_down_past_max_outage_stops_the_partitions_and_a_restart_resu
     let input = avro_input(&registry, 4);
     registry.stop();
     let config = deployment("avro_down", 2).await;
+    let _cleanup = common::Cleanup::new(&common::services().kafka, config.topics.prefix());
     common::produce(&config.kafka.bootstrap, &config.topics.raw, &input).await;
     let partitions_used = {
         let highs = tokio::task::spawn_blocking({

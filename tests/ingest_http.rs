@@ -51,6 +51,7 @@ async fn start(config: &PipelineConfig, kafka: KafkaConfig, stop: &Shutdown) -> 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_documented_curl_examples_answer_as_documented() {
     let config = deployment("http_doc").await;
+    let _cleanup = common::Cleanup::new(&common::services().kafka, config.topics.prefix());
     let stop = Shutdown::new();
     let url = start(&config, config.kafka.clone(), &stop).await;
     let env = [
@@ -78,6 +79,7 @@ async fn the_documented_curl_examples_answer_as_documented() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn bad_tokens_oversize_bodies_and_an_unreachable_kafka_write_nothing() {
     let config = deployment("http_refuse").await;
+    let _cleanup = common::Cleanup::new(&common::services().kafka, config.topics.prefix());
     let stop = Shutdown::new();
     let url = start(&config, config.kafka.clone(), &stop).await;
     let line = r#"{"type":"heartbeat","node_id":"sx-node-1","ts":"2026-01-01T00:00:00Z","seq":1}"#;
@@ -165,6 +167,7 @@ fn interrupted_post(addr: SocketAddr, path: &str, token: &str, body: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_replay_upload_broken_off_and_resumed_lands_each_event_once_in_order() {
     let config = deployment("http_replay").await;
+    let _cleanup = common::Cleanup::new(&common::services().kafka, config.topics.prefix());
     let stop = Shutdown::new();
     let url = start(&config, config.kafka.clone(), &stop).await;
     let token = Some("replayer");

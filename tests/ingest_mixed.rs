@@ -142,6 +142,7 @@ fn input() -> Vec<(String, Vec<u8>)> {
 async fn hundred_thousand_mixed_messages_come_out_exactly_once_in_order() {
     let services = common::services();
     let prefix = format!("{}.", common::unique("mixed"));
+    let _cleanup = common::Cleanup::new(&services.kafka, &prefix);
     let config = PipelineConfig::new(KafkaConfig::new(&services.kafka), &prefix);
     pipeline::create_topics(&config).await.unwrap();
     let records = input();

@@ -262,6 +262,7 @@ async fn refusal(
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_documented_mtls_examples_answer_as_documented_and_land_in_kafka() {
     let config = deployment("mtls_doc").await;
+    let _cleanup = common::Cleanup::new(&common::services().kafka, config.topics.prefix());
     let pki = Pki::new();
     let http = pki.documented_config();
     assert_eq!(http.auth, AuthMode::Mtls);
@@ -316,6 +317,7 @@ async fn the_documented_mtls_examples_answer_as_documented_and_land_in_kafka() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn without_a_trusted_known_client_certificate_nothing_gets_through() {
     let config = deployment("mtls_refuse").await;
+    let _cleanup = common::Cleanup::new(&common::services().kafka, config.topics.prefix());
     let pki = Arc::new(Pki::new());
     let mut http = pki.documented_config();
     http.tls.as_mut().unwrap().handshake_timeout = Duration::from_secs(1);
@@ -400,6 +402,7 @@ async fn without_a_trusted_known_client_certificate_nothing_gets_through() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn https_with_tokens_and_either_credential_then_a_graceful_stop() {
     let config = deployment("mtls_either").await;
+    let _cleanup = common::Cleanup::new(&common::services().kafka, config.topics.prefix());
     let pki = Arc::new(Pki::new());
     let relay_token = TokenConfig {
         token: RELAY_TOKEN.to_owned(),

@@ -50,6 +50,7 @@ async fn run_until_committed(config: &PipelineConfig, instance: &str, records: i
 async fn dedupe_and_held_events_survive_a_restart() {
     let services = common::services();
     let prefix = format!("{}.", common::unique("ingest_restart"));
+    let _cleanup = common::Cleanup::new(&services.kafka, &prefix);
     let config = PipelineConfig::new(KafkaConfig::new(&services.kafka), &prefix);
     pipeline::create_topics(&config).await.unwrap();
 

@@ -48,6 +48,7 @@ impl Stage for Echo {
 async fn an_internal_error_stops_only_its_partition() {
     let services = common::services();
     let name = common::unique("internal");
+    let _cleanup = common::Cleanup::new(&services.kafka, &name);
     let (input, output) = (format!("{name}.in"), format!("{name}.out"));
     let kafka = KafkaConfig::new(&services.kafka);
     ensure_topics(

@@ -36,6 +36,7 @@ fn sample(body: &str, name: &str, label: &str) -> Option<f64> {
 async fn the_processor_exports_restore_and_batch_metrics() {
     let services = common::services();
     let prefix = format!("{}.", common::unique("metrics"));
+    let _cleanup = common::Cleanup::new(&services.kafka, &prefix);
     let config = PipelineConfig::new(KafkaConfig::new(&services.kafka), &prefix);
     pipeline::create_topics(&config).await.unwrap();
     let records: Vec<(String, Vec<u8>)> = (0..200)

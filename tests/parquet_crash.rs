@@ -121,6 +121,7 @@ async fn answer(data: &Path, sql: &str) -> u64 {
 async fn parquet_sink_lands_every_event_once_under_repeated_kill_9() {
     let services = common::services();
     let prefix = format!("{}.", common::unique("pqcrash"));
+    let _cleanup = common::Cleanup::new(&services.kafka, &prefix);
     let config = PipelineConfig::new(KafkaConfig::new(&services.kafka), &prefix);
     pipeline::create_topics(&config).await.unwrap();
     let data = tempfile::tempdir().unwrap();

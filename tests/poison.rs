@@ -37,6 +37,7 @@ fn heartbeat(node_id: &str, seq: i64) -> Vec<u8> {
 async fn an_undecodable_event_is_dead_lettered_and_the_partition_goes_on() {
     let services = common::services();
     let prefix = format!("{}.", common::unique("poison"));
+    let _cleanup = common::Cleanup::new(&services.kafka, &prefix);
     let config = PipelineConfig::new(KafkaConfig::new(&services.kafka), &prefix);
     pipeline::create_topics(&config).await.unwrap();
     let garbage = b"\x00\x00\x00\x03\xe9 not avro".to_vec();

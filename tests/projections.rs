@@ -43,6 +43,8 @@ fn scenario() -> &'static Scenario {
 async fn run_scenario() -> Scenario {
     let services = common::services();
     let prefix = format!("{}.", common::unique("proj"));
+    // The topics go when the scenario has landed; its database stays for the tests that read it.
+    let _cleanup = common::Cleanup::new(&services.kafka, &prefix);
     let config = PipelineConfig::new(KafkaConfig::new(&services.kafka), &prefix);
     pipeline::create_topics(&config).await.unwrap();
     let clickhouse = ClickHouseConfig::new(&services.clickhouse, common::unique("fleet_proj"));

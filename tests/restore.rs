@@ -100,6 +100,7 @@ fn state(stage: &TwinStage) -> Vec<Vec<(String, NodeState)>> {
 async fn snapshot_plus_tail_equals_full_changelog_equals_from_scratch() {
     let services = common::services();
     let prefix = format!("{}.", common::unique("restore"));
+    let _cleanup = common::Cleanup::new(&services.kafka, &prefix);
     let state_dir = tempfile::tempdir().unwrap();
     let mut config = PipelineConfig::new(KafkaConfig::new(&services.kafka), &prefix);
     config.state_dir = Some(state_dir.path().to_owned());

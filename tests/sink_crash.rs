@@ -294,6 +294,9 @@ async fn sink_survives_kill_9_without_loss_or_duplicates() {
     }
     let db = ClickHouseConfig::new(&services.clickhouse, common::unique("sinkcrash"));
     let reference_db = ClickHouseConfig::new(&services.clickhouse, format!("{}_ref", db.database));
+    let _cleanup = common::Cleanup::new(&services.kafka, &prefix)
+        .database(&services.clickhouse, &db.database)
+        .database(&services.clickhouse, &reference_db.database);
     let ch = ClickHouse::connect(&db).await.unwrap();
 
     // Kill -9 after the run landed something new, at a random moment up to 0.7 s later.

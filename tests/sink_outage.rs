@@ -29,6 +29,7 @@ async fn clickhouse_outage_loses_and_duplicates_nothing() {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(common::unique("clickhouse"));
     let server = PrivateClickHouse::start(&dir).unwrap();
     let prefix = format!("{}.", common::unique("sinkoutage"));
+    let _cleanup = common::Cleanup::new(&services.kafka, &prefix);
     let mut pipeline = PipelineConfig::new(KafkaConfig::new(&services.kafka), &prefix);
     pipeline.partitions = PARTITIONS;
     pipeline::create_topics(&pipeline).await.unwrap();

@@ -128,6 +128,8 @@ async fn thousand_nodes_land_in_clickhouse_and_twins_restore_from_the_changelog(
     let config = PipelineConfig::new(KafkaConfig::new(&services.kafka), &prefix);
     pipeline::create_topics(&config).await.unwrap();
     let database = common::unique("fleet_slice");
+    let _cleanup =
+        common::Cleanup::new(&services.kafka, &prefix).database(&services.clickhouse, &database);
     let ch_config = ClickHouseConfig::new(&services.clickhouse, &database);
     let ch = ClickHouse::connect(&ch_config).await.unwrap();
     sxfleet_sinks::migrate(&ch).await.unwrap();

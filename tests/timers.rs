@@ -84,6 +84,7 @@ fn states(stage: &TwinStage) -> Vec<Vec<(String, NodeState)>> {
 async fn timer_firings_are_identical_live_and_in_a_replay_of_the_log() {
     let services = common::services();
     let prefix = format!("{}.", common::unique("timers"));
+    let _cleanup = common::Cleanup::new(&services.kafka, &prefix);
     let mut live = PipelineConfig::new(KafkaConfig::new(&services.kafka), &prefix);
     live.punctuate_after = Some(Duration::from_millis(300));
     pipeline::create_topics(&live).await.unwrap();

@@ -2,8 +2,11 @@
 
 #![allow(dead_code)] // each test binary uses a different part of this module
 
+pub mod cleanup;
 pub mod http;
 pub mod registry;
+
+pub use cleanup::Cleanup;
 
 use std::process::Command;
 use std::sync::OnceLock;
