@@ -521,8 +521,6 @@ async fn avro_and_json_give_the_same_events_and_bad_avro_is_dead_lettered() {
         assert_eq!(registry.lookups(*id), 1, "{name}");
     }
     assert!(registry.lookups(4_000_000) >= 1);
-    common::delete_topics(&services.kafka, &json_config.topics).await;
-    common::delete_topics(&services.kafka, &mixed_config.topics).await;
 }
 
 /// Avro messages of `nodes` nodes (seqs 1..=7: register, heartbeats, snapshot, link), with
@@ -601,7 +599,6 @@ async fn a_registry_failing_for_a_while_delays_but_loses_and_dead_letters_nothin
     let (events, letters) = outputs(&config).await;
     assert!(letters.is_empty(), "{letters:?}");
     assert_all_out(&events, 5);
-    common::delete_topics(&config.kafka.bootstrap, &config.topics).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -652,5 +649,4 @@ async fn a_registry_down_past_max_outage_stops_the_partitions_and_a_restart_resu
     let (events, letters) = outputs(&config).await;
     assert!(letters.is_empty(), "{letters:?}");
     assert_all_out(&events, 4);
-    common::delete_topics(&config.kafka.bootstrap, &config.topics).await;
 }

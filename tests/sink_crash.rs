@@ -354,9 +354,4 @@ async fn sink_survives_kill_9_without_loss_or_duplicates() {
     let rollup = rollup(&ch).await;
     assert_eq!(rollup, rollup_of_the_load(), "domain_minute");
     assert_eq!(rollup, self::rollup(&reference_ch).await);
-    for name in [&db.database, &reference_db.database] {
-        let sql = format!("DROP DATABASE IF EXISTS `{name}`");
-        let _ = ch.server_client().query(&sql).execute().await;
-    }
-    common::delete_topics(&services.kafka, &config.topics).await;
 }

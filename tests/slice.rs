@@ -352,9 +352,4 @@ async fn thousand_nodes_land_in_clickhouse_and_twins_restore_from_the_changelog(
     stop.trigger();
     normalizer.await.unwrap();
     sink.await.unwrap();
-    ch.server_client()
-        .query(&format!("DROP DATABASE IF EXISTS {database}"))
-        .execute()
-        .await
-        .unwrap();
 }

@@ -137,22 +137,6 @@ pub async fn read_events_and_dlq(
     .expect("reader thread")
 }
 
-/// Deletes the pipeline topics under `topics`' prefix (best effort: a test's clean-up, so the
-/// shared broker does not carry every run's partitions forever).
-pub async fn delete_topics(bootstrap: &str, topics: &sxfleet_runtime::Topics) {
-    use rdkafka::admin::{AdminClient, AdminOptions};
-    use rdkafka::client::DefaultClientContext;
-    let Ok(admin) = sxfleet_runtime::KafkaConfig::new(bootstrap)
-        .client()
-        .create::<AdminClient<DefaultClientContext>>()
-    else {
-        return;
-    };
-    let names: Vec<String> = topics.specs(1).into_iter().map(|spec| spec.name).collect();
-    let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    let _ = admin.delete_topics(&names, &AdminOptions::new()).await;
-}
-
 /// splitmix64: a tiny seeded generator, so a failing run can be replayed from its seed.
 pub struct Rng(pub u64);
 
