@@ -13,6 +13,8 @@
 //! - [`records`]: canonical output values and DLQ records for rejected input.
 //! - [`restore`]: reading a changelog partition back into a stage before it processes anything.
 //! - [`store`]: state stores: per-partition maps with a compacted changelog.
+//! - [`keyed`]: the adapter of every keyed stateful stage: a [`keyed::Fold`] plus its store and
+//!   timers, driven as a [`Stage`] (restore, snapshots, ticks, changelog flushes written once).
 //! - [`snapshot`]: local snapshot files of store partitions (bounded restore time).
 //! - [`timers`]: event-time timers per key, fired as the partition's event time passes them.
 //! - [`tick`]: tick records (wall-clock punctuation) and how every reader recognises them.
@@ -23,6 +25,7 @@
 pub mod config;
 pub mod driver;
 pub mod error;
+pub mod keyed;
 pub mod records;
 pub mod restore;
 pub mod shutdown;
