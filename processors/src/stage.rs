@@ -125,11 +125,15 @@ impl Twin {
             let Some(state) = Entry::node_mut(slot, node_id) else {
                 return (false, None);
             };
-            let step = fold::on_event(state, event, control_in(rest, &empty), config);
-            let domain = state.twin.domain_id.clone();
-            (step.is_some(), Some((step, domain)))
+            let control = control_in(rest, &empty);
+            let step = fold::on_event(state, event, control, config);
+            // Assignments held for this node apply once it lives here with its domain.
+            let domain = &state.twin.domain_id;
+            let waiting = (!domain.is_empty() && control.pending.contains_key(node_id))
+                .then(|| domain.clone());
+            (step.is_some(), Some((step, waiting)))
         });
-        let Some((step, domain)) = result else {
+        let Some((step, waiting)) = result else {
             return Err(InternalError(format!(
                 "event for reserved key {node_id} on partition {}",
                 keys.partition()
@@ -138,13 +142,7 @@ impl Twin {
         if let Some(step) = step {
             self.publish_step(node_id, step, out)?;
         }
-        // Assignments that waited for this node apply once it lives here with its domain.
-        let waiting = !domain.is_empty()
-            && matches!(
-                keys.get(CONTROL_KEY),
-                Some(Entry::Control(control)) if control.pending.contains_key(node_id)
-            );
-        if waiting {
+        if let Some(domain) = waiting {
             let released = keys.update(self, CONTROL_KEY, |slot, _| match slot {
                 Some(Entry::Control(control)) => {
                     let released = control.release_pending(node_id, &domain);

@@ -7,7 +7,8 @@
 //! Layout:
 //! - [`config`]: Kafka client settings and the [`Delivery`] choice.
 //! - [`topics`]: the pipeline's topic names (with a per-deployment prefix) and topic creation.
-//! - [`stage`]: the [`Stage`] trait a pure core implements, and its input/output records.
+//! - [`stage`]: the [`Stage`] trait the driver drives (a stage implements it directly or gets
+//!   it from [`keyed`]), and its input/output records.
 //! - [`driver`]: the consume-transform-produce loop (exactly-once or at-least-once), its
 //!   commit path, rebalance handling and wall-clock punctuation (tick records).
 //! - [`records`]: canonical output values and DLQ records for rejected input.
