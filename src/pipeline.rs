@@ -4,10 +4,11 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use sxfleet_ingest::http::config::HttpConfig;
-use sxfleet_ingest::{NormalizerConfig, NormalizerStage, NODE_STORE};
-use sxfleet_processors::{ProjectionConfig, TwinStage, TWIN_STORE};
+use sxfleet_ingest::{NormalizerConfig, NormalizerStage};
+use sxfleet_processors::{ProjectionConfig, TwinStage};
 use sxfleet_runtime::driver::StageStats;
-use sxfleet_runtime::topics::{ensure_topics, partition_count, TopicSpec};
+use sxfleet_runtime::keyed::KeyedStage;
+use sxfleet_runtime::topics::{ensure_topics, partition_count};
 use sxfleet_runtime::{run_stage, Delivery, KafkaConfig, Shutdown, StageRunConfig, Topics};
 use sxfleet_simulator::{produce, ProduceOptions, ProduceSummary, SimConfig, Simulator};
 use sxfleet_sinks::summary::{fleet_summary, Summary};
@@ -79,17 +80,24 @@ impl PipelineConfig {
     }
 }
 
-/// Creates the pipeline's topics and the normalizer's and the twin's changelogs (compacted,
-/// co-partitioned with the raw and the events topic) if they do not exist.
+/// Creates the pipeline's topics and the changelogs the normalizer and the twin declare
+/// (compacted, co-partitioned with the raw and the events topic) if they do not exist.
 ///
 /// # Errors
 /// When Kafka refuses or cannot be reached.
 pub async fn create_topics(config: &PipelineConfig) -> anyhow::Result<()> {
-    let mut specs = config.topics.specs(config.partitions);
-    for (stage, store) in [("normalizer", NODE_STORE), ("twin", TWIN_STORE)] {
-        let changelog = config.topics.changelog(&config.app_id(stage), store);
-        specs.push(TopicSpec::new(&changelog, config.partitions).compacted());
-    }
+    let (topics, partitions) = (&config.topics, config.partitions);
+    let mut specs = topics.specs(partitions);
+    specs.extend(NormalizerStage::changelogs(
+        topics,
+        &config.app_id("normalizer"),
+        partitions,
+    ));
+    specs.extend(TwinStage::changelogs(
+        topics,
+        &config.app_id("twin"),
+        partitions,
+    ));
     ensure_topics(&config.kafka, &specs)
         .await
         .context("creating the pipeline's topics")

@@ -2,15 +2,17 @@
 //! DLQ records out. Per-node state (seq dedupe, the reorder buffer, the registered key, replay
 //! chunks taken) lives in a changelog-backed [`Store`]; held events are released as the
 //! partition's ingest time passes their window (raw records, and tick records while idle).
-
-use std::path::Path;
+//! The store and timer glue is the runtime's keyed adapter ([`Keyed`]); [`Normalizer`] is the
+//! fold it drives.
+//!
+//! [`Stage`]: sxfleet_runtime::Stage
 
 use serde_json::{Map, Value};
+use sxfleet_runtime::keyed::{Fold, Keyed, KeyedStage, Keys};
 use sxfleet_runtime::records::{dead_letter, encoded, Rejection as DeadLetterReason};
-use sxfleet_runtime::stage::{InternalError, SnapshotError, SnapshotInfo};
-use sxfleet_runtime::store::{Store, StoreSpec};
-use sxfleet_runtime::timers::Timers;
-use sxfleet_runtime::{Input, Output, Stage, Topics};
+use sxfleet_runtime::stage::InternalError;
+use sxfleet_runtime::store::{Rest, Store};
+use sxfleet_runtime::{Input, Output, Topics};
 use sxfleet_schemas::{stage, EventPayload, FleetEvent, Source, TrustViolation};
 
 use crate::admit::{admit, NodeIngest, NodeMessage, Verdict, NODE_INGEST_FORMAT};
@@ -38,13 +40,7 @@ pub const HTTP_SOURCE: &[u8] = b"http";
 /// events topic: the fleet processor keeps the control state next to each partition's nodes, so
 /// each partition's log holds node events and control changes in one deterministic order.
 pub struct NormalizerStage {
-    config: NormalizerConfig,
-    topics: Topics,
-    events_partitions: i32,
-    nodes: Store<NodeIngest>,
-    timers: Timers,
-    /// Writer schemas of Avro raw messages; `None`: JSON only.
-    registry: Option<SchemaRegistry>,
+    keyed: Keyed<Normalizer>,
 }
 
 impl NormalizerStage {
@@ -56,31 +52,56 @@ impl NormalizerStage {
         topics: Topics,
         events_partitions: i32,
     ) -> Self {
-        let spec = StoreSpec {
-            name: NODE_STORE,
-            changelog: topics.changelog(app_id, NODE_STORE),
-            format_version: NODE_INGEST_FORMAT,
-        };
         let registry = config
             .schema_registry
             .as_ref()
             .map(SchemaRegistry::from_config);
-        Self {
+        let normalizer = Normalizer {
             config,
-            topics,
+            topics: topics.clone(),
             events_partitions,
-            nodes: Store::new(spec),
-            timers: Timers::new(),
             registry,
+        };
+        Self {
+            keyed: Keyed::new(normalizer, &topics, app_id),
         }
     }
 
     /// Replaces the schema registry client (tests use one over an in-memory fake).
     pub fn with_registry(mut self, registry: SchemaRegistry) -> Self {
-        self.registry = Some(registry);
+        self.keyed.fold_mut().registry = Some(registry);
         self
     }
 
+    /// The node store (for tests and inspection).
+    pub fn nodes(&self) -> &Store<NodeIngest> {
+        self.keyed.store()
+    }
+}
+
+impl KeyedStage for NormalizerStage {
+    type Fold = Normalizer;
+
+    fn keyed(&self) -> &Keyed<Normalizer> {
+        &self.keyed
+    }
+
+    fn keyed_mut(&mut self) -> &mut Keyed<Normalizer> {
+        &mut self.keyed
+    }
+}
+
+/// The normalizer's fold: what a raw record and a node's release timer do. Its store holds a
+/// [`NodeIngest`] per node; a node's timer is due when its oldest held event's window ends.
+pub struct Normalizer {
+    config: NormalizerConfig,
+    topics: Topics,
+    events_partitions: i32,
+    /// Writer schemas of Avro raw messages; `None`: JSON only.
+    registry: Option<SchemaRegistry>,
+}
+
+impl Normalizer {
     /// The raw message as a JSON object: with a registry, a message starting with the
     /// Confluent magic byte is Avro; anything else is JSON.
     ///
@@ -106,42 +127,6 @@ impl NormalizerStage {
             }
             _ => Ok(parse_object(raw)),
         }
-    }
-
-    /// The node store (for tests and inspection).
-    pub fn nodes(&self) -> &Store<NodeIngest> {
-        &self.nodes
-    }
-
-    /// Moves `partition`'s ingest time to `time_ms` and releases held events whose window
-    /// passed.
-    fn advance(
-        &mut self,
-        partition: i32,
-        time_ms: i64,
-        out: &mut Vec<Output>,
-    ) -> Result<(), InternalError> {
-        let now = self
-            .timers
-            .event_time(partition)
-            .map_or(time_ms, |t| t.max(time_ms));
-        let limits = self.config.order_limits();
-        for (node_id, _due) in self.timers.advance(partition, time_ms) {
-            let (released, deadline) = self.nodes.update(partition, &node_id, |state| {
-                let Some(state) = state.as_mut() else {
-                    return (false, (Vec::new(), None));
-                };
-                let mut released = Vec::new();
-                state.seq.release_due(now, &limits, &mut released);
-                (
-                    !released.is_empty(),
-                    (released, state.seq.deadline(&limits)),
-                )
-            });
-            self.timers.set(partition, &node_id, deadline);
-            self.forward(&released, out)?;
-        }
-        Ok(())
     }
 
     fn forward(&self, events: &[FleetEvent], out: &mut Vec<Output>) -> Result<(), InternalError> {
@@ -181,7 +166,8 @@ impl NormalizerStage {
     }
 
     fn node_message(
-        &mut self,
+        &self,
+        keys: &mut Keys<'_, Self>,
         input: &Input<'_>,
         ctx: RawContext,
         object: &Map<String, Value>,
@@ -197,14 +183,10 @@ impl NormalizerStage {
             SignatureMode::Off => Signed::Unsigned,
         };
         let config = &self.config;
-        let limits = config.order_limits();
         let message = NodeMessage { events, signed };
-        let (verdict, deadline) = self.nodes.update(input.partition, &node_id, |state| {
-            let verdict = admit(state, message, config, ctx.received_ms);
-            let deadline = state.as_ref().and_then(|s| s.seq.deadline(&limits));
-            (true, (verdict, deadline))
+        let verdict = keys.update(self, &node_id, |state, _| {
+            (true, admit(state, message, config, ctx.received_ms))
         });
-        self.timers.set(input.partition, &node_id, deadline);
         match verdict {
             Verdict::Taken { released, counts } => {
                 telemetry::admitted(&counts);
@@ -264,77 +246,29 @@ fn source_of(header: Option<&[u8]>) -> Source {
     }
 }
 
-impl Stage for NormalizerStage {
-    fn name(&self) -> &'static str {
-        "normalizer"
+impl Fold for Normalizer {
+    type Value = NodeIngest;
+    const NAME: &'static str = "normalizer";
+    const STORE: &'static str = NODE_STORE;
+    const FORMAT_VERSION: u32 = NODE_INGEST_FORMAT;
+
+    fn deadline(&self, _node_id: &str, state: &NodeIngest) -> Option<i64> {
+        state.seq.deadline(&self.config.order_limits())
     }
 
-    fn changelog(&self) -> Option<&str> {
-        Some(&self.nodes.spec().changelog)
-    }
-
-    fn restore(
+    fn process(
         &mut self,
-        partition: i32,
-        key: &[u8],
-        value: Option<&[u8]>,
+        keys: &mut Keys<'_, Self>,
+        input: &Input<'_>,
+        out: &mut Vec<Output>,
     ) -> Result<(), InternalError> {
-        self.nodes.restore(partition, key, value)?;
-        if let Ok(node_id) = std::str::from_utf8(key) {
-            let limits = self.config.order_limits();
-            let deadline = self
-                .nodes
-                .get(partition, node_id)
-                .and_then(|state| state.seq.deadline(&limits));
-            self.timers.set(partition, node_id, deadline);
-        }
-        Ok(())
-    }
-
-    fn load_snapshot(
-        &mut self,
-        dir: &Path,
-        partition: i32,
-    ) -> Result<Option<SnapshotInfo>, SnapshotError> {
-        let info = self.nodes.load_snapshot(dir, partition)?;
-        self.timers.revoke(partition);
-        let limits = self.config.order_limits();
-        for (node_id, state) in self.nodes.entries(partition) {
-            self.timers
-                .set(partition, node_id, state.seq.deadline(&limits));
-        }
-        Ok(info)
-    }
-
-    fn save_snapshot(
-        &self,
-        dir: &Path,
-        partition: i32,
-        next_offset: i64,
-        now_ms: i64,
-    ) -> Result<(), SnapshotError> {
-        self.nodes
-            .save_snapshot(dir, partition, next_offset, now_ms)
-    }
-
-    fn revoke(&mut self, partition: i32) {
-        self.nodes.revoke(partition);
-        self.timers.revoke(partition);
-    }
-
-    fn reset(&mut self) {
-        self.nodes.reset();
-        self.timers.reset();
-    }
-
-    fn process(&mut self, input: &Input<'_>, out: &mut Vec<Output>) -> Result<(), InternalError> {
         // The raw message's Kafka timestamp is the receive (ingest) time; a message without one
         // skips the future-skew check (see `RawContext`) and does not move ingest time.
         let ctx = RawContext {
             source: source_of(input.source),
             received_ms: input.timestamp_ms.unwrap_or(0),
         };
-        self.advance(input.partition, ctx.received_ms, out)?;
+        keys.advance(self, ctx.received_ms, out)?;
         let object = match self.raw_object(input.payload.unwrap_or_default())? {
             Ok(object) => object,
             Err(rejected) => {
@@ -354,23 +288,26 @@ impl Stage for NormalizerStage {
                 Normalized::Control(event) => self.control(&event, out)?,
             }
         }
-        self.node_message(input, ctx, &object, events, out)
+        self.node_message(keys, input, ctx, &object, events, out)
     }
 
-    fn on_tick(
-        &mut self,
-        partition: i32,
-        tick_ms: i64,
+    /// Releases the node's held events whose window passed by ingest time `now_ms`.
+    fn on_timer(
+        &self,
+        _node_id: &str,
+        state: &mut Option<NodeIngest>,
+        _rest: Rest<'_, NodeIngest>,
+        now_ms: i64,
         out: &mut Vec<Output>,
-    ) -> Result<(), InternalError> {
-        self.advance(partition, tick_ms, out)
-    }
-
-    fn event_time(&self, partition: i32) -> Option<i64> {
-        self.timers.event_time(partition)
-    }
-
-    fn flush(&mut self, out: &mut Vec<Output>) -> Result<(), InternalError> {
-        self.nodes.flush(out)
+    ) -> Result<bool, InternalError> {
+        let Some(state) = state.as_mut() else {
+            return Ok(false);
+        };
+        let mut released = Vec::new();
+        state
+            .seq
+            .release_due(now_ms, &self.config.order_limits(), &mut released);
+        self.forward(&released, out)?;
+        Ok(!released.is_empty())
     }
 }

@@ -2,18 +2,18 @@
 //! events topic in; per node the twin on `fleet.twin.v1`, the connectivity/lifecycle ledger on
 //! `fleet.transitions.v1`, drift reports on `fleet.drift.v1` and attention alerts on
 //! `fleet.alerts.v1`; authority decisions on `fleet.authority.v1` and split-brain alerts.
-//! State lives in one changelog-backed [`Store`] (nodes and the partition's control state);
-//! silence timers fire as the partition's event time passes them (events, and tick records
-//! while the partition is idle).
+//! State lives in one changelog-backed store (nodes, and the partition's control state under
+//! [`CONTROL_KEY`]); silence timers fire as the partition's event time passes them (events, and
+//! tick records while the partition is idle). The store and timer glue is the runtime's keyed
+//! adapter ([`Keyed`]); [`Twin`] is the fold it drives.
+//!
+//! [`Stage`]: sxfleet_runtime::Stage
 
-use std::collections::HashMap;
-use std::path::Path;
-
+use sxfleet_runtime::keyed::{Fold, Keyed, KeyedStage, Keys};
 use sxfleet_runtime::records::{dead_letter, encoded, Rejection};
-use sxfleet_runtime::stage::{InternalError, SnapshotError, SnapshotInfo};
-use sxfleet_runtime::store::{Store, StoreSpec};
-use sxfleet_runtime::timers::Timers;
-use sxfleet_runtime::{Input, Output, Stage, Topics};
+use sxfleet_runtime::stage::InternalError;
+use sxfleet_runtime::store::Rest;
+use sxfleet_runtime::{Input, Output, Topics};
 use sxfleet_schemas::catalog::ids;
 use sxfleet_schemas::{
     decode, peek_schema_id, stage, Canonical, CodecError, ControlEvent, EventPayload, FleetEvent,
@@ -33,46 +33,36 @@ pub const TWIN_STORE: &str = "twins";
 
 /// The fleet processor.
 pub struct TwinStage {
-    topics: Topics,
-    store: Store<Entry>,
-    /// Each owned partition's control state (also in `store` under [`CONTROL_KEY`]).
-    controls: HashMap<i32, ControlState>,
-    timers: Timers,
-    config: ProjectionConfig,
+    keyed: Keyed<Twin>,
 }
 
 impl TwinStage {
     /// A processor for application `app_id` writing to `topics`, with the default settings.
     pub fn new(app_id: &str, topics: Topics) -> Self {
-        let spec = StoreSpec {
-            name: TWIN_STORE,
-            changelog: topics.changelog(app_id, TWIN_STORE),
-            format_version: STORE_FORMAT_VERSION,
+        let twin = Twin {
+            topics: topics.clone(),
+            config: ProjectionConfig::default(),
         };
         Self {
-            topics,
-            store: Store::new(spec),
-            controls: HashMap::new(),
-            timers: Timers::new(),
-            config: ProjectionConfig::default(),
+            keyed: Keyed::new(twin, &topics, app_id),
         }
     }
 
     /// The same processor with other projection settings.
     pub fn with_config(mut self, config: ProjectionConfig) -> Self {
-        self.config = config;
+        self.keyed.fold_mut().config = config;
         self
     }
 
     /// The same processor with other default connectivity thresholds.
     pub fn with_connectivity(mut self, config: ConnectivityConfig) -> Self {
-        self.config.connectivity = config;
+        self.keyed.fold_mut().config.connectivity = config;
         self
     }
 
     /// The nodes of `partition` (for tests and inspection).
     pub fn nodes(&self, partition: i32) -> Vec<(&str, &NodeState)> {
-        let entries = self.store.entries(partition).into_iter();
+        let entries = self.keyed.store().entries(partition).into_iter();
         entries
             .filter_map(|(key, entry)| entry.node().map(|node| (key, node)))
             .collect()
@@ -80,44 +70,45 @@ impl TwinStage {
 
     /// The control state of `partition`, if any control record reached it.
     pub fn control(&self, partition: i32) -> Option<&ControlState> {
-        self.controls.get(&partition)
-    }
-
-    /// Moves `partition`'s event time to `time_ms` and fires the silence timers due by then.
-    fn advance(
-        &mut self,
-        partition: i32,
-        time_ms: i64,
-        out: &mut Vec<Output>,
-    ) -> Result<(), InternalError> {
-        let now = self
-            .timers
-            .event_time(partition)
-            .map_or(time_ms, |t| t.max(time_ms));
-        let empty = ControlState::default();
-        for (node_id, _due) in self.timers.advance(partition, time_ms) {
-            let (config, control) = (
-                &self.config,
-                self.controls.get(&partition).unwrap_or(&empty),
-            );
-            let (step, deadline) = self.store.update(partition, &node_id, |slot| {
-                let Some(Entry::Node(state)) = slot.as_mut() else {
-                    return (false, (Step::default(), None));
-                };
-                let step = fold::on_timer(state, now, control, config);
-                let changed = !step.ledger.is_empty() || step.derived.changed;
-                let deadline = fold::deadline(state, config);
-                (changed, (step, deadline))
-            });
-            self.timers.set(partition, &node_id, deadline);
-            self.publish_step(&node_id, step, out)?;
+        match self.keyed.store().get(partition, CONTROL_KEY) {
+            Some(Entry::Control(control)) => Some(control),
+            _ => None,
         }
-        Ok(())
+    }
+}
+
+impl KeyedStage for TwinStage {
+    type Fold = Twin;
+
+    fn keyed(&self) -> &Keyed<Twin> {
+        &self.keyed
     }
 
+    fn keyed_mut(&mut self) -> &mut Keyed<Twin> {
+        &mut self.keyed
+    }
+}
+
+/// The fleet processor's fold: what an event, a control record and a node's silence timer do.
+/// Its store holds an [`Entry`] per key: a node, or under [`CONTROL_KEY`] the partition's
+/// control state, which every node step reads next to the node.
+pub struct Twin {
+    topics: Topics,
+    config: ProjectionConfig,
+}
+
+/// The partition's control state in `rest`, or `empty` before any control record reached it.
+fn control_in<'a>(rest: Rest<'a, Entry>, empty: &'a ControlState) -> &'a ControlState {
+    match rest.get(CONTROL_KEY) {
+        Some(Entry::Control(control)) => control,
+        _ => empty,
+    }
+}
+
+impl Twin {
     fn on_event(
-        &mut self,
-        partition: i32,
+        &self,
+        keys: &mut Keys<'_, Self>,
         event: &FleetEvent,
         out: &mut Vec<Output>,
     ) -> Result<(), InternalError> {
@@ -125,66 +116,81 @@ impl TwinStage {
         // receive time, not the node's clock: neither moves the partition's event time.
         let reported = matches!(event.payload, EventPayload::TrustViolation(_));
         if !event.replayed && !reported {
-            self.advance(partition, event.event_time_ms, out)?;
+            keys.advance(self, event.event_time_ms, out)?;
         }
         let empty = ControlState::default();
-        let (config, control) = (
-            &self.config,
-            self.controls.get(&partition).unwrap_or(&empty),
-        );
+        let config = &self.config;
         let node_id = event.node_id.as_str();
-        let result = self.store.update(partition, node_id, |slot| {
+        let result = keys.update(self, node_id, |slot, rest| {
             let Some(state) = Entry::node_mut(slot, node_id) else {
                 return (false, None);
             };
+            let control = control_in(rest, &empty);
             let step = fold::on_event(state, event, control, config);
-            let deadline = fold::deadline(state, config);
-            let domain = state.twin.domain_id.clone();
-            (step.is_some(), Some((step, deadline, domain)))
+            // Assignments held for this node apply once it lives here with its domain.
+            let domain = &state.twin.domain_id;
+            let waiting = (!domain.is_empty() && control.pending.contains_key(node_id))
+                .then(|| domain.clone());
+            (step.is_some(), Some((step, waiting)))
         });
-        let Some((step, deadline, domain)) = result else {
+        let Some((step, waiting)) = result else {
             return Err(InternalError(format!(
-                "event for reserved key {node_id} on partition {partition}"
+                "event for reserved key {node_id} on partition {}",
+                keys.partition()
             )));
         };
-        self.timers.set(partition, node_id, deadline);
         if let Some(step) = step {
             self.publish_step(node_id, step, out)?;
         }
-        // Assignments that waited for this node apply once it lives here with its domain.
-        let released = self
-            .controls
-            .get_mut(&partition)
-            .filter(|control| !domain.is_empty() && control.pending.contains_key(node_id))
-            .and_then(|control| control.release_pending(node_id, &domain));
-        if let Some(outcome) = released {
-            self.after_control(partition, outcome, event.event_time_ms, out)?;
+        if let Some(domain) = waiting {
+            let released = keys.update(self, CONTROL_KEY, |slot, _| match slot {
+                Some(Entry::Control(control)) => {
+                    let released = control.release_pending(node_id, &domain);
+                    (released.is_some(), released)
+                }
+                _ => (false, None),
+            });
+            if let Some(outcome) = released {
+                self.after_control(keys, outcome, event.event_time_ms, out)?;
+            }
         }
         Ok(())
     }
 
     fn on_control(
-        &mut self,
-        partition: i32,
+        &self,
+        keys: &mut Keys<'_, Self>,
         event: &ControlEvent,
         out: &mut Vec<Output>,
     ) -> Result<(), InternalError> {
-        let store = &self.store;
-        let control = self.controls.entry(partition).or_default();
-        let outcome = control.apply(event, partition == 0, |node_id| {
-            match store.get(partition, node_id).and_then(Entry::node) {
-                Some(node) => NodeHome::Here(node.twin.domain_id.clone()),
-                None => NodeHome::Elsewhere,
-            }
+        let publishes_domains = keys.partition() == 0;
+        let outcome = keys.update(self, CONTROL_KEY, |slot, rest| {
+            let entry = slot.get_or_insert_with(|| Entry::Control(Box::default()));
+            let Entry::Control(control) = entry else {
+                return (false, None);
+            };
+            let outcome = control.apply(event, publishes_domains, |node_id| {
+                match rest.get(node_id).and_then(Entry::node) {
+                    Some(node) => NodeHome::Here(node.twin.domain_id.clone()),
+                    None => NodeHome::Elsewhere,
+                }
+            });
+            (outcome.changed, Some(outcome))
         });
-        self.after_control(partition, outcome, event.event_time_ms, out)
+        let Some(outcome) = outcome else {
+            return Err(InternalError(format!(
+                "store key {CONTROL_KEY} holds a node on partition {}",
+                keys.partition()
+            )));
+        };
+        self.after_control(keys, outcome, event.event_time_ms, out)
     }
 
-    /// Publishes a control outcome, persists the control state and recomputes the affected
-    /// nodes at `now_ms`.
+    /// Publishes a control outcome (the control state is already updated) and recomputes the
+    /// affected nodes at `now_ms`.
     fn after_control(
-        &mut self,
-        partition: i32,
+        &self,
+        keys: &mut Keys<'_, Self>,
         outcome: ControlOutcome,
         now_ms: i64,
         out: &mut Vec<Output>,
@@ -195,30 +201,24 @@ impl TwinStage {
         for alert in &outcome.alerts {
             out.push(self.output(&self.topics.alerts, &alert.subject_id, alert)?);
         }
-        let Some(control) = self.controls.get(&partition) else {
-            return Ok(());
-        };
-        if outcome.changed {
-            let entry = Entry::Control(Box::new(control.clone()));
-            self.store.put(partition, CONTROL_KEY, entry);
-        }
         let targets: Vec<String> = match outcome.affected {
             Affected::Nothing => Vec::new(),
             Affected::Node(node_id) => vec![node_id],
-            Affected::AllNodes => self
-                .store
-                .entries(partition)
+            Affected::AllNodes => keys
+                .entries()
                 .into_iter()
                 .filter(|(_, entry)| entry.node().is_some())
                 .map(|(key, _)| key.to_owned())
                 .collect(),
         };
+        let empty = ControlState::default();
         let config = &self.config;
         for node_id in targets {
-            let derived = self.store.update(partition, &node_id, |slot| {
+            let derived = keys.update(self, &node_id, |slot, rest| {
                 let Some(Entry::Node(state)) = slot.as_mut() else {
                     return (false, Derived::default());
                 };
+                let control = control_in(rest, &empty);
                 let derived = fold::on_control(state, control, now_ms, config);
                 (derived.changed, derived)
             });
@@ -284,135 +284,75 @@ impl TwinStage {
         out.push(dead_letter(&self.topics.dlq, input, rejection)?);
         Ok(())
     }
-
-    /// Copies the control state restored into `store` to the side map and re-arms timers.
-    fn settle_restored(&mut self, partition: i32) {
-        self.timers.revoke(partition);
-        self.controls.remove(&partition);
-        let mut deadlines = Vec::new();
-        for (key, entry) in self.store.entries(partition) {
-            match entry {
-                Entry::Node(state) => {
-                    deadlines.push((key.to_owned(), fold::deadline(state, &self.config)));
-                }
-                Entry::Control(control) => {
-                    self.controls.insert(partition, (**control).clone());
-                }
-            }
-        }
-        for (node_id, deadline) in deadlines {
-            self.timers.set(partition, &node_id, deadline);
-        }
-    }
 }
 
-impl Stage for TwinStage {
-    fn name(&self) -> &'static str {
-        "twin"
+impl Fold for Twin {
+    type Value = Entry;
+    const NAME: &'static str = "twin";
+    const STORE: &'static str = TWIN_STORE;
+    const FORMAT_VERSION: u32 = STORE_FORMAT_VERSION;
+
+    fn deadline(&self, _key: &str, entry: &Entry) -> Option<i64> {
+        entry
+            .node()
+            .and_then(|state| fold::deadline(state, &self.config))
     }
 
-    fn changelog(&self) -> Option<&str> {
-        Some(&self.store.spec().changelog)
-    }
-
-    fn restore(
+    fn process(
         &mut self,
-        partition: i32,
-        key: &[u8],
-        value: Option<&[u8]>,
+        keys: &mut Keys<'_, Self>,
+        input: &Input<'_>,
+        out: &mut Vec<Output>,
     ) -> Result<(), InternalError> {
-        self.store.restore(partition, key, value)?;
-        let Ok(key) = std::str::from_utf8(key) else {
-            return Ok(());
-        };
-        match self.store.get(partition, key) {
-            Some(Entry::Control(control)) => {
-                self.controls.insert(partition, (**control).clone());
-            }
-            Some(Entry::Node(state)) => {
-                let deadline = fold::deadline(state, &self.config);
-                self.timers.set(partition, key, deadline);
-            }
-            None => self.timers.set(partition, key, None),
-        }
-        Ok(())
-    }
-
-    fn load_snapshot(
-        &mut self,
-        dir: &Path,
-        partition: i32,
-    ) -> Result<Option<SnapshotInfo>, SnapshotError> {
-        let info = self.store.load_snapshot(dir, partition)?;
-        self.settle_restored(partition);
-        Ok(info)
-    }
-
-    fn save_snapshot(
-        &self,
-        dir: &Path,
-        partition: i32,
-        next_offset: i64,
-        now_ms: i64,
-    ) -> Result<(), SnapshotError> {
-        self.store
-            .save_snapshot(dir, partition, next_offset, now_ms)
-    }
-
-    fn revoke(&mut self, partition: i32) {
-        self.store.revoke(partition);
-        self.controls.remove(&partition);
-        self.timers.revoke(partition);
-    }
-
-    fn reset(&mut self) {
-        self.store.reset();
-        self.controls.clear();
-        self.timers.reset();
-    }
-
-    fn process(&mut self, input: &Input<'_>, out: &mut Vec<Output>) -> Result<(), InternalError> {
         let Some(payload) = input.payload else {
             return Ok(()); // a tombstone carries no event
         };
         if peek_schema_id(payload).ok() == Some(ids::CONTROL_EVENT) {
             return match decode::<ControlEvent>(payload) {
-                Ok(event) => self.on_control(input.partition, &event, out),
+                Ok(event) => self.on_control(keys, &event, out),
                 Err(error) => self.reject(input, "ControlEvent", &error, out),
             };
         }
         match decode::<FleetEvent>(payload) {
-            Ok(event) => self.on_event(input.partition, &event, out),
+            Ok(event) => self.on_event(keys, &event, out),
             Err(error) => self.reject(input, "FleetEvent", &error, out),
         }
     }
 
-    fn on_tick(
-        &mut self,
-        partition: i32,
-        tick_ms: i64,
+    /// Fires the node's silence timer at `now_ms`.
+    fn on_timer(
+        &self,
+        node_id: &str,
+        slot: &mut Option<Entry>,
+        rest: Rest<'_, Entry>,
+        now_ms: i64,
+        out: &mut Vec<Output>,
+    ) -> Result<bool, InternalError> {
+        let Some(Entry::Node(state)) = slot.as_mut() else {
+            return Ok(false);
+        };
+        let empty = ControlState::default();
+        let step = fold::on_timer(state, now_ms, control_in(rest, &empty), &self.config);
+        let changed = !step.ledger.is_empty() || step.derived.changed;
+        self.publish_step(node_id, step, out)?;
+        Ok(changed)
+    }
+
+    /// Every changed node's twin also goes to the twin topic (compacted, latest per node).
+    fn on_flush(
+        &self,
+        node_id: &str,
+        entry: Option<&Entry>,
         out: &mut Vec<Output>,
     ) -> Result<(), InternalError> {
-        self.advance(partition, tick_ms, out)
-    }
-
-    fn event_time(&self, partition: i32) -> Option<i64> {
-        self.timers.event_time(partition)
-    }
-
-    fn flush(&mut self, out: &mut Vec<Output>) -> Result<(), InternalError> {
-        // Every changed node's twin also goes to the twin topic (compacted, latest per node).
-        let twin_topic = &self.topics.twin;
-        self.store.flush_each(out, |node_id, entry, out| {
-            if let Some(Entry::Node(state)) = entry {
-                out.push(Output {
-                    topic: twin_topic.clone(),
-                    partition: None,
-                    key: Some(node_id.as_bytes().to_vec()),
-                    payload: Some(encoded(&state.twin)?),
-                });
-            }
-            Ok(())
-        })
+        if let Some(Entry::Node(state)) = entry {
+            out.push(Output {
+                topic: self.topics.twin.clone(),
+                partition: None,
+                key: Some(node_id.as_bytes().to_vec()),
+                payload: Some(encoded(&state.twin)?),
+            });
+        }
+        Ok(())
     }
 }

@@ -7,12 +7,15 @@
 //! Layout:
 //! - [`config`]: Kafka client settings and the [`Delivery`] choice.
 //! - [`topics`]: the pipeline's topic names (with a per-deployment prefix) and topic creation.
-//! - [`stage`]: the [`Stage`] trait a pure core implements, and its input/output records.
+//! - [`stage`]: the [`Stage`] trait the driver drives (a stage implements it directly or gets
+//!   it from [`keyed`]), and its input/output records.
 //! - [`driver`]: the consume-transform-produce loop (exactly-once or at-least-once), its
 //!   commit path, rebalance handling and wall-clock punctuation (tick records).
 //! - [`records`]: canonical output values and DLQ records for rejected input.
 //! - [`restore`]: reading a changelog partition back into a stage before it processes anything.
 //! - [`store`]: state stores: per-partition maps with a compacted changelog.
+//! - [`keyed`]: the adapter of every keyed stateful stage: a [`keyed::Fold`] plus its store and
+//!   timers, driven as a [`Stage`] (restore, snapshots, ticks, changelog flushes written once).
 //! - [`snapshot`]: local snapshot files of store partitions (bounded restore time).
 //! - [`timers`]: event-time timers per key, fired as the partition's event time passes them.
 //! - [`tick`]: tick records (wall-clock punctuation) and how every reader recognises them.
@@ -23,6 +26,7 @@
 pub mod config;
 pub mod driver;
 pub mod error;
+pub mod keyed;
 pub mod records;
 pub mod restore;
 pub mod shutdown;

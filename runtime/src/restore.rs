@@ -8,8 +8,10 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{Message, Offset, TopicPartitionList};
 use tracing::{info, warn};
 
+use crate::config::KafkaConfig;
+use crate::error::{error_chain, RuntimeError};
+use crate::stage::Stage;
 use crate::telemetry;
-use crate::{KafkaConfig, RuntimeError, Stage};
 
 /// How long a restore may go without progress before it is reported as stalled. An open
 /// transaction of a fenced writer holds the last stable offset back until the broker aborts it,
@@ -86,7 +88,7 @@ pub fn restore(
             }
             Ok(None) => {}
             Err(error) => {
-                warn!(topic, partition, error = %crate::error::error_chain(&error), "snapshot unusable; restoring from the whole changelog");
+                warn!(topic, partition, error = %error_chain(&error), "snapshot unusable; restoring from the whole changelog");
                 stage.revoke(partition);
             }
         }

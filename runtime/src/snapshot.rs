@@ -200,5 +200,4 @@ impl<'a> Reader<'a> {
 }
 
 #[cfg(test)]
-#[path = "snapshot_tests.rs"]
 mod tests;

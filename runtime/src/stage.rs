@@ -67,6 +67,9 @@ pub struct InternalError(pub String);
 /// offset order, then [`Stage::flush`]; everything these return is written atomically with the
 /// input offsets (in exactly-once mode). After a failed commit the driver discards the stage's
 /// state with [`Stage::reset`] and restores it again.
+///
+/// A keyed stateful stage gets this trait from the adapter in [`crate::keyed`] (its store and
+/// timers glue written once); any other stage implements it directly.
 pub trait Stage: Send {
     /// Short name for logs and metrics.
     fn name(&self) -> &'static str;

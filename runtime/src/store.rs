@@ -59,6 +59,25 @@ impl<V> Default for Partition<V> {
     }
 }
 
+/// The other keys of a partition while one of its keys is being updated ([`Store::update`]).
+#[derive(Debug)]
+pub struct Rest<'a, V>(&'a HashMap<Box<str>, V>);
+
+impl<V> Clone for Rest<'_, V> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<V> Copy for Rest<'_, V> {}
+
+impl<'a, V> Rest<'a, V> {
+    /// The value of `key`; `None` for the key being updated.
+    pub fn get(self, key: &str) -> Option<&'a V> {
+        self.0.get(key)
+    }
+}
+
 /// One state store, partitioned like the stage's input.
 #[derive(Debug)]
 pub struct Store<V> {
@@ -86,17 +105,17 @@ impl<V: StoreCodec> Store<V> {
     }
 
     /// Updates `key` in place: `update` gets the current value (`None` if absent; leaving
-    /// `None` deletes the key) and returns whether it changed anything. Only a change marks the
-    /// key dirty.
+    /// `None` deletes the key) and the rest of the partition to read (every other key), and
+    /// returns whether it changed anything. Only a change marks the key dirty.
     pub fn update<R>(
         &mut self,
         partition: i32,
         key: &str,
-        update: impl FnOnce(&mut Option<V>) -> (bool, R),
+        update: impl FnOnce(&mut Option<V>, Rest<'_, V>) -> (bool, R),
     ) -> R {
         let part = self.partitions.entry(partition).or_default();
         let mut value = part.values.remove(key);
-        let (changed, result) = update(&mut value);
+        let (changed, result) = update(&mut value, Rest(&part.values));
         if changed {
             part.dirty.insert(key.into());
         }
@@ -170,13 +189,17 @@ impl<V: StoreCodec> Store<V> {
         self.partitions.values().all(|p| p.values.is_empty())
     }
 
+    /// Every (key, value) of `partition`, in no particular order.
+    pub fn iter(&self, partition: i32) -> impl Iterator<Item = (&str, &V)> {
+        self.partitions
+            .get(&partition)
+            .into_iter()
+            .flat_map(|p| p.values.iter().map(|(k, v)| (&**k, v)))
+    }
+
     /// Every (key, value) of `partition`, in key order (for snapshots and comparisons).
     pub fn entries(&self, partition: i32) -> Vec<(&str, &V)> {
-        let mut entries: Vec<(&str, &V)> = self
-            .partitions
-            .get(&partition)
-            .map(|p| p.values.iter().map(|(k, v)| (&**k, v)).collect())
-            .unwrap_or_default();
+        let mut entries: Vec<(&str, &V)> = self.iter(partition).collect();
         entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
         entries
     }
@@ -290,5 +313,4 @@ impl<V: StoreCodec> Store<V> {
 }
 
 #[cfg(test)]
-#[path = "store_tests.rs"]
 mod tests;

@@ -32,7 +32,15 @@ impl Timers {
 
     /// Sets the timer of `key` to `due_ms`, replacing any earlier one; `None` cancels it.
     pub fn set(&mut self, partition: i32, key: &str, due_ms: Option<i64>) {
-        let part = self.partitions.entry(partition).or_default();
+        let part = match due_ms {
+            Some(_) => self.partitions.entry(partition).or_default(),
+            // Cancelling where no timer is armed (every key of a stage without timers) costs
+            // no key lookup.
+            None => match self.partitions.get_mut(&partition) {
+                Some(part) if !part.by_key.is_empty() => part,
+                _ => return,
+            },
+        };
         if let Some(old) = part.by_key.remove(key) {
             part.due.remove(&(old, Box::from(key)));
         }

@@ -1,192 +1,115 @@
 //! The trivial projection: a count per key, written to a changelog once per key per batch.
-//! It does the bookkeeping every stateful stage does (per-partition state, dirty keys,
-//! changelog records, restore) and nothing else, so its rate is the driver's ceiling for a
-//! projection. It also writes and loads local snapshots (the runtime's snapshot file format),
-//! so `restore_bench` can compare a full changelog restore with snapshot + tail.
+//! It is a fold on the runtime's keyed adapter like every stateful stage (a [`Store`] with
+//! per-partition state, dirty keys, changelog records, restore, local snapshots) whose own step
+//! is one increment and which has no timers, so its rate is the driver's ceiling for a
+//! projection. `restore_bench` restores it to compare a full changelog restore with snapshot +
+//! tail.
+//!
+//! [`Store`]: sxfleet_runtime::store::Store
 
-use std::collections::{BTreeSet, HashMap};
-use std::path::Path;
+use sxfleet_runtime::keyed::{Fold, Keyed, KeyedStage, Keys};
+use sxfleet_runtime::stage::InternalError;
+use sxfleet_runtime::store::StoreCodec;
+use sxfleet_runtime::{Input, Output, Topics};
 
-use sxfleet_runtime::snapshot;
-use sxfleet_runtime::stage::{InternalError, SnapshotError, SnapshotInfo};
-use sxfleet_runtime::{Input, Output, Stage};
+/// Name of the count store; its changelog is `<application-id>-counts-changelog`.
+pub const COUNT_STORE: &str = "counts";
 
 /// Version of the count value format (8 big-endian bytes) in snapshots.
 const COUNT_FORMAT_VERSION: u32 = 1;
 
 /// Counts records per key; the changelog value is the count as 8 big-endian bytes.
 pub struct CountingStage {
-    changelog: String,
-    partitions: HashMap<i32, PartitionCounts>,
-}
-
-#[derive(Default)]
-struct PartitionCounts {
-    counts: HashMap<Vec<u8>, u64>,
-    dirty: BTreeSet<Vec<u8>>,
+    keyed: Keyed<Counting>,
 }
 
 impl CountingStage {
-    /// A counting stage whose state lives in `changelog` (compacted, co-partitioned with the
-    /// input).
-    pub fn new(changelog: impl Into<String>) -> Self {
+    /// A counting stage of application `app_id`, its changelog named after `topics`
+    /// (compacted, co-partitioned with the input).
+    pub fn new(topics: &Topics, app_id: &str) -> Self {
         Self {
-            changelog: changelog.into(),
-            partitions: HashMap::new(),
+            keyed: Keyed::new(Counting, topics, app_id),
         }
     }
 
     /// The count of `key` held for input `partition`.
     pub fn count(&self, partition: i32, key: &[u8]) -> u64 {
-        self.partitions
-            .get(&partition)
-            .and_then(|state| state.counts.get(key))
-            .copied()
-            .unwrap_or(0)
+        std::str::from_utf8(key)
+            .ok()
+            .and_then(|key| self.keyed.store().get(partition, key))
+            .map_or(0, |count| count.0)
     }
 
     /// Every (key, count) held for `partition`, in key order (for comparing two stages).
     pub fn counts(&self, partition: i32) -> Vec<(&[u8], u64)> {
-        let mut counts: Vec<(&[u8], u64)> = self
-            .partitions
-            .get(&partition)
-            .map(|state| {
-                state
-                    .counts
-                    .iter()
-                    .map(|(key, count)| (key.as_slice(), *count))
-                    .collect()
-            })
-            .unwrap_or_default();
-        counts.sort_unstable();
-        counts
+        let entries = self.keyed.store().entries(partition).into_iter();
+        entries
+            .map(|(key, count)| (key.as_bytes(), count.0))
+            .collect()
     }
 }
 
-impl Stage for CountingStage {
-    fn name(&self) -> &'static str {
-        "counting"
+impl KeyedStage for CountingStage {
+    type Fold = Counting;
+
+    fn keyed(&self) -> &Keyed<Counting> {
+        &self.keyed
     }
 
-    fn changelog(&self) -> Option<&str> {
-        Some(&self.changelog)
+    fn keyed_mut(&mut self) -> &mut Keyed<Counting> {
+        &mut self.keyed
+    }
+}
+
+/// A key's count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Count(pub u64);
+
+impl StoreCodec for Count {
+    fn encode(&self) -> Result<Vec<u8>, InternalError> {
+        Ok(self.0.to_be_bytes().to_vec())
     }
 
-    fn restore(
+    fn decode(bytes: &[u8]) -> Result<Self, InternalError> {
+        let count = <[u8; 8]>::try_from(bytes).map_err(|_| {
+            InternalError(format!("count changelog value has {} bytes", bytes.len()))
+        })?;
+        Ok(Count(u64::from_be_bytes(count)))
+    }
+}
+
+/// The counting fold: one increment per input record, under its key.
+pub struct Counting;
+
+impl Fold for Counting {
+    type Value = Count;
+    const NAME: &'static str = "counting";
+    const STORE: &'static str = COUNT_STORE;
+    const FORMAT_VERSION: u32 = COUNT_FORMAT_VERSION;
+
+    fn process(
         &mut self,
-        partition: i32,
-        key: &[u8],
-        value: Option<&[u8]>,
+        keys: &mut Keys<'_, Self>,
+        input: &Input<'_>,
+        _out: &mut Vec<Output>,
     ) -> Result<(), InternalError> {
-        let state = self.partitions.entry(partition).or_default();
-        match value {
-            None => {
-                state.counts.remove(key);
-            }
-            Some(bytes) => {
-                let count = <[u8; 8]>::try_from(bytes).map_err(|_| {
-                    InternalError(format!("count changelog value has {} bytes", bytes.len()))
-                })?;
-                state.counts.insert(key.to_vec(), u64::from_be_bytes(count));
-            }
-        }
-        Ok(())
-    }
-
-    fn load_snapshot(
-        &mut self,
-        dir: &Path,
-        partition: i32,
-    ) -> Result<Option<SnapshotInfo>, SnapshotError> {
-        let file = snapshot::path(dir, &self.changelog, partition);
-        self.partitions.remove(&partition);
-        let Some(snap) = snapshot::read(&file, COUNT_FORMAT_VERSION, partition)? else {
-            return Ok(None);
-        };
-        let mut state = PartitionCounts::default();
-        for (key, bytes) in snap.entries {
-            let count =
-                <[u8; 8]>::try_from(bytes.as_slice()).map_err(|_| SnapshotError::Invalid {
-                    path: file.clone(),
-                    reason: format!("count of {key} has {} bytes", bytes.len()),
-                })?;
-            state
-                .counts
-                .insert(key.into_boxed_bytes().into_vec(), u64::from_be_bytes(count));
-        }
-        let entries = state.counts.len() as u64;
-        self.partitions.insert(partition, state);
-        Ok(Some(SnapshotInfo {
-            next_offset: snap.next_offset,
-            written_ms: snap.written_ms,
-            entries,
-        }))
-    }
-
-    fn save_snapshot(
-        &self,
-        dir: &Path,
-        partition: i32,
-        next_offset: i64,
-        now_ms: i64,
-    ) -> Result<(), SnapshotError> {
-        let file = snapshot::path(dir, &self.changelog, partition);
-        let mut entries = Vec::new();
-        if let Some(state) = self.partitions.get(&partition) {
-            entries.reserve(state.counts.len());
-            for (key, count) in &state.counts {
-                // The snapshot format keeps keys as text.
-                let key = std::str::from_utf8(key).map_err(|_| SnapshotError::Invalid {
-                    path: file.clone(),
-                    reason: "a key is not UTF-8".to_owned(),
-                })?;
-                entries.push((key, count.to_be_bytes().to_vec()));
-            }
-        }
-        snapshot::write(
-            &file,
-            COUNT_FORMAT_VERSION,
-            partition,
-            next_offset,
-            now_ms,
-            entries.into_iter(),
-        )
-    }
-
-    fn revoke(&mut self, partition: i32) {
-        self.partitions.remove(&partition);
-    }
-
-    fn reset(&mut self) {
-        self.partitions.clear();
-    }
-
-    fn process(&mut self, input: &Input<'_>, _out: &mut Vec<Output>) -> Result<(), InternalError> {
-        let key = input.key.unwrap_or_default();
-        let state = self.partitions.entry(input.partition).or_default();
-        *state.counts.entry(key.to_vec()).or_insert(0) += 1;
-        state.dirty.insert(key.to_vec());
-        Ok(())
-    }
-
-    fn flush(&mut self, out: &mut Vec<Output>) -> Result<(), InternalError> {
-        for (partition, state) in &mut self.partitions {
-            for key in std::mem::take(&mut state.dirty) {
-                let count = state.counts.get(&key).copied().unwrap_or(0);
-                out.push(Output {
-                    topic: self.changelog.clone(),
-                    partition: Some(*partition),
-                    key: Some(key),
-                    payload: Some(count.to_be_bytes().to_vec()),
-                });
-            }
-        }
+        // Store keys are text (as node ids are); the benchmark's keys always are.
+        let key = std::str::from_utf8(input.key.unwrap_or_default())
+            .map_err(|_| InternalError("counting: record key is not UTF-8".to_owned()))?;
+        keys.update(self, key, |count, _| {
+            let next = count.map_or(1, |c| c.0 + 1);
+            *count = Some(Count(next));
+            (true, ())
+        });
         Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use sxfleet_runtime::stage::SnapshotInfo;
+    use sxfleet_runtime::Stage;
+
     use super::*;
 
     fn input<'a>(partition: i32, key: &'a [u8]) -> Input<'a> {
@@ -203,7 +126,7 @@ mod tests {
 
     #[test]
     fn emits_one_changelog_record_per_key_per_batch() -> Result<(), InternalError> {
-        let mut stage = CountingStage::new("counts");
+        let mut stage = CountingStage::new(&Topics::default(), "app");
         let mut out = Vec::new();
         for key in [b"a", b"b", b"a"] {
             stage.process(&input(1, key), &mut out)?;
@@ -236,7 +159,7 @@ mod tests {
 
     #[test]
     fn restores_counts_from_the_changelog() -> Result<(), InternalError> {
-        let mut stage = CountingStage::new("counts");
+        let mut stage = CountingStage::new(&Topics::default(), "app");
         stage.restore(0, b"a", Some(&5u64.to_be_bytes()))?;
         stage.process(&input(0, b"a"), &mut Vec::new())?;
         assert_eq!(stage.count(0, b"a"), 6);
@@ -249,13 +172,13 @@ mod tests {
     #[test]
     fn a_snapshot_loads_back_the_same_counts() -> Result<(), Box<dyn std::error::Error>> {
         let dir = std::env::temp_dir().join(format!("counting-{}", uuid::Uuid::new_v4()));
-        let mut stage = CountingStage::new("counts");
+        let mut stage = CountingStage::new(&Topics::default(), "app");
         stage.restore(2, b"a", Some(&5u64.to_be_bytes()))?;
         stage.restore(2, b"b", Some(&7u64.to_be_bytes()))?;
         stage.restore(3, b"c", Some(&1u64.to_be_bytes()))?;
         stage.save_snapshot(&dir, 2, 42, 1_000)?;
 
-        let mut loaded = CountingStage::new("counts");
+        let mut loaded = CountingStage::new(&Topics::default(), "app");
         loaded.restore(2, b"stale", Some(&9u64.to_be_bytes()))?;
         let info = loaded.load_snapshot(&dir, 2)?;
         let missing = loaded.load_snapshot(&dir, 3)?;

@@ -18,9 +18,14 @@ use sxfleet_bench::{
     produce_changelog, restore_partitions, ChangelogRecord, CountingStage, CpuClock, RestorePass,
     SnapshotTimed,
 };
+use sxfleet_runtime::keyed::KeyedStage;
 use sxfleet_runtime::restore::SnapshotPolicy;
-use sxfleet_runtime::topics::{ensure_topics, TopicSpec};
-use sxfleet_runtime::{KafkaConfig, Stage};
+use sxfleet_runtime::topics::ensure_topics;
+use sxfleet_runtime::{KafkaConfig, Stage, Topics};
+
+/// Application id of the restored counting stage: its changelog is
+/// `bench-<run>-restore-counts-changelog`.
+const APP_ID: &str = "restore";
 
 /// Sends awaiting delivery at once while filling the changelog (as `produce`'s default).
 const MAX_IN_FLIGHT: usize = 4096;
@@ -71,9 +76,9 @@ async fn main() -> anyhow::Result<()> {
     let clock = CpuClock::new(args.broker_pid);
     clock.now().context("reading CPU time")?;
     let run = uuid::Uuid::new_v4().simple().to_string();
-    let topic = format!("bench-{run}-restore-counts-changelog");
+    let topics = Topics::with_prefix(&format!("bench-{run}-"));
     let dir = std::env::temp_dir().join(format!("restore-bench-{run}"));
-    let result = bench(&args, &kafka, clock, &topic, &dir, date).await;
+    let result = bench(&args, &kafka, clock, &topics, &dir, date).await;
     if let Err(error) = std::fs::remove_dir_all(&dir) {
         if error.kind() != std::io::ErrorKind::NotFound {
             tracing::warn!(dir = %dir.display(), %error, "cannot remove the snapshot folder");
@@ -92,11 +97,16 @@ async fn bench(
     args: &Args,
     kafka: &KafkaConfig,
     clock: CpuClock,
-    topic: &str,
+    topics: &Topics,
     dir: &Path,
     date: String,
 ) -> anyhow::Result<RestoreReport> {
-    ensure_topics(kafka, &[TopicSpec::new(topic, PARTITIONS).compacted()])
+    let changelogs = CountingStage::changelogs(topics, APP_ID, PARTITIONS);
+    let topic = &changelogs
+        .first()
+        .context("the counting stage declares no changelog")?
+        .name;
+    ensure_topics(kafka, &changelogs)
         .await
         .context("creating the changelog")?;
 
@@ -120,7 +130,7 @@ async fn bench(
     let restoring = &restoring;
 
     progress("full restore");
-    let (stage, full) = restore_into(restoring, topic, None, clock).await?;
+    let (stage, full) = restore_into(restoring, topics, topic, None, clock).await?;
     ensure!(
         full.from_changelog() == args.keys,
         "full restore read {} records, expected {}",
@@ -144,13 +154,13 @@ async fn bench(
     let tail_records = tail_produced.records;
 
     progress("full restore after the tail");
-    let (full_stage, full_after) = restore_into(restoring, topic, None, clock).await?;
+    let (full_stage, full_after) = restore_into(restoring, topics, topic, None, clock).await?;
     progress("snapshot + tail restore");
     let policy = OwnedPolicy {
         dir: dir.to_owned(),
         now_ms: wall_clock_ms()?,
     };
-    let (snap_stage, snap) = restore_into(restoring, topic, Some(policy), clock).await?;
+    let (snap_stage, snap) = restore_into(restoring, topics, topic, Some(policy), clock).await?;
 
     ensure!(
         full_after.from_changelog() == args.keys + tail_records,
@@ -255,13 +265,14 @@ struct OwnedPolicy {
 /// Restores every partition into a fresh counting stage on a blocking thread.
 async fn restore_into(
     kafka: &KafkaConfig,
+    topics: &Topics,
     topic: &str,
     snapshots: Option<OwnedPolicy>,
     clock: CpuClock,
 ) -> anyhow::Result<(SnapshotTimed<CountingStage>, RestorePass)> {
-    let (kafka, topic) = (kafka.clone(), topic.to_owned());
+    let (kafka, topics, topic) = (kafka.clone(), topics.clone(), topic.to_owned());
     tokio::task::spawn_blocking(move || {
-        let mut stage = SnapshotTimed::new(CountingStage::new(topic.clone()));
+        let mut stage = SnapshotTimed::new(CountingStage::new(&topics, APP_ID));
         let policy = snapshots.as_ref().map(|owned| SnapshotPolicy {
             dir: &owned.dir,
             max_age: SNAPSHOT_MAX_AGE,

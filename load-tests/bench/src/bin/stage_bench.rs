@@ -22,9 +22,10 @@ use sxfleet_bench::{
     consume_all, run_until_consumed, ConsumeOutcome, CountingStage, CpuClock, Measurement, Report,
     StageOutcome,
 };
-use sxfleet_ingest::{NormalizerConfig, NormalizerStage, NODE_STORE};
-use sxfleet_processors::{TwinStage, TWIN_STORE};
-use sxfleet_runtime::topics::{ensure_topics, TopicSpec};
+use sxfleet_ingest::{NormalizerConfig, NormalizerStage};
+use sxfleet_processors::TwinStage;
+use sxfleet_runtime::keyed::KeyedStage;
+use sxfleet_runtime::topics::ensure_topics;
 use sxfleet_runtime::{KafkaConfig, Shutdown, Stage, StageRunConfig, Topics};
 use sxfleet_simulator::{
     messages_for_rounds, produce, ProduceOptions, Progress, RawMessage, SimConfig,
@@ -32,9 +33,6 @@ use sxfleet_simulator::{
 
 /// The most a stage may take to consume its input before the run gives up.
 const STAGE_LIMIT: Duration = Duration::from_secs(600);
-
-/// Store name of the counting projection's changelog.
-const COUNT_STORE: &str = "counts";
 
 const NOTE: &str = "the Kafka broker runs on the same machine and shares its cores; `cpu s` \
                     is this process only (stage + librdkafka threads), `brk cpu` the broker's \
@@ -82,14 +80,18 @@ async fn main() -> anyhow::Result<()> {
     let app = |stage: &str| format!("{prefix}{stage}");
 
     let mut specs = topics.specs(args.partitions);
-    for (stage, store) in [
-        ("counting", COUNT_STORE),
-        ("twin", TWIN_STORE),
-        ("normalizer", NODE_STORE),
-    ] {
-        let changelog = topics.changelog(&app(stage), store);
-        specs.push(TopicSpec::new(&changelog, args.partitions).compacted());
-    }
+    let partitions = args.partitions;
+    specs.extend(CountingStage::changelogs(
+        &topics,
+        &app("counting"),
+        partitions,
+    ));
+    specs.extend(TwinStage::changelogs(&topics, &app("twin"), partitions));
+    specs.extend(NormalizerStage::changelogs(
+        &topics,
+        &app("normalizer"),
+        partitions,
+    ));
     ensure_topics(&kafka, &specs)
         .await
         .context("creating the run's topics")?;
@@ -155,9 +157,7 @@ async fn main() -> anyhow::Result<()> {
     let projections: [(&str, Box<dyn Stage>); 2] = [
         (
             "trivial projection",
-            Box::new(CountingStage::new(
-                topics.changelog(&app("counting"), COUNT_STORE),
-            )),
+            Box::new(CountingStage::new(&topics, &app("counting"))),
         ),
         (
             "twin projection",

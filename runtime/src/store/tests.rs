@@ -29,7 +29,7 @@ fn store() -> Store<Count> {
 }
 
 fn bump(store: &mut Store<Count>, partition: i32, key: &str) {
-    store.update(partition, key, |value| {
+    store.update(partition, key, |value, _| {
         let next = value.as_ref().map_or(1, |c| c.0 + 1);
         *value = Some(Count(next));
         (true, ())
@@ -73,7 +73,7 @@ fn an_update_that_changes_nothing_writes_nothing() {
     let mut store = store();
     bump(&mut store, 0, "a");
     store.flush(&mut Vec::new()).unwrap();
-    store.update(0, "a", |_| (false, ()));
+    store.update(0, "a", |_, _| (false, ()));
     let mut out = Vec::new();
     store.flush(&mut out).unwrap();
     assert!(out.is_empty());
@@ -142,4 +142,20 @@ fn a_store_partition_survives_a_snapshot_round_trip() {
     );
     assert_eq!(loaded.entries(0), original.entries(0));
     assert!(loaded.load_snapshot(dir.path(), 1).unwrap().is_none());
+}
+
+#[test]
+fn an_update_reads_the_rest_of_its_partition_but_not_its_own_key() {
+    let mut store = store();
+    bump(&mut store, 0, "a");
+    bump(&mut store, 0, "b");
+    bump(&mut store, 1, "c");
+    let seen = store.update(0, "a", |value, rest| {
+        let seen = (rest.get("a"), rest.get("b").cloned(), rest.get("c"));
+        (
+            false,
+            (value.clone(), seen.0.is_none(), seen.1, seen.2.is_none()),
+        )
+    });
+    assert_eq!(seen, (Some(Count(1)), true, Some(Count(1)), true));
 }
