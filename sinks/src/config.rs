@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use sxfleet_runtime::{KafkaConfig, Topics};
 
-use crate::client::ClickHouseConfig;
+use crate::backend::clickhouse::ClickHouseConfig;
 use crate::error::SinkError;
 
 /// Everything [`crate::run_sink`] needs. Deserialized from the `[sink]` section of the
