@@ -1,7 +1,9 @@
 //! Unit tests of [`super::Batch`].
 
 use super::*;
-use crate::rows::{event_row, transition_row, Coords};
+use crate::tables::events::{event_row, Events};
+use crate::tables::transitions::{transition_row, Transitions};
+use crate::tables::{Coords, TableRow};
 
 use crate::samples;
 
@@ -12,7 +14,7 @@ fn event(topic: &str, partition: i32, offset: i64) -> Option<TableRow> {
         offset,
     };
     let row = event_row(&samples::heartbeat_event("n", offset), at).unwrap();
-    Some(TableRow::Event(row))
+    Some(TableRow::new::<Events>(row))
 }
 
 fn offsets(batch: &Batch) -> Vec<(String, i32, i64)> {
@@ -73,7 +75,7 @@ fn revoked_partitions_lose_rows_and_offsets() {
 
     let dropped = batch.drop_partitions(&[("ev".to_owned(), 0), ("other".to_owned(), 0)]);
     assert_eq!(dropped, 2);
-    let kept: Vec<i64> = batch.events().iter().map(|r| r.offset).collect();
+    let kept: Vec<i64> = batch.table::<Events>().iter().map(|r| r.offset).collect();
     assert_eq!(kept, vec![7, 3, 8]);
     assert_eq!(
         offsets(&batch),
@@ -82,7 +84,7 @@ fn revoked_partitions_lose_rows_and_offsets() {
 
     // Indexes were renumbered: dropping partition 2 now leaves exactly partition 1's rows.
     assert_eq!(batch.drop_partitions(&[("ev".to_owned(), 2)]), 1);
-    let kept: Vec<i64> = batch.events().iter().map(|r| r.offset).collect();
+    let kept: Vec<i64> = batch.table::<Events>().iter().map(|r| r.offset).collect();
     assert_eq!(kept, vec![7, 8]);
     assert_eq!(offsets(&batch), vec![("ev".to_owned(), 1, 9)]);
 
@@ -99,9 +101,9 @@ fn transition(topic: &str, partition: i32, offset: i64) -> Option<TableRow> {
         offset,
     };
     let entry = samples::connectivity_transition("n", offset);
-    Some(TableRow::Transition(Box::new(
+    Some(TableRow::new::<Transitions>(
         transition_row(&entry, at).unwrap(),
-    )))
+    ))
 }
 
 #[test]
@@ -111,13 +113,13 @@ fn transitions_are_batched_and_revoked_with_their_partition() {
     batch.push("ev", 0, 1, event("ev", 0, 1), 10);
     batch.push("tr", 1, 6, transition("tr", 1, 6), 10);
     assert_eq!(batch.rows(), 3);
-    assert_eq!(batch.transitions().len(), 2);
+    assert_eq!(batch.table::<Transitions>().len(), 2);
     assert!(batch.is_full(3, usize::MAX));
 
     assert_eq!(batch.drop_partitions(&[("tr".to_owned(), 0)]), 1);
-    let kept: Vec<i64> = batch.transitions().iter().map(|r| r.offset).collect();
+    let kept: Vec<i64> = batch.table::<Transitions>().iter().map(|r| r.offset).collect();
     assert_eq!(kept, vec![6]);
-    assert_eq!(batch.events().len(), 1);
+    assert_eq!(batch.table::<Events>().len(), 1);
     assert_eq!(
         offsets(&batch),
         vec![("ev".to_owned(), 0, 2), ("tr".to_owned(), 1, 7)]

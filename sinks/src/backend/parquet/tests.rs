@@ -4,11 +4,10 @@
 use std::sync::Arc;
 
 use super::*;
-use crate::parquet::ParquetSink;
-use crate::query;
-use crate::route::TableRow;
-use crate::rows::{event_row, node_state_row, Coords};
 use crate::samples;
+use crate::tables::events::{event_row, Events};
+use crate::tables::node_state::{node_state_row, NodeState};
+use crate::tables::TableRow;
 
 fn at(topic: &str, partition: i32, offset: i64) -> Coords<'_> {
     Coords {
@@ -25,7 +24,7 @@ fn sample_batch() -> Batch {
     for (partition, offset) in [(0, 5), (1, 2), (0, 6), (1, 3), (0, 7)] {
         let event = samples::heartbeat_event("edge-1", offset);
         let row = event_row(&event, at("ev", partition, offset)).unwrap();
-        batch.push("ev", partition, offset, Some(TableRow::Event(row)), 10);
+        batch.push("ev", partition, offset, Some(TableRow::new::<Events>(row)), 10);
     }
     for (offset, (node, version)) in [(10, ("a", 1)), (11, ("b", 1)), (12, ("a", 2))] {
         let at = Coords {
@@ -38,7 +37,7 @@ fn sample_batch() -> Batch {
             "tw",
             0,
             offset,
-            Some(TableRow::NodeState(Box::new(row))),
+            Some(TableRow::new::<NodeState>(row)),
             10,
         );
     }
@@ -66,7 +65,7 @@ fn a_batch_gives_one_file_per_table_and_input_partition() {
 #[tokio::test]
 async fn files_land_atomically_and_a_restart_skips_what_landed() {
     let dir = tempfile::tempdir().unwrap();
-    let mut sink = ParquetSink::open(dir.path()).unwrap();
+    let mut sink = ParquetBackend::open(dir.path()).unwrap();
     assert!(!sink.has_landed(at("ev", 0, 0)));
     // A leftover of a write interrupted by a crash.
     let leftover = dir.path().join("events/.part-ev-0-8-9.parquet.tmp");
@@ -78,7 +77,7 @@ async fn files_land_atomically_and_a_restart_skips_what_landed() {
     assert!(sink.has_landed(at("ev", 0, 7)));
     assert!(!sink.has_landed(at("ev", 0, 8)));
 
-    let restarted = ParquetSink::open(dir.path()).unwrap();
+    let restarted = ParquetBackend::open(dir.path()).unwrap();
     assert!(
         !leftover.exists(),
         "leftover temporary file removed at start"
@@ -122,7 +121,7 @@ async fn files_land_atomically_and_a_restart_skips_what_landed() {
 #[tokio::test]
 async fn rendering_a_result_as_table_csv_and_json() {
     let dir = tempfile::tempdir().unwrap();
-    let sink = ParquetSink::open(dir.path()).unwrap();
+    let sink = ParquetBackend::open(dir.path()).unwrap();
     sink.store()
         .write(Arc::new(encode(&sample_batch()).unwrap()))
         .await
@@ -144,7 +143,7 @@ async fn rendering_a_result_as_table_csv_and_json() {
 async fn the_overview_orders_enum_breakdowns_by_code_like_clickhouse() {
     use sxfleet_schemas::ConnectivityMode;
     let dir = tempfile::tempdir().unwrap();
-    let sink = ParquetSink::open(dir.path()).unwrap();
+    let sink = ParquetBackend::open(dir.path()).unwrap();
     let mut batch = Batch::new();
     let modes = [
         ("a", ConnectivityMode::Replaying),
@@ -162,7 +161,7 @@ async fn the_overview_orders_enum_breakdowns_by_code_like_clickhouse() {
             offset,
         };
         let row = node_state_row(&node, at).unwrap();
-        batch.push("tw", 0, offset, Some(TableRow::NodeState(Box::new(row))), 1);
+        batch.push("tw", 0, offset, Some(TableRow::new::<NodeState>(row)), 1);
     }
     sink.store()
         .write(Arc::new(encode(&batch).unwrap()))
@@ -187,7 +186,7 @@ async fn the_overview_orders_enum_breakdowns_by_code_like_clickhouse() {
 /// 0..=2 of the alert topic's partition 2; node a replaying, b disconnected and then live
 /// (two versions), at offsets 0..=2 of the twin topic's partition 0.
 fn analytics_batch() -> Batch {
-    use crate::rows::alert_row;
+    use crate::tables::alerts::alert_row;
     use sxfleet_schemas::{Alert, ConnectivityMode};
     let mut batch = Batch::new();
     let alert = |action: &str, score: f64| Alert {
@@ -208,7 +207,7 @@ fn analytics_batch() -> Batch {
     {
         let offset = offset as i64;
         let row = alert_row(&alert(action, score), at("al", 2, offset)).unwrap();
-        batch.push("al", 2, offset, Some(TableRow::Alert(Box::new(row))), 1);
+        batch.push("al", 2, offset, Some(TableRow::new::<crate::tables::alerts::Alerts>(row)), 1);
     }
     for (offset, (id, version, mode)) in [
         ("a", 1, ConnectivityMode::Replaying),
@@ -222,14 +221,14 @@ fn analytics_batch() -> Batch {
         node.connectivity.mode = mode;
         let offset = offset as i64;
         let row = node_state_row(&node, at("tw", 0, offset)).unwrap();
-        batch.push("tw", 0, offset, Some(TableRow::NodeState(Box::new(row))), 1);
+        batch.push("tw", 0, offset, Some(TableRow::new::<NodeState>(row)), 1);
     }
     batch
 }
 
 async fn analytics_session() -> (tempfile::TempDir, datafusion::prelude::SessionContext) {
     let dir = tempfile::tempdir().unwrap();
-    let sink = ParquetSink::open(dir.path()).unwrap();
+    let sink = ParquetBackend::open(dir.path()).unwrap();
     sink.store()
         .write(Arc::new(encode(&analytics_batch()).unwrap()))
         .await
@@ -270,7 +269,7 @@ async fn the_final_views_keep_the_last_row_read_per_key_and_the_rollups_answer()
 /// (`tests/embedded.rs` compares their answers with ClickHouse's).
 #[tokio::test]
 async fn every_datafusion_cookbook_query_runs() {
-    use crate::cookbook::{self, Dialect};
+    use crate::analytics::cookbook::{self, Dialect};
     let (_dir, ctx) = analytics_session().await;
     let queries = cookbook::queries(cookbook::DOCUMENT, Dialect::DataFusion);
     assert!(!queries.is_empty());
@@ -292,7 +291,7 @@ async fn every_datafusion_cookbook_query_runs() {
 
 #[tokio::test]
 async fn a_quoted_node_id_reads_back_as_itself_in_datafusion() {
-    use crate::cookbook::{Dialect, Query};
+    use crate::analytics::cookbook::{Dialect, Query};
     let (_dir, ctx) = analytics_session().await;
     let query = Query {
         name: "q".to_owned(),

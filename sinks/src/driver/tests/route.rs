@@ -1,8 +1,16 @@
-//! Unit tests of [`super::route`], on records encoded with the real codec.
+//! Unit tests of [`crate::driver::route`], on records encoded with the real codec.
 
 use sxfleet_schemas::encode;
 
-use super::*;
+use sxfleet_schemas::{DeadLetter, Source};
+
+use crate::dead_letters::UNDECODABLE;
+use crate::driver::route::{route, Record, Routed};
+use crate::tables::dlq::{dlq_row, Dlq};
+use crate::tables::events::{event_row, Events};
+use crate::tables::node_state::{node_state_row, NodeState};
+use crate::tables::transitions::{transition_row, Transitions};
+use crate::tables::{Coords, TableRow, TopicRole};
 
 use crate::samples;
 
@@ -32,10 +40,10 @@ fn event_becomes_an_events_row() {
     let event = samples::heartbeat_event("edge-1", 3);
     let bytes = encode(&event).unwrap();
     let rec = record("ev", Some(b"edge-1"), Some(&bytes));
-    let expected = rows::event_row(&event, rec.coords).unwrap();
+    let expected = event_row(&event, rec.coords).unwrap();
     assert_eq!(
         route(TopicRole::Events, &rec),
-        Routed::Row(TableRow::Event(expected))
+        Routed::Row(TableRow::new::<Events>(expected))
     );
 }
 
@@ -44,10 +52,10 @@ fn twin_becomes_a_node_state_row() {
     let node = samples::node("edge-1", 4);
     let bytes = encode(&node).unwrap();
     let rec = record("twin", Some(b"edge-1"), Some(&bytes));
-    let expected = rows::node_state_row(&node, rec.coords).unwrap();
+    let expected = node_state_row(&node, rec.coords).unwrap();
     assert_eq!(
         route(TopicRole::Twin, &rec),
-        Routed::Row(TableRow::NodeState(Box::new(expected)))
+        Routed::Row(TableRow::new::<NodeState>(expected))
     );
 }
 
@@ -56,10 +64,10 @@ fn dead_letter_becomes_a_dlq_row() {
     let dead = samples::dead_letter();
     let bytes = encode(&dead).unwrap();
     let rec = record("dlq", None, Some(&bytes));
-    let expected = rows::dlq_row(&dead, rec.coords).unwrap();
+    let expected = dlq_row(&dead, rec.coords).unwrap();
     assert_eq!(
         route(TopicRole::DeadLetters, &rec),
-        Routed::Row(TableRow::Dlq(expected))
+        Routed::Row(TableRow::new::<Dlq>(expected))
     );
 }
 
@@ -68,10 +76,10 @@ fn transition_becomes_a_transitions_row() {
     let entry = samples::connectivity_transition("edge-1", 3);
     let bytes = encode(&entry).unwrap();
     let rec = record("tr", Some(b"edge-1"), Some(&bytes));
-    let expected = rows::transition_row(&entry, rec.coords).unwrap();
+    let expected = transition_row(&entry, rec.coords).unwrap();
     assert_eq!(
         route(TopicRole::Transitions, &rec),
-        Routed::Row(TableRow::Transition(Box::new(expected)))
+        Routed::Row(TableRow::new::<Transitions>(expected))
     );
     // An event on the transitions topic is not a ledger entry.
     let event = encode(&samples::heartbeat_event("edge-1", 3)).unwrap();

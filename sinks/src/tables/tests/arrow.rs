@@ -1,4 +1,4 @@
-//! Unit tests of [`super`]: schemas follow the DDL, values and nulls land in their columns.
+//! Arrow conversion: schemas follow the DDL, values and nulls land in their columns.
 
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::{
@@ -6,13 +6,19 @@ use datafusion::arrow::datatypes::{
     UInt8Type,
 };
 
-use super::*;
-use crate::ddl;
-use crate::rows::{
-    dlq_row, event_row, node_state_row, transition_row, AlertRow, AuthorityRow, Coords, DlqRow,
-    DriftRow, EventRow, NodeStateRow, TransitionRow,
-};
+use datafusion::arrow::array::RecordBatch;
+
 use crate::samples::{self, T0};
+use crate::tables::alerts::{self, Alerts};
+use crate::tables::arrow::{record_batch, schema, ConvertError};
+use crate::tables::authority_audit::{self, AuthorityAudit};
+use crate::tables::ddl::{table, Step};
+use crate::tables::dlq::{self, dlq_row, Dlq};
+use crate::tables::drift_evaluations::{self, DriftEvaluations};
+use crate::tables::events::{self, event_row, Events};
+use crate::tables::node_state::{self, node_state_row, NodeState};
+use crate::tables::transitions::{self, transition_row, Transitions};
+use crate::tables::{Coords, Table};
 
 const AT: Coords<'static> = Coords {
     topic: "t.events",
@@ -20,12 +26,17 @@ const AT: Coords<'static> = Coords {
     offset: 41,
 };
 
-fn names<R: ArrowTable>() -> Vec<String> {
-    schema::<R>()
+fn names<T: Table>() -> Vec<String> {
+    schema(&T::columns())
         .fields()
         .iter()
         .map(|f| f.name().clone())
         .collect()
+}
+
+/// `rows` of table `T` as one record batch.
+fn batch_of<T: Table>(rows: &[&T::Row]) -> Result<RecordBatch, ConvertError> {
+    record_batch(T::NAME, &T::columns(), rows)
 }
 
 /// The column names of the `CREATE TABLE` statement, in order.
@@ -45,14 +56,14 @@ fn ddl_columns(create: &str) -> Vec<String> {
 fn every_table_has_the_ddl_columns_in_order() {
     let caps = crate::ServerCaps::from_version("18.16.1").unwrap();
     let db = "db";
-    assert_eq!(names::<EventRow>(), ddl_columns(&ddl::events(db, &caps)));
+    assert_eq!(names::<Events>(), ddl_columns(&events::create(db, &caps)));
     // The created columns, then those migrations added, in migration order (at the end, or
     // where an `AFTER` puts them).
     let with_added = |table: &str, created: String| {
         let mut columns = ddl_columns(&created);
         for migration in crate::migrate::MIGRATIONS {
             for step in (migration.steps)(db, &caps) {
-                if let crate::migrate::Step::AddColumn {
+                if let Step::AddColumn {
                     table: added_to,
                     column,
                     definition,
@@ -74,34 +85,34 @@ fn every_table_has_the_ddl_columns_in_order() {
         columns
     };
     assert_eq!(
-        names::<NodeStateRow>(),
-        with_added(ddl::table::NODE_STATE, ddl::node_state(db, &caps))
+        names::<NodeState>(),
+        with_added(table::NODE_STATE, node_state::create(db, &caps))
     );
     assert_eq!(
-        names::<DriftRow>(),
-        ddl_columns(&ddl::analytics::drift_evaluations(db, &caps))
+        names::<DriftEvaluations>(),
+        ddl_columns(&drift_evaluations::create(db, &caps))
     );
     assert_eq!(
-        names::<AlertRow>(),
-        ddl_columns(&ddl::analytics::alerts(db, &caps))
+        names::<Alerts>(),
+        ddl_columns(&alerts::create(db, &caps))
     );
     assert_eq!(
-        names::<AuthorityRow>(),
-        ddl_columns(&ddl::analytics::authority_audit(db, &caps))
+        names::<AuthorityAudit>(),
+        ddl_columns(&authority_audit::create(db, &caps))
     );
-    assert_eq!(names::<DlqRow>(), ddl_columns(&ddl::dlq(db, &caps)));
+    assert_eq!(names::<Dlq>(), ddl_columns(&dlq::create(db, &caps)));
     assert_eq!(
-        names::<TransitionRow>(),
-        with_added(ddl::table::TRANSITIONS, ddl::transitions(db, &caps))
+        names::<Transitions>(),
+        with_added(table::TRANSITIONS, transitions::create(db, &caps))
     );
-    assert_eq!(names::<EventRow>().len(), 13);
+    assert_eq!(names::<Events>().len(), 13);
 }
 
 #[test]
 fn event_rows_convert_with_symbols_and_seconds() {
     let first = event_row(&samples::heartbeat_event("edge-1", 5), AT).unwrap();
     let second = event_row(&samples::register_event("edge-2", 1), AT).unwrap();
-    let batch = record_batch(&[&first, &second]).unwrap();
+    let batch = batch_of::<Events>(&[&first, &second]).unwrap();
     assert_eq!(batch.num_rows(), 2);
     let column = |name: &str| batch.column_by_name(name).unwrap().clone();
     let kinds = column("kind");
@@ -134,12 +145,12 @@ fn node_state_lists_and_nullable_measurements() {
     let mut node = samples::node("edge-1", 7);
     node.connectivity.link_quality.rtt_ms = None;
     let without = node_state_row(&node, AT).unwrap();
-    let with = NodeStateRow {
+    let with = crate::tables::node_state::NodeStateRow {
         rtt_ms: Some(12.5),
         tags: vec!["a".into(), "b".into()],
         ..without.clone()
     };
-    let batch = record_batch(&[&without, &with]).unwrap();
+    let batch = batch_of::<NodeState>(&[&without, &with]).unwrap();
     let rtt = batch.column_by_name("rtt_ms").unwrap();
     assert!(rtt.is_null(0));
     assert_eq!(rtt.as_primitive::<Float64Type>().value(1), 12.5);
@@ -157,7 +168,7 @@ fn node_state_lists_and_nullable_measurements() {
     );
     let version = batch.column_by_name("version").unwrap();
     assert_eq!(version.as_primitive::<UInt64Type>().value(0), 7);
-    let schema = schema::<NodeStateRow>();
+    let schema = schema(&NodeState::columns());
     assert!(schema.field_with_name("rtt_ms").unwrap().is_nullable());
     assert!(!schema.field_with_name("drift_score").unwrap().is_nullable());
 }
@@ -165,14 +176,14 @@ fn node_state_lists_and_nullable_measurements() {
 #[test]
 fn dlq_bytes_and_transitions_convert() {
     let dead = dlq_row(&samples::dead_letter(), AT).unwrap();
-    let batch = record_batch(&[&dead]).unwrap();
+    let batch = batch_of::<Dlq>(&[&dead]).unwrap();
     let original = batch.column_by_name("original").unwrap();
     assert_eq!(
         original.as_binary::<i32>().value(0),
         dead.original.as_slice()
     );
     let entry = transition_row(&samples::connectivity_transition("edge-1", 9), AT).unwrap();
-    let batch = record_batch(&[&entry]).unwrap();
+    let batch = batch_of::<Transitions>(&[&entry]).unwrap();
     let machine = batch.column_by_name("machine").unwrap();
     assert_eq!(machine.as_string::<i32>().value(0), "CONNECTIVITY");
     assert_eq!(batch.num_columns(), 18);
@@ -184,7 +195,7 @@ fn dlq_bytes_and_transitions_convert() {
 fn an_enum_code_without_a_symbol_is_an_error() {
     let mut row = event_row(&samples::heartbeat_event("edge-1", 5), AT).unwrap();
     row.kind = 99;
-    let err = record_batch(&[&row]).unwrap_err();
+    let err = batch_of::<Events>(&[&row]).unwrap_err();
     assert!(
         matches!(
             err,
@@ -200,7 +211,7 @@ fn an_enum_code_without_a_symbol_is_an_error() {
 
 #[test]
 fn no_rows_give_an_empty_batch_with_the_schema() {
-    let batch = record_batch::<TransitionRow>(&[]).unwrap();
+    let batch = batch_of::<Transitions>(&[]).unwrap();
     assert_eq!(batch.num_rows(), 0);
-    assert_eq!(batch.schema(), schema::<TransitionRow>());
+    assert_eq!(batch.schema(), schema(&Transitions::columns()));
 }

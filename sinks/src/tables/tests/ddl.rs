@@ -1,6 +1,9 @@
-//! Unit tests of [`super`]: the DDL text per server generation.
+//! The DDL text per server generation.
 
-use super::*;
+use crate::caps::ServerCaps;
+use crate::tables::ddl::is_identifier;
+use crate::tables::enums::*;
+use crate::tables::{dlq, events, node_state, transitions};
 
 fn old() -> ServerCaps {
     ServerCaps::from_version("18.16.1").unwrap()
@@ -52,9 +55,9 @@ fn identifiers() {
 fn old_server_gets_no_new_features() {
     let caps = old();
     for sql in [
-        events("db", &caps),
-        node_state("db", &caps),
-        dlq("db", &caps),
+        events::create("db", &caps),
+        node_state::create("db", &caps),
+        dlq::create("db", &caps),
     ] {
         assert!(!sql.contains("LowCardinality"), "{sql}");
         assert!(!sql.contains("CODEC"), "{sql}");
@@ -67,15 +70,15 @@ fn old_server_gets_no_new_features() {
 #[test]
 fn new_server_gets_low_cardinality_and_codecs() {
     let caps = new();
-    assert!(node_state("db", &caps).contains("region LowCardinality(String)"));
-    assert!(events("db", &caps).contains("event_time_ms Int64 CODEC(Delta(8), LZ4)"));
-    assert!(dlq("db", &caps).contains("reason_code LowCardinality(String)"));
-    assert!(transitions("db", &caps).contains("at_ms Int64 CODEC(Delta(8), LZ4)"));
+    assert!(node_state::create("db", &caps).contains("region LowCardinality(String)"));
+    assert!(events::create("db", &caps).contains("event_time_ms Int64 CODEC(Delta(8), LZ4)"));
+    assert!(dlq::create("db", &caps).contains("reason_code LowCardinality(String)"));
+    assert!(transitions::create("db", &caps).contains("at_ms Int64 CODEC(Delta(8), LZ4)"));
 }
 
 #[test]
 fn transitions_dedupe_by_entry() {
-    let sql = transitions("db", &old());
+    let sql = transitions::create("db", &old());
     assert!(sql.contains("ENGINE = ReplacingMergeTree()"), "{sql}");
     assert!(sql.contains("ORDER BY (node_id, machine, seq)"), "{sql}");
     assert!(sql.contains("PARTITION BY toYYYYMM(at)"), "{sql}");
@@ -87,7 +90,7 @@ fn transitions_dedupe_by_entry() {
 
 #[test]
 fn sorting_keys_have_no_nullable_columns() {
-    for sql in [node_state("db", &old()), transitions("db", &old())] {
+    for sql in [node_state::create("db", &old()), transitions::create("db", &old())] {
         let key = sql.lines().find(|l| l.starts_with("ORDER BY")).unwrap();
         for line in sql.lines().filter(|l| l.contains("Nullable")) {
             let column = line.split_whitespace().next().unwrap_or_default();

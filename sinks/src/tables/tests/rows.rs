@@ -1,9 +1,15 @@
-//! Unit tests of [`super`]: every column checked against the schema value it comes from.
+//! Row building: every column checked against the schema value it comes from.
 
 use sxfleet_schemas::{AttestationResult, AvroEnum, ConnectivityMode, EventKind, Health};
 use sxfleet_schemas::{LifecyclePhase, NodeKind, Source, TransitionMachine};
 
-use super::*;
+use crate::tables::dlq::dlq_row;
+use crate::tables::enums as ddl;
+use crate::tables::events::event_row;
+use crate::tables::node_state::node_state_row;
+use crate::tables::row::datetime;
+use crate::tables::transitions::{transition_row, TransitionRow};
+use crate::tables::{Coords, RowError};
 
 use crate::samples;
 
