@@ -49,8 +49,8 @@ pub mod samples;
 pub mod stats;
 pub mod tables;
 
-pub use analytics::summary::{self, fleet_summary, summary_sql, Summary, SummarySql};
 pub use analytics::cookbook;
+pub use analytics::summary::{self, fleet_summary, summary_sql, Summary, SummarySql};
 pub use backend::clickhouse::migrate::{self, migrate, MigrationReport};
 pub use backend::clickhouse::{ClickHouse, ClickHouseConfig};
 pub use backend::parquet::query;

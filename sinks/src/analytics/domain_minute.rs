@@ -15,8 +15,8 @@
 //! the sink rebuilds it exactly (`docs/sql-cookbook.md`).
 
 use super::dialect::Dialect;
-use crate::tables::ddl::{low_cardinality_string, qualified, table, Step};
 use crate::caps::ServerCaps;
+use crate::tables::ddl::{low_cardinality_string, qualified, table, Step};
 
 /// Connectivity modes counted as `entered_<column>`, with the label the connectivity machine
 /// writes in the ledger for each (seed 003's spelling: `processors::connectivity::ledger_label`).

@@ -6,8 +6,8 @@ use std::fmt;
 
 use clickhouse::Client;
 
-use crate::tables::ddl;
 use crate::error::ClickHouseError;
+use crate::tables::ddl;
 
 /// Node counts of the whole fleet, each breakdown summing to [`Summary::total_nodes`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -117,7 +117,11 @@ fn transitions_are_batched_and_revoked_with_their_partition() {
     assert!(batch.is_full(3, usize::MAX));
 
     assert_eq!(batch.drop_partitions(&[("tr".to_owned(), 0)]), 1);
-    let kept: Vec<i64> = batch.table::<Transitions>().iter().map(|r| r.offset).collect();
+    let kept: Vec<i64> = batch
+        .table::<Transitions>()
+        .iter()
+        .map(|r| r.offset)
+        .collect();
     assert_eq!(kept, vec![6]);
     assert_eq!(batch.table::<Events>().len(), 1);
     assert_eq!(

@@ -44,7 +44,10 @@ impl DeadLetterWriter<'_> {
     ) -> Result<bool, SinkError> {
         let encoded =
             sxfleet_schemas::encode(dead).map_err(|err| internal(at, error_chain(&err)))?;
-        if !self.send(stats, &encoded, dead.node_id.as_deref(), at).await {
+        if !self
+            .send(stats, &encoded, dead.node_id.as_deref(), at)
+            .await
+        {
             return Ok(false);
         }
         stats.dead_lettered += 1;

@@ -73,9 +73,7 @@ pub async fn run_sink(config: &SinkConfig, shutdown: &Shutdown) -> Result<SinkSt
             migrate(&ch).await?;
             run(config, shutdown, ClickHouseBackend::new(ch)).await
         }
-        config::Backend::Parquet { dir } => {
-            run(config, shutdown, ParquetBackend::open(dir)?).await
-        }
+        config::Backend::Parquet { dir } => run(config, shutdown, ParquetBackend::open(dir)?).await,
     }
 }
 

@@ -133,4 +133,3 @@ fn dead_letter(record: &Record<'_>, reason_code: &str, detail: String) -> Routed
 fn chain(err: &dyn std::error::Error) -> String {
     sxfleet_runtime::error::error_chain(err)
 }
-

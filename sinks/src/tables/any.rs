@@ -11,8 +11,8 @@ use sxfleet_schemas::{decode, CodecError};
 
 use super::arrow::{record_batch, schema, ConvertError};
 use super::ddl::Replacing;
-use super::row::{Coordinates, Coords, RowError};
 use super::role::TopicRole;
+use super::row::{Coordinates, Coords, RowError};
 use super::Table;
 use crate::caps::ServerCaps;
 

@@ -203,4 +203,3 @@ fn array<R>(
     };
     Ok(array)
 }
-

@@ -5,7 +5,6 @@
 
 use std::fmt::Write as _;
 
-
 /// A fixed set of names and their Enum8 codes.
 pub type Enum8Values = &'static [(&'static str, i8)];
 

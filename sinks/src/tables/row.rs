@@ -60,7 +60,6 @@ impl RowError {
     }
 }
 
-
 /// A row that knows the Kafka record it was built from: what the effectively-once landing
 /// matches against what landed, and what a dead letter for a row the server rejects points
 /// back to.

@@ -7,8 +7,8 @@ use serde::Deserialize;
 use tracing::info;
 
 use crate::caps::ServerCaps;
-use crate::tables::ddl;
 use crate::error::ClickHouseError;
+use crate::tables::ddl;
 
 /// Where the sink's ClickHouse database lives.
 #[derive(Clone, Deserialize)]

@@ -130,8 +130,7 @@ impl Lander<'_> {
                 if chunk.is_empty() {
                     break;
                 }
-                let err = match insert_rows(self.client, table.name, &chunk, self.timeout).await
-                {
+                let err = match insert_rows(self.client, table.name, &chunk, self.timeout).await {
                     Ok(()) => {
                         out.inserted += chunk.len();
                         break;

@@ -18,8 +18,8 @@ use super::client::ClickHouse;
 use crate::analytics::{domain_minute, rollups};
 use crate::caps::ServerCaps;
 use crate::error::ClickHouseError;
-pub use crate::tables::ddl::Step;
 use crate::tables::ddl;
+pub use crate::tables::ddl::Step;
 use crate::tables::{
     alerts, authority_audit, dlq, drift_evaluations, events, node_state, transitions, Table,
 };

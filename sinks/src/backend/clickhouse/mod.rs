@@ -68,7 +68,8 @@ impl ClickHouseBackend {
         struct Collect(Vec<(&'static str, LandFn)>);
         impl Visit for Collect {
             fn table<T: Table>(&mut self) {
-                self.0.push((T::NAME, |flush, rows| land_table::<T>(flush, rows).boxed()));
+                self.0
+                    .push((T::NAME, |flush, rows| land_table::<T>(flush, rows).boxed()));
             }
         }
         let mut landers = Collect(Vec::new());
@@ -225,8 +226,6 @@ async fn land_table<T: Table>(
             return Ok(false);
         }
     }
-    flush
-        .stats
-        .add_inserted(T::NAME, landed.inserted as u64);
+    flush.stats.add_inserted(T::NAME, landed.inserted as u64);
     Ok(true)
 }

@@ -120,9 +120,12 @@ impl Backend for ParquetBackend {
     ) -> Result<bool, SinkError> {
         let files = Arc::new(encode(batch)?);
         let store = &self.store;
-        let outcome = retry("write parquet files", retry_with.backoff(), retry_with.shutdown, || {
-            store.write(files.clone())
-        })
+        let outcome = retry(
+            "write parquet files",
+            retry_with.backoff(),
+            retry_with.shutdown,
+            || store.write(files.clone()),
+        )
         .await;
         match outcome {
             Retried::Done { failures } => {

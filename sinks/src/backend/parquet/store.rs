@@ -99,7 +99,11 @@ impl ParquetStore {
     /// # Errors
     /// [`FileError::Io`] when a table directory cannot be read.
     pub fn landed(&self) -> Result<BTreeMap<(String, i32), i64>, FileError> {
-        let dirs: Vec<PathBuf> = self.tables.iter().map(|table| self.dir.join(table)).collect();
+        let dirs: Vec<PathBuf> = self
+            .tables
+            .iter()
+            .map(|table| self.dir.join(table))
+            .collect();
         landed_offsets(&dirs)
     }
 
@@ -126,4 +130,3 @@ impl ParquetStore {
         })
     }
 }
-

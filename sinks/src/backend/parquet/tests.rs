@@ -24,7 +24,13 @@ fn sample_batch() -> Batch {
     for (partition, offset) in [(0, 5), (1, 2), (0, 6), (1, 3), (0, 7)] {
         let event = samples::heartbeat_event("edge-1", offset);
         let row = event_row(&event, at("ev", partition, offset)).unwrap();
-        batch.push("ev", partition, offset, Some(TableRow::new::<Events>(row)), 10);
+        batch.push(
+            "ev",
+            partition,
+            offset,
+            Some(TableRow::new::<Events>(row)),
+            10,
+        );
     }
     for (offset, (node, version)) in [(10, ("a", 1)), (11, ("b", 1)), (12, ("a", 2))] {
         let at = Coords {
@@ -33,13 +39,7 @@ fn sample_batch() -> Batch {
             offset,
         };
         let row = node_state_row(&samples::node(node, version), at).unwrap();
-        batch.push(
-            "tw",
-            0,
-            offset,
-            Some(TableRow::new::<NodeState>(row)),
-            10,
-        );
+        batch.push("tw", 0, offset, Some(TableRow::new::<NodeState>(row)), 10);
     }
     batch.push("tw", 0, 13, None, 0);
     batch
@@ -207,7 +207,13 @@ fn analytics_batch() -> Batch {
     {
         let offset = offset as i64;
         let row = alert_row(&alert(action, score), at("al", 2, offset)).unwrap();
-        batch.push("al", 2, offset, Some(TableRow::new::<crate::tables::alerts::Alerts>(row)), 1);
+        batch.push(
+            "al",
+            2,
+            offset,
+            Some(TableRow::new::<crate::tables::alerts::Alerts>(row)),
+            1,
+        );
     }
     for (offset, (id, version, mode)) in [
         ("a", 1, ConnectivityMode::Replaying),

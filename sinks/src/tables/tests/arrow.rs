@@ -92,10 +92,7 @@ fn every_table_has_the_ddl_columns_in_order() {
         names::<DriftEvaluations>(),
         ddl_columns(&drift_evaluations::create(db, &caps))
     );
-    assert_eq!(
-        names::<Alerts>(),
-        ddl_columns(&alerts::create(db, &caps))
-    );
+    assert_eq!(names::<Alerts>(), ddl_columns(&alerts::create(db, &caps)));
     assert_eq!(
         names::<AuthorityAudit>(),
         ddl_columns(&authority_audit::create(db, &caps))

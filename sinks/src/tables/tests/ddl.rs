@@ -90,7 +90,10 @@ fn transitions_dedupe_by_entry() {
 
 #[test]
 fn sorting_keys_have_no_nullable_columns() {
-    for sql in [node_state::create("db", &old()), transitions::create("db", &old())] {
+    for sql in [
+        node_state::create("db", &old()),
+        transitions::create("db", &old()),
+    ] {
         let key = sql.lines().find(|l| l.starts_with("ORDER BY")).unwrap();
         for line in sql.lines().filter(|l| l.contains("Nullable")) {
             let column = line.split_whitespace().next().unwrap_or_default();
