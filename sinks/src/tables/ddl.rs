@@ -71,8 +71,6 @@ impl Replacing {
     }
 }
 
-/// The replacing tables the sink lands (from its topics), read with `FINAL`.
-
 /// True when `name` is a plain identifier (`[A-Za-z_][A-Za-z0-9_]*`), the only database names
 /// the sink accepts, so names can be spliced into SQL without escaping.
 pub fn is_identifier(name: &str) -> bool {
@@ -126,9 +124,6 @@ ORDER BY version",
     )
 }
 
-/// `events`: one row per canonical event, with the Kafka coordinates it was read from so
-
-/// One idempotent step of a migration.
 /// One idempotent step of a migration.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Step {
