@@ -7,8 +7,9 @@ use sxfleet_schemas::Alert;
 use super::arrow::{col, Column, Kind};
 use super::ddl::{delta_codec, low_cardinality_string, qualified, table, Replacing};
 use super::enums::{self, enum8, ALERT_ACTION, ALERT_KIND, SUBJECT_KIND};
+use super::role::TopicRole;
 use super::row::{code, datetime, Coords, RowError, SourceRow};
-use super::{Table, TopicRole};
+use super::table::Table;
 use crate::caps::ServerCaps;
 
 /// The `alerts` table.

@@ -13,7 +13,7 @@ use super::arrow::{record_batch, schema, ConvertError};
 use super::ddl::Replacing;
 use super::role::TopicRole;
 use super::row::{Coordinates, Coords, RowError};
-use super::Table;
+use super::table::Table;
 use crate::caps::ServerCaps;
 
 /// A row of one of the tables.

@@ -7,8 +7,9 @@ use sxfleet_schemas::AuthorityDecision;
 use super::arrow::{col, Column, Kind};
 use super::ddl::{delta_codec, low_cardinality_string, qualified, table, Replacing};
 use super::enums::{self, enum8, DECISION};
+use super::role::TopicRole;
 use super::row::{code, datetime, Coords, RowError, SourceRow};
-use super::{Table, TopicRole};
+use super::table::Table;
 use crate::caps::ServerCaps;
 
 /// The `authority_audit` table.

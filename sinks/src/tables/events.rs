@@ -7,8 +7,9 @@ use sxfleet_schemas::{EventPayload, FleetEvent};
 use super::arrow::{col, Column, Kind};
 use super::ddl::{delta_codec, low_cardinality_string, qualified, table};
 use super::enums::{self, enum8, EVENT_KIND, SOURCE};
+use super::role::TopicRole;
 use super::row::{code, datetime, unsigned, Coords, RowError, SourceRow};
-use super::{Table, TopicRole};
+use super::table::Table;
 use crate::caps::ServerCaps;
 
 /// The `events` table.

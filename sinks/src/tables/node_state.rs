@@ -10,8 +10,9 @@ use super::enums::{
     self, enum8, ATTESTATION, CONNECTIVITY, DRIFT_STATUS, HEALTH, LIFECYCLE_PHASE, NODE_KIND,
     TRUST_STATE,
 };
+use super::role::TopicRole;
 use super::row::{code, datetime, unsigned, Coords, RowError, SourceRow};
-use super::{Table, TopicRole};
+use super::table::Table;
 use crate::caps::ServerCaps;
 
 /// The `node_state` table.

@@ -8,8 +8,9 @@ use sxfleet_schemas::StateTransition;
 use super::arrow::{col, Column, Kind};
 use super::ddl::{delta_codec, low_cardinality_string, qualified, table, Replacing, Step};
 use super::enums::{self, enum8, TRANSITION_MACHINE};
+use super::role::TopicRole;
 use super::row::{code, datetime, unsigned, Coords, RowError, SourceRow};
-use super::{Table, TopicRole};
+use super::table::Table;
 use crate::caps::ServerCaps;
 
 /// The `transitions` table.
