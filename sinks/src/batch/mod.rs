@@ -132,7 +132,7 @@ impl Batch {
     }
 
     /// Each partition of the batch with the first and the highest offset handled, indexed
-    /// like [`AnyRows::from`].
+    /// like [`tables::Rows::from`].
     pub fn partition_ranges(&self) -> &[(Partition, i64, i64)] {
         &self.partitions
     }

@@ -10,9 +10,10 @@
 //!    ClickHouse which records from there on already landed; their rows are skipped.
 //! 2. *Revoke*: rows and offsets of partitions taken away by a rebalance are dropped from the
 //!    batch (never inserted, never committed), so the new owner reads them again.
-//! 3. *Flush*: one RowBinary `INSERT` per non-empty table ([`crate::backend::clickhouse::land`]): outages retried with
-//!    back-off (rows that landed meanwhile dropped) until success or shutdown (then the run ends
-//!    without committing); rows the server rejects dead-lettered with its message.
+//! 3. *Flush*: one RowBinary `INSERT` per non-empty table
+//!    ([`crate::backend::clickhouse::land`]): outages retried with back-off (rows that landed
+//!    meanwhile dropped) until success or shutdown (then the run ends without committing); rows
+//!    the server rejects dead-lettered with its message.
 //! 4. *Commit*: the offset after the highest one handled, per partition, synchronously. A failed
 //!    commit (e.g. during a rebalance) is logged and counted: the rows are in ClickHouse, and
 //!    whoever reads those records again finds them landed and skips them.

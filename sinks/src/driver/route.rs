@@ -1,5 +1,5 @@
 //! Turning one Kafka record into what the sink does with it: a row for a table, a dead letter
-//! to write, or nothing. Pure: decoding and row building only. The tables that take a role's
+//! to write, or nothing. Pure: decoding and row building only. The table that takes a role's
 //! records come from the list ([`crate::tables::of_role`]).
 
 use sxfleet_schemas::{
@@ -73,7 +73,7 @@ pub fn route(role: TopicRole, record: &Record<'_>) -> Routed {
     if role == TopicRole::Events && peek_schema_id(payload).ok() == Some(ids::CONTROL_EVENT) {
         return Routed::ControlCopy;
     }
-    let Some(table) = tables::of_role(role).next() else {
+    let Some(table) = tables::of_role(role) else {
         return Routed::Internal(format!("no table lands records of {role:?}"));
     };
     let decoded = table.decode(payload, record.coords);

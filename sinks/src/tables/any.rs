@@ -135,8 +135,6 @@ pub trait AnyRows: fmt::Debug + Send + Sync {
     /// Adds `row` read from the partition at index `from`; hands it back if it belongs to
     /// another table.
     fn push(&mut self, row: TableRow, from: usize) -> Result<(), TableRow>;
-    /// For each row, the index of its input partition.
-    fn from(&self) -> &[usize];
     /// Drops the rows whose partition index is flagged in `gone`, then renumbers the rest
     /// with `new_index` (old index -> new index).
     fn drop_partitions(&mut self, gone: &[bool], new_index: &[usize]);
@@ -169,9 +167,6 @@ impl<T: Table> AnyRows for Rows<T> {
             self.from.push(from);
         }
         Ok(())
-    }
-    fn from(&self) -> &[usize] {
-        &self.from
     }
     fn drop_partitions(&mut self, gone: &[bool], new_index: &[usize]) {
         let is_gone = |index: &usize| gone.get(*index).copied().unwrap_or(false);

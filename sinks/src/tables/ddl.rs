@@ -45,7 +45,7 @@ pub mod table {
 /// `key` are one row, the one with the highest `version`, or without a version column the one
 /// inserted last. The DDL writes the table's engine and `ORDER BY` from this, and the embedded
 /// backend's `<table>_final` views read the Parquet tables the same way
-/// ([`crate::analytics::query::session`]).
+/// ([`crate::backend::parquet::query::session`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Replacing {
     /// Table name (one of [`table`]).

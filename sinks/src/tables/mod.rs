@@ -34,8 +34,6 @@ pub mod transitions;
 
 use std::sync::OnceLock;
 
-use datafusion::arrow::datatypes::SchemaRef;
-
 pub use any::{AnyRows, Entry, Rows, TableRow};
 pub use role::TopicRole;
 pub use row::{Coordinates, Coords, RowError, SourceRow};
@@ -74,22 +72,10 @@ pub fn landed() -> &'static [Entry] {
     })
 }
 
-/// The landed table named `name`.
-pub fn named(name: &str) -> Option<&'static Entry> {
-    landed().iter().find(|entry| entry.name == name)
-}
-
-/// The tables that take records of `role`.
-pub fn of_role(role: TopicRole) -> impl Iterator<Item = &'static Entry> {
-    landed().iter().filter(move |entry| entry.role == role)
-}
-
-/// Every landed table with its Arrow schema.
-pub fn schemas() -> Vec<(&'static str, SchemaRef)> {
-    landed()
-        .iter()
-        .map(|entry| (entry.name, entry.schema()))
-        .collect()
+/// The table that takes the records of `role` (each role lands in one table; the DLQ table
+/// takes the normalizer's and the sink's own dead letters, both on the DLQ topic).
+pub fn of_role(role: TopicRole) -> Option<&'static Entry> {
+    landed().iter().find(|entry| entry.role == role)
 }
 
 #[cfg(test)]

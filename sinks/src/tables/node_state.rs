@@ -141,7 +141,7 @@ pub const REPLACING: Replacing = Replacing {
     version: Some("version"),
 };
 
-/// A row of `node_state`: the twin flattened. See [`crate::enums::node_state`] for the columns.
+/// A row of `node_state`: the twin flattened. See [`create`] for the columns.
 #[derive(Debug, Clone, PartialEq, clickhouse::Row, Serialize, Deserialize)]
 #[allow(missing_docs)]
 pub struct NodeStateRow {
@@ -444,7 +444,8 @@ pub fn node_state_v2_columns(caps: &ServerCaps) -> Vec<Step> {
 }
 
 /// Migration 9: the Kafka coordinates of each `node_state` row, so a replayed twin record
-/// is recognised as landed (see [`crate::backend::clickhouse::landed`]). Rows written before have `''`/`-1`/`-1`.
+/// is recognised as landed (see [`crate::backend::clickhouse::landed`]). Rows written before
+/// have `''`/`-1`/`-1`.
 pub fn node_state_coordinates(caps: &ServerCaps) -> Vec<Step> {
     let column = |column, definition: String| Step::AddColumn {
         table: table::NODE_STATE,

@@ -66,7 +66,7 @@ pub const REPLACING: Replacing = Replacing {
     version: None,
 };
 
-/// A row of `transitions`. See [`crate::enums::transitions`] for the columns.
+/// A row of `transitions`. See [`create`] for the columns.
 #[derive(Debug, Clone, PartialEq, clickhouse::Row, Serialize, Deserialize)]
 #[allow(missing_docs)]
 pub struct TransitionRow {

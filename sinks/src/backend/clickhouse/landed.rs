@@ -2,10 +2,10 @@
 //!
 //! Every row carries the Kafka coordinates of the record it was built from
 //! ([`crate::tables::SourceRow`]), in the columns its table names
-//! ([`crate::tables::Table::COORDINATES`]). When the sink starts reading a partition (at start-up, after a rebalance
-//! or a crash) its first record sits at the last committed offset; everything the previous
-//! owner inserted after that commit is found with one query on the table itself
-//! ([`landed_offsets`]) and skipped ([`Landed`]). The same query runs before an insert is
+//! ([`crate::tables::Table::COORDINATES`]). When the sink starts reading a partition (at
+//! start-up, after a rebalance or a crash) its first record sits at the last committed offset;
+//! everything the previous owner inserted after that commit is found with one query on the table
+//! itself ([`landed_offsets`]) and skipped ([`Landed`]). The same query runs before an insert is
 //! retried, because a failed `INSERT` may still have been applied. ClickHouse 18.16 has no
 //! insert deduplication for non-replicated tables and no transactions, so the rows themselves
 //! are the only record of what landed that cannot disagree with them.
@@ -114,13 +114,10 @@ mod tests {
         use crate::tables::{self, TopicRole};
         let names: BTreeSet<&str> = TopicRole::ALL
             .iter()
-            .flat_map(|role| tables::of_role(*role).map(|table| table.name))
+            .filter_map(|role| tables::of_role(*role).map(|table| table.name))
             .collect();
         assert_eq!(names.len(), TopicRole::ALL.len());
-        for role in TopicRole::ALL {
-            assert_eq!(tables::of_role(role).count(), 1, "{role:?}");
-        }
-        let dlq = tables::of_role(TopicRole::DeadLetters).next().unwrap();
+        let dlq = tables::of_role(TopicRole::DeadLetters).unwrap();
         assert_eq!(
             offsets_sql(dlq),
             "SELECT `dlq_offset` FROM `dlq` WHERE `dlq_topic` = ? AND `dlq_partition` = ? \

@@ -132,7 +132,7 @@ impl Backend for ClickHouseBackend {
         format!("clickhouse database {}", self.ch.database())
     }
 
-    /// On a partition's first record since its assignment, asks the tables of its role which
+    /// On a partition's first record since its assignment, asks the table of its role which
     /// records from there on landed; then says whether this one did.
     async fn seen(
         &mut self,
@@ -142,7 +142,7 @@ impl Backend for ClickHouseBackend {
         stats: &mut SinkStats,
     ) -> Seen {
         if !self.landed.knows(at.topic, at.partition) {
-            for table in tables::of_role(role) {
+            if let Some(table) = tables::of_role(role) {
                 if !self.learn_landed(table, at, retry, stats).await {
                     return Seen::Stopped;
                 }

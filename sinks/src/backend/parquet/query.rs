@@ -5,10 +5,11 @@
 //! ClickHouse -> DataFusion: `<table> FINAL` is the view `<table>_final` for each replacing
 //! table ([`crate::tables::Table::REPLACING`]: `node_state`, `transitions`,
 //! `drift_evaluations`, `alerts`, `authority_audit`), `domain_rollup`, `rollout_status` and
-//! `attention_queue` are views of the same names ([`rollups`]), `count()` is `count(*)`, and an Enum8 column already
-//! reads as its symbol (no `toString`); `docs/embedded.md` has the whole table, and every
-//! query of `docs/sql-cookbook.md` has its DataFusion twin there. [`fleet_summary`] gives the
-//! same [`Summary`] as [`crate::analytics::summary::fleet_summary`] on the same data.
+//! `attention_queue` are views of the same names ([`rollups`]), `count()` is `count(*)`, and an
+//! Enum8 column already reads as its symbol (no `toString`); `docs/embedded.md` has the whole
+//! table, and every query of `docs/sql-cookbook.md` has its DataFusion twin there.
+//! [`fleet_summary`] gives the same [`Summary`] as [`crate::analytics::summary::fleet_summary`]
+//! on the same data.
 
 use std::path::Path;
 use std::sync::Arc;

@@ -61,7 +61,7 @@ fn every_table_has_the_ddl_columns_in_order() {
     // where an `AFTER` puts them).
     let with_added = |table: &str, created: String| {
         let mut columns = ddl_columns(&created);
-        for migration in crate::migrate::MIGRATIONS {
+        for migration in crate::backend::clickhouse::migrate::MIGRATIONS {
             for step in (migration.steps)(db, &caps) {
                 if let Step::AddColumn {
                     table: added_to,
