@@ -10,7 +10,7 @@ use anyhow::{bail, Context};
 use futures::StreamExt;
 use sxfleet_runtime::{KafkaConfig, Shutdown};
 use sxfleet_simulator::{produce, ProduceOptions, Progress, SimConfig, Simulator};
-use sxfleet_sinks::parquet::ParquetStore;
+use sxfleet_sinks::backend::parquet::ParquetStore;
 use sxfleet_sinks::summary::{fleet_summary, Summary};
 use sxfleet_sinks::{query, Backend, ClickHouse, ClickHouseConfig};
 

@@ -21,8 +21,9 @@ use sxfleet::pipeline::{self, PipelineConfig};
 use sxfleet_ingest::NormalizerConfig;
 use sxfleet_runtime::{KafkaConfig, Shutdown};
 use sxfleet_simulator::{messages_for_rounds, RawMessage, SimConfig};
-use sxfleet_sinks::route::TopicRole;
 use sxfleet_sinks::summary::fleet_summary;
+use sxfleet_sinks::tables::ddl::table;
+use sxfleet_sinks::tables::TopicRole;
 use sxfleet_sinks::{query, Backend, ClickHouse, ClickHouseConfig, SinkStats};
 use tokio::task::JoinHandle;
 
@@ -334,8 +335,11 @@ async fn parquet_and_clickhouse_give_equal_answers_and_a_replay_lands_nothing_tw
     let ch_stats = ch_sink.await.unwrap();
     let pq_stats = pq_sink.await.unwrap();
     let events = settled.iter().find(|(table, _)| table == "events").unwrap();
-    assert_eq!(pq_stats.events_inserted, events.1);
-    assert_eq!(ch_stats.events_inserted, pq_stats.events_inserted);
+    assert_eq!(pq_stats.inserted(table::EVENTS), events.1);
+    assert_eq!(
+        ch_stats.inserted(table::EVENTS),
+        pq_stats.inserted(table::EVENTS)
+    );
     assert_eq!(pq_stats.already_landed, 0);
 
     let versions = parquet_answer(data.path(), "SELECT 'all', count(*) FROM node_state")
@@ -400,13 +404,7 @@ async fn parquet_and_clickhouse_give_equal_answers_and_a_replay_lands_nothing_tw
     replay_stop.trigger();
     let replay_stats = replay_sink.await.unwrap();
     assert!(replay_stats.already_landed > 0, "{replay_stats:?}");
-    let inserted = replay_stats.events_inserted
-        + replay_stats.node_states_inserted
-        + replay_stats.dlq_inserted
-        + replay_stats.transitions_inserted
-        + replay_stats.drift_inserted
-        + replay_stats.alerts_inserted
-        + replay_stats.authority_inserted;
+    let inserted = replay_stats.inserted_total();
     assert_eq!(inserted, 0, "{replay_stats:?}");
     assert_eq!(parquet_files(data.path()), files_before);
     let again = parquet_answer(data.path(), QUESTIONS[0].datafusion)

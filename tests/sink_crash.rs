@@ -10,9 +10,6 @@
 
 mod common;
 
-#[path = "../sinks/tests/common/samples.rs"]
-mod samples;
-
 use std::fs::File;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -22,11 +19,13 @@ use common::Rng;
 use sxfleet::pipeline::{self, PipelineConfig};
 use sxfleet_runtime::KafkaConfig;
 use sxfleet_schemas::encode;
+use sxfleet_sinks::backend::clickhouse::insert::insert_rows;
 use sxfleet_sinks::batch::Batch;
-use sxfleet_sinks::ddl::table;
-use sxfleet_sinks::insert::insert_rows;
-use sxfleet_sinks::route::{route, Record, Routed, TopicRole};
-use sxfleet_sinks::rows::Coords;
+use sxfleet_sinks::driver::route::{route, Record, Routed};
+use sxfleet_sinks::samples;
+use sxfleet_sinks::tables::ddl::table;
+use sxfleet_sinks::tables::{dlq::Dlq, events::Events, node_state::NodeState};
+use sxfleet_sinks::tables::{transitions::Transitions, Coords, TopicRole};
 use sxfleet_sinks::{migrate, ClickHouse, ClickHouseConfig};
 
 const PARTITIONS: i32 = 4;
@@ -257,24 +256,23 @@ async fn reference(config: &PipelineConfig, ch: &ClickHouse) {
             };
             batch.push(&name, *partition, *offset, Some(row), 0);
         }
-        let rows = batch.take_rows();
         let client = ch.client();
-        for chunk in rows.events.chunks(20_000) {
+        for chunk in batch.table::<Events>().chunks(20_000) {
             insert_rows(&client, table::EVENTS, chunk, None)
                 .await
                 .unwrap();
         }
-        for chunk in rows.node_state.chunks(20_000) {
+        for chunk in batch.table::<NodeState>().chunks(20_000) {
             insert_rows(&client, table::NODE_STATE, chunk, None)
                 .await
                 .unwrap();
         }
-        for chunk in rows.transitions.chunks(20_000) {
+        for chunk in batch.table::<Transitions>().chunks(20_000) {
             insert_rows(&client, table::TRANSITIONS, chunk, None)
                 .await
                 .unwrap();
         }
-        for chunk in rows.dlq.chunks(20_000) {
+        for chunk in batch.table::<Dlq>().chunks(20_000) {
             insert_rows(&client, table::DLQ, chunk, None).await.unwrap();
         }
     }

@@ -6,9 +6,6 @@
 
 mod common;
 
-#[path = "../sinks/tests/common/samples.rs"]
-mod samples;
-
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -16,6 +13,7 @@ use sxfleet::pipeline::{self, PipelineConfig};
 use sxfleet_private_clickhouse::PrivateClickHouse;
 use sxfleet_runtime::{KafkaConfig, Shutdown};
 use sxfleet_schemas::encode;
+use sxfleet_sinks::samples;
 use sxfleet_sinks::{run_sink, ClickHouse, ClickHouseConfig, SinkConfig};
 
 const PARTITIONS: i32 = 4;

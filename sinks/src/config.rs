@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use sxfleet_runtime::{KafkaConfig, Topics};
 
-use crate::client::ClickHouseConfig;
+use crate::backend::clickhouse::ClickHouseConfig;
 use crate::error::SinkError;
 
 /// Everything [`crate::run_sink`] needs. Deserialized from the `[sink]` section of the
@@ -94,7 +94,7 @@ pub enum Backend {
     /// The ClickHouse server of [`SinkConfig::clickhouse`] (migrations applied at start).
     #[serde(rename = "clickhouse")]
     ClickHouse,
-    /// Parquet files under `dir`, one sub-directory per table (see [`crate::parquet`]).
+    /// Parquet files under `dir`, one sub-directory per table (see [`crate::backend::parquet`]).
     Parquet {
         /// The data directory, e.g. `"data/fleet"`.
         dir: PathBuf,

@@ -50,6 +50,31 @@ impl ClickHouseError {
     }
 }
 
+/// A failed file operation of the Parquet backend.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    /// Reading a directory, creating, syncing or renaming a file failed.
+    #[error("{operation} {path} failed")]
+    Io {
+        /// What was done.
+        operation: &'static str,
+        /// On which path.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The Parquet writer failed.
+    #[error("writing parquet file {path} failed")]
+    Parquet {
+        /// The temporary file.
+        path: std::path::PathBuf,
+        /// The writer's error.
+        #[source]
+        source: datafusion::parquet::errors::ParquetError,
+    },
+}
+
 /// Why [`crate::run_sink`] stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum SinkError {
@@ -67,10 +92,14 @@ pub enum SinkError {
     },
     /// The Parquet backend's directory cannot be used.
     #[error("parquet store set-up failed")]
-    ParquetStore(#[from] crate::parquet::FileError),
+    ParquetStore(#[from] FileError),
     /// A batch does not fit its Arrow tables: a bug in row building, stop and alert.
     #[error("encoding a batch for parquet failed")]
-    ParquetEncode(#[from] crate::parquet::arrow::ConvertError),
+    ParquetEncode(#[from] crate::tables::arrow::ConvertError),
+    /// A batch holds rows of a table the backend cannot land (not in [`crate::tables::each`]):
+    /// a bug, stop and alert.
+    #[error("no landing for rows of table {0}")]
+    UnknownTable(&'static str),
     /// The configuration is unusable.
     #[error("invalid sink configuration: {0}")]
     Config(String),
@@ -107,7 +136,7 @@ impl SinkError {
             Self::Kafka { .. } => ErrorClass::External,
             Self::ParquetStore(_) => ErrorClass::External,
             Self::ParquetEncode(_) => ErrorClass::Internal,
-            Self::Config(_) | Self::Internal { .. } => ErrorClass::Internal,
+            Self::Config(_) | Self::Internal { .. } | Self::UnknownTable(_) => ErrorClass::Internal,
         }
     }
 }

@@ -1,24 +1,14 @@
 //! [`SinkStats`]: the counters of one sink run.
 
+use std::collections::BTreeMap;
+
 /// What a run did. Row counts are rows the server acknowledged.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SinkStats {
     /// Records read from Kafka and handled (including those later dropped by a revocation).
     pub records: u64,
-    /// Rows inserted into `events`.
-    pub events_inserted: u64,
-    /// Rows inserted into `node_state`.
-    pub node_states_inserted: u64,
-    /// Rows inserted into `dlq`.
-    pub dlq_inserted: u64,
-    /// Rows inserted into `transitions`.
-    pub transitions_inserted: u64,
-    /// Rows inserted into `drift_evaluations`.
-    pub drift_inserted: u64,
-    /// Rows inserted into `alerts`.
-    pub alerts_inserted: u64,
-    /// Rows inserted into `authority_audit`.
-    pub authority_inserted: u64,
+    /// Rows landed per table (by name); tables without rows are absent.
+    pub inserted: BTreeMap<&'static str, u64>,
     /// Undecodable (or unfit) input records written to the DLQ topic.
     pub dead_lettered: u64,
     /// Records on the DLQ topic that could not be read; logged with their coordinates.
@@ -47,4 +37,23 @@ pub struct SinkStats {
     pub abandoned_rows: u64,
     /// Errors reported by the consumer while polling (transient; librdkafka recovers).
     pub consumer_errors: u64,
+}
+
+impl SinkStats {
+    /// Rows landed in `table`.
+    pub fn inserted(&self, table: &str) -> u64 {
+        self.inserted.get(table).copied().unwrap_or(0)
+    }
+
+    /// Rows landed over all tables.
+    pub fn inserted_total(&self) -> u64 {
+        self.inserted.values().sum()
+    }
+
+    /// Counts `rows` more landed in `table`.
+    pub fn add_inserted(&mut self, table: &'static str, rows: u64) {
+        if rows > 0 {
+            *self.inserted.entry(table).or_default() += rows;
+        }
+    }
 }

@@ -14,8 +14,12 @@ use std::process::Command;
 use common::{fleet, random_name, samples, TWIN_AT};
 use serde_json::json;
 use sxfleet_sinks::migrate::MIGRATIONS;
-use sxfleet_sinks::rows::{event_row, node_state_row, transition_row, Coords};
-use sxfleet_sinks::{cookbook, ddl, summary_sql, ServerCaps, Summary};
+use sxfleet_sinks::tables::ddl;
+use sxfleet_sinks::tables::events::event_row;
+use sxfleet_sinks::tables::node_state::node_state_row;
+use sxfleet_sinks::tables::transitions::transition_row;
+use sxfleet_sinks::tables::Coords;
+use sxfleet_sinks::{cookbook, summary_sql, ServerCaps, Summary};
 
 /// Runs `steps` (SQL, optional answer name) in one fresh chDB session.
 fn chdb(steps: &[(String, Option<&str>)]) -> BTreeMap<String, String> {

@@ -4,10 +4,13 @@
 mod common;
 
 use common::{samples, TestDb, TWIN_AT};
-use sxfleet_sinks::insert::insert_rows;
+use sxfleet_sinks::backend::clickhouse::insert::insert_rows;
 use sxfleet_sinks::migrate::migrate;
-use sxfleet_sinks::rows::NodeStateRow;
-use sxfleet_sinks::rows::{dlq_row, event_row, node_state_row, Coords, DlqRow, EventRow};
+use sxfleet_sinks::tables::dlq::{dlq_row, DlqRow};
+use sxfleet_sinks::tables::events::{event_row, EventRow};
+use sxfleet_sinks::tables::node_state::node_state_row;
+use sxfleet_sinks::tables::node_state::NodeStateRow;
+use sxfleet_sinks::tables::Coords;
 
 fn at(topic: &str, offset: i64) -> Coords<'_> {
     Coords {

@@ -3,9 +3,10 @@
 mod common;
 
 use common::{samples, tsv, TestDb};
-use sxfleet_sinks::insert::insert_rows;
+use sxfleet_sinks::backend::clickhouse::insert::insert_rows;
 use sxfleet_sinks::migrate::{migrate, MIGRATIONS};
-use sxfleet_sinks::rows::{transition_row, Coords, TransitionRow};
+use sxfleet_sinks::tables::transitions::{transition_row, TransitionRow};
+use sxfleet_sinks::tables::Coords;
 
 /// Everything that describes the schema: each table's CREATE statement and its columns.
 async fn schema_snapshot(ch: &sxfleet_sinks::ClickHouse) -> String {

@@ -10,8 +10,16 @@ use common::kafka::{start, wait_for, TestTopics};
 use common::{samples, tsv, TestDb};
 use sxfleet_runtime::Shutdown;
 use sxfleet_schemas::{encode, FleetEvent};
-use sxfleet_sinks::rows::{dlq_row, event_row, node_state_row, transition_row, Coords};
-use sxfleet_sinks::rows::{DlqRow, EventRow, NodeStateRow, TransitionRow};
+use sxfleet_sinks::tables::ddl::table;
+use sxfleet_sinks::tables::dlq::dlq_row;
+use sxfleet_sinks::tables::dlq::DlqRow;
+use sxfleet_sinks::tables::events::event_row;
+use sxfleet_sinks::tables::events::EventRow;
+use sxfleet_sinks::tables::node_state::node_state_row;
+use sxfleet_sinks::tables::node_state::NodeStateRow;
+use sxfleet_sinks::tables::transitions::transition_row;
+use sxfleet_sinks::tables::transitions::TransitionRow;
+use sxfleet_sinks::tables::Coords;
 
 const GARBAGE_EVENT: &[u8] = b"{\"type\":\"heartbeat\"}";
 const GARBAGE_DLQ: &[u8] = b"\x00\x00";
@@ -80,13 +88,13 @@ async fn sink_lands_records_once() {
     wait_for(&ch, &q("SELECT count() FROM DB.transitions"), 4).await;
     shutdown.trigger();
     let stats = run.await.expect("join");
-    assert_eq!(stats.events_inserted, 12, "{stats:?}");
-    assert_eq!(stats.node_states_inserted, 3, "{stats:?}");
-    assert_eq!(stats.dlq_inserted, 2, "{stats:?}");
+    assert_eq!(stats.inserted(table::EVENTS), 12, "{stats:?}");
+    assert_eq!(stats.inserted(table::NODE_STATE), 3, "{stats:?}");
+    assert_eq!(stats.inserted(table::DLQ), 2, "{stats:?}");
     assert_eq!(stats.dead_lettered, 1, "{stats:?}");
     assert_eq!(stats.unreadable_dead_letters, 1, "{stats:?}");
     assert_eq!(stats.tombstones, 1, "{stats:?}");
-    assert_eq!(stats.transitions_inserted, 4, "{stats:?}");
+    assert_eq!(stats.inserted(table::TRANSITIONS), 4, "{stats:?}");
     assert_eq!(stats.records, 24, "{stats:?}");
     assert_eq!(
         (stats.commit_failures, stats.abandoned_rows),
@@ -208,12 +216,12 @@ async fn sink_lands_records_once() {
     shutdown.trigger();
     let stats = run.await.expect("join");
     assert_eq!(stats.records, 3, "{stats:?}");
-    assert_eq!(stats.events_inserted, 3, "{stats:?}");
+    assert_eq!(stats.inserted(table::EVENTS), 3, "{stats:?}");
     assert_eq!(
         (
-            stats.node_states_inserted,
-            stats.dlq_inserted,
-            stats.transitions_inserted
+            stats.inserted(table::NODE_STATE),
+            stats.inserted(table::DLQ),
+            stats.inserted(table::TRANSITIONS)
         ),
         (0, 0, 0),
         "{stats:?}"

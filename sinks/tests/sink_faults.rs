@@ -9,9 +9,11 @@ use common::kafka::{start, wait_for, TestTopics};
 use common::{samples, tsv, TestDb};
 use sxfleet_runtime::Shutdown;
 use sxfleet_schemas::encode;
-use sxfleet_sinks::insert::insert_rows;
+use sxfleet_sinks::backend::clickhouse::insert::insert_rows;
 use sxfleet_sinks::migrate::migrate;
-use sxfleet_sinks::rows::{event_row, Coords};
+use sxfleet_sinks::tables::ddl::table;
+use sxfleet_sinks::tables::events::event_row;
+use sxfleet_sinks::tables::Coords;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rows_landed_before_a_crash_are_not_inserted_again() {
@@ -50,7 +52,7 @@ async fn rows_landed_before_a_crash_are_not_inserted_again() {
     let stats = run.await.expect("join");
     assert_eq!(stats.records, 6, "{stats:?}");
     assert_eq!(stats.already_landed, 3, "{stats:?}");
-    assert_eq!(stats.events_inserted, 3, "{stats:?}");
+    assert_eq!(stats.inserted(table::EVENTS), 3, "{stats:?}");
     let sql = q("SELECT count(), uniqExact(offset), min(seq), max(seq) FROM DB.events");
     assert_eq!(tsv(&ch, &sql).await, "6\t6\t1\t6\n");
 
@@ -101,7 +103,7 @@ async fn rejected_rows_are_dead_lettered_and_added_columns_are_fine() {
     let stats = run.await.expect("join");
     assert_eq!(stats.rejected_rows, 1, "{stats:?}");
     assert_eq!(stats.dead_lettered, 1, "{stats:?}");
-    assert_eq!(stats.events_inserted, 19, "{stats:?}");
+    assert_eq!(stats.inserted(table::EVENTS), 19, "{stats:?}");
 
     let sql = q("SELECT countIf(seq = 13), uniqExact(seq), countIf(note = 'added') FROM DB.events");
     assert_eq!(tsv(&ch, &sql).await, "0\t19\t19\n");

@@ -11,6 +11,7 @@ use common::{blocking_sql, samples, tsv, TestDb};
 use sxfleet_runtime::Shutdown;
 use sxfleet_schemas::encode;
 use sxfleet_sinks::migrate::migrate;
+use sxfleet_sinks::tables::ddl::table;
 
 /// Re-attaches the detached table when the test ends, even by a panic: 18.16 cannot drop a
 /// database that still holds a detached table.
@@ -56,7 +57,7 @@ async fn failed_inserts_are_retried_and_never_committed() {
     shutdown.trigger();
     let stats = run.await.expect("join");
     assert_eq!(stats.records, 0, "{stats:?}");
-    assert_eq!(stats.events_inserted, 0, "{stats:?}");
+    assert_eq!(stats.inserted(table::EVENTS), 0, "{stats:?}");
     assert_eq!(stats.commits, 0, "{stats:?}");
     assert!(stats.retries >= 2, "{stats:?}");
 
@@ -73,7 +74,7 @@ async fn failed_inserts_are_retried_and_never_committed() {
         stats.records, 7,
         "uncommitted records are read again: {stats:?}"
     );
-    assert_eq!(stats.events_inserted, 7, "{stats:?}");
+    assert_eq!(stats.inserted(table::EVENTS), 7, "{stats:?}");
     assert!(stats.retries >= 1, "{stats:?}");
     assert_eq!(stats.commit_failures, 0, "{stats:?}");
 
@@ -83,7 +84,11 @@ async fn failed_inserts_are_retried_and_never_committed() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     shutdown.trigger();
     let stats = run.await.expect("join");
-    assert_eq!((stats.records, stats.events_inserted), (0, 0), "{stats:?}");
+    assert_eq!(
+        (stats.records, stats.inserted(table::EVENTS)),
+        (0, 0),
+        "{stats:?}"
+    );
     let sql = q("SELECT count(), uniqExact(partition, offset), min(seq), max(seq) FROM DB.events");
     assert_eq!(tsv(&ch, &sql).await, "7\t7\t1\t7\n");
 

@@ -3,9 +3,9 @@
 mod common;
 
 use common::{fleet, TestDb, TWIN_AT};
-use sxfleet_sinks::insert::insert_rows;
+use sxfleet_sinks::backend::clickhouse::insert::insert_rows;
 use sxfleet_sinks::migrate::migrate;
-use sxfleet_sinks::rows::node_state_row;
+use sxfleet_sinks::tables::node_state::node_state_row;
 use sxfleet_sinks::{fleet_summary, Summary};
 
 #[tokio::test]

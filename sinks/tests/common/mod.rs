@@ -12,7 +12,7 @@ use sxfleet_sinks::{ClickHouse, ClickHouseConfig};
 
 pub mod fleet;
 pub mod kafka;
-pub mod samples;
+pub use sxfleet_sinks::samples;
 
 /// ClickHouse HTTP endpoint: `CLICKHOUSE_URL`, else the one `dev/services` starts.
 pub fn clickhouse_url() -> String {
@@ -53,7 +53,7 @@ fn host_port(url: &str) -> String {
 }
 
 /// Coordinates for twin rows built outside a sink run.
-pub const TWIN_AT: sxfleet_sinks::rows::Coords<'static> = sxfleet_sinks::rows::Coords {
+pub const TWIN_AT: sxfleet_sinks::tables::Coords<'static> = sxfleet_sinks::tables::Coords {
     topic: "t.twin",
     partition: 0,
     offset: 1,

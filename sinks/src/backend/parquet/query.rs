@@ -1,0 +1,277 @@
+//! SQL over the Parquet tables with DataFusion: every table directory of a data directory is a
+//! listing table with the schema the sink writes, next to views that read the replacing tables
+//! the way ClickHouse's `FINAL` does, and the rollup views of the ClickHouse database.
+//!
+//! ClickHouse -> DataFusion: `<table> FINAL` is the view `<table>_final` for each replacing
+//! table ([`crate::tables::Table::REPLACING`]: `node_state`, `transitions`,
+//! `drift_evaluations`, `alerts`, `authority_audit`), `domain_rollup`, `rollout_status` and
+//! `attention_queue` are views of the same names ([`rollups`]), `count()` is `count(*)`, and an
+//! Enum8 column already reads as its symbol (no `toString`); `docs/embedded.md` has the whole
+//! table, and every query of `docs/sql-cookbook.md` has its DataFusion twin there.
+//! [`fleet_summary`] gives the same [`Summary`] as [`crate::analytics::summary::fleet_summary`]
+//! on the same data.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Int64Type, SchemaRef};
+use datafusion::arrow::error::ArrowError;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
+use datafusion::error::DataFusionError;
+use datafusion::prelude::SessionContext;
+
+use super::files::EXTENSION;
+use crate::analytics::dialect::Dialect;
+use crate::analytics::summary::{Summary, SummarySql};
+use crate::analytics::{domain_minute, rollups};
+use crate::tables::ddl::{table, Replacing};
+use crate::tables::enums::{self, Enum8Values};
+use crate::tables::{self, Entry};
+
+/// A failed embedded query.
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    /// The data directory has no table directories.
+    #[error("{0} holds no table directory (events, node_state, ...): nothing has landed there")]
+    NoTables(String),
+    /// Planning or running the query failed (bad SQL, unreadable file, ...).
+    #[error("query failed")]
+    DataFusion(#[from] DataFusionError),
+    /// Formatting the result failed.
+    #[error("formatting the result failed")]
+    Format(#[from] ArrowError),
+    /// A result had a shape the caller did not expect (a bug in the SQL).
+    #[error("unexpected result shape: {0}")]
+    Shape(String),
+}
+
+/// How [`render`] prints a result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// A boxed text table.
+    Table,
+    /// CSV with a header line.
+    Csv,
+    /// One JSON array of objects.
+    Json,
+}
+
+/// A session with every table directory under `dir` registered, a `<table>_final` view for
+/// each replacing table among them, and the rollup views when `node_state` is there.
+///
+/// # Errors
+/// [`QueryError::NoTables`] when `dir` has no table directory; [`QueryError::DataFusion`] when a
+/// table cannot be registered.
+pub async fn session(dir: &Path) -> Result<SessionContext, QueryError> {
+    session_of(dir, tables::landed()).await
+}
+
+/// [`session`] over the directories of `tables` (the landed ones and, in tests, others).
+///
+/// # Errors
+/// As [`session`].
+pub async fn session_of(dir: &Path, tables: &[Entry]) -> Result<SessionContext, QueryError> {
+    let ctx = SessionContext::new();
+    let mut registered = Vec::new();
+    for table in tables {
+        let path = dir.join(table.name);
+        if !path.is_dir() {
+            continue;
+        }
+        let schema = table.schema();
+        ctx.register_table(table.name, listing_table(&path, schema.clone())?)?;
+        registered.push((table, schema));
+    }
+    if registered.is_empty() {
+        return Err(QueryError::NoTables(dir.display().to_string()));
+    }
+    for (table, schema) in &registered {
+        if let Some(replacing) = &table.replacing {
+            ctx.sql(&final_view(replacing, schema)).await?;
+        }
+    }
+    let has = |wanted: &str| registered.iter().any(|(table, _)| table.name == wanted);
+    if has(table::NODE_STATE) {
+        for (view, select) in rollups::rollup_selects(Dialect::DataFusion, table::NODE_STATE) {
+            ctx.sql(&format!("CREATE VIEW {view} AS\n{select}")).await?;
+        }
+    }
+    if [table::TRANSITIONS, table::DRIFT_EVALUATIONS, table::ALERTS]
+        .into_iter()
+        .all(has)
+    {
+        // ClickHouse keeps this rollup up to date with materialized views; here it is a view
+        // over the same aggregates of the same tables.
+        let rows = domain_minute::union_select(Dialect::DataFusion);
+        ctx.sql(&format!("CREATE VIEW {} AS {rows}", table::DOMAIN_MINUTE))
+            .await?;
+    }
+    Ok(ctx)
+}
+
+fn listing_table(path: &Path, schema: SchemaRef) -> Result<Arc<ListingTable>, DataFusionError> {
+    // A trailing separator makes the URL a directory (every file below it).
+    let url = ListingTableUrl::parse(format!("{}/", path.display()))?;
+    let options =
+        ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(EXTENSION);
+    let config = ListingTableConfig::new(url)
+        .with_listing_options(options)
+        .with_schema(schema);
+    Ok(Arc::new(ListingTable::try_new(config)?))
+}
+
+/// `CREATE VIEW <table>_final`, with the table's columns: per sorting key, the row with the
+/// highest version, and among equal versions (or without a version column) the one read last
+/// from the topic, the row ClickHouse inserted last. A key's records come from one partition
+/// (the topics are keyed by node, by alert subject or by domain), so that is the highest
+/// `(partition, offset)`.
+fn final_view(replacing: &Replacing, schema: &SchemaRef) -> String {
+    let quoted = |column: &str| format!("\"{column}\"");
+    let columns: Vec<String> = schema.fields().iter().map(|f| quoted(f.name())).collect();
+    let key: Vec<String> = replacing.key.iter().map(|c| quoted(c)).collect();
+    let order: Vec<String> = (replacing.version.iter().copied())
+        .chain(["partition", "offset"])
+        .map(|c| format!("{} DESC", quoted(c)))
+        .collect();
+    format!(
+        "CREATE VIEW {table} AS SELECT {columns} FROM \
+         (SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY {order}) AS sxfleet_rank \
+         FROM {source}) WHERE sxfleet_rank = 1",
+        table = Dialect::DataFusion.final_table(replacing.table),
+        source = replacing.table,
+        columns = columns.join(", "),
+        key = key.join(", "),
+        order = order.join(", "),
+    )
+}
+
+/// Runs `sql` and collects the result.
+///
+/// # Errors
+/// [`QueryError::DataFusion`] for SQL that does not plan or run.
+pub async fn run(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>, QueryError> {
+    Ok(ctx.sql(sql).await?.collect().await?)
+}
+
+/// `batches` printed as `format`.
+///
+/// # Errors
+/// [`QueryError::Format`] when a column cannot be written in that format (e.g. a list in CSV).
+pub fn render(batches: &[RecordBatch], format: Format) -> Result<String, QueryError> {
+    use datafusion::arrow::{csv, json, util::pretty};
+    match format {
+        Format::Table => Ok(pretty::pretty_format_batches(batches)?.to_string()),
+        Format::Csv => {
+            let mut writer = csv::WriterBuilder::new()
+                .with_header(true)
+                .build(Vec::new());
+            for batch in batches {
+                writer.write(batch)?;
+            }
+            Ok(String::from_utf8_lossy(&writer.into_inner()).into_owned())
+        }
+        Format::Json => {
+            let mut writer = json::ArrayWriter::new(Vec::new());
+            let refs: Vec<&RecordBatch> = batches.iter().collect();
+            writer.write_batches(&refs)?;
+            writer.finish()?;
+            Ok(String::from_utf8_lossy(&writer.into_inner()).into_owned())
+        }
+    }
+}
+
+/// The overview queries of [`crate::analytics::summary::summary_sql`] in DataFusion's dialect, over
+/// `node_state_final`, with the same labels and row order (Enum8 columns by code).
+pub fn summary_sql() -> SummarySql {
+    let from = Dialect::DataFusion.final_table(table::NODE_STATE);
+    let by_name = |column: &str| {
+        format!(
+            "SELECT {column} AS label, count(*) AS nodes FROM {from} \
+             GROUP BY {column} ORDER BY {column}"
+        )
+    };
+    let by_code = |column: &str, values: Enum8Values| {
+        let cases: String = values
+            .iter()
+            .map(|(name, code)| format!(" WHEN '{name}' THEN {code}"))
+            .collect();
+        format!(
+            "SELECT label, nodes FROM (SELECT {column} AS label, count(*) AS nodes, \
+             CASE {column}{cases} END AS code FROM {from} GROUP BY {column}) ORDER BY code"
+        )
+    };
+    SummarySql {
+        total: format!("SELECT count(*) FROM {from}"),
+        breakdowns: [
+            by_name("region"),
+            by_code("connectivity", enums::CONNECTIVITY),
+            by_code("lifecycle_phase", enums::LIFECYCLE_PHASE),
+            by_name("reported_version"),
+            by_code("drift_status", enums::DRIFT_STATUS),
+            by_code("trust_state", enums::TRUST_STATE),
+        ],
+    }
+}
+
+/// The fleet overview over the Parquet tables (see [`summary_sql`]).
+///
+/// # Errors
+/// [`QueryError::DataFusion`] when `node_state` is missing or unreadable.
+pub async fn fleet_summary(ctx: &SessionContext) -> Result<Summary, QueryError> {
+    let sql = summary_sql();
+    let total = labelled_counts(&run(ctx, &sql.total).await?, false)?;
+    let total_nodes = total.first().map_or(0, |(_, count)| *count);
+    let [region, connectivity, phase, version, drift, trust] = &sql.breakdowns;
+    Ok(Summary {
+        total_nodes,
+        by_region: labelled_counts(&run(ctx, region).await?, true)?,
+        by_connectivity: labelled_counts(&run(ctx, connectivity).await?, true)?,
+        by_lifecycle_phase: labelled_counts(&run(ctx, phase).await?, true)?,
+        by_reported_version: labelled_counts(&run(ctx, version).await?, true)?,
+        by_drift_status: labelled_counts(&run(ctx, drift).await?, true)?,
+        by_trust: labelled_counts(&run(ctx, trust).await?, true)?,
+    })
+}
+
+/// Rows of `(label, count)` (or of `(count)` without a label) as Rust values.
+///
+/// # Errors
+/// [`QueryError::Shape`] for other columns; [`QueryError::Format`] for uncastable ones.
+pub fn labelled_counts(
+    batches: &[RecordBatch],
+    labelled: bool,
+) -> Result<Vec<(String, u64)>, QueryError> {
+    let mut out = Vec::new();
+    let count_at = usize::from(labelled);
+    for batch in batches {
+        if batch.num_columns() != count_at + 1 {
+            return Err(QueryError::Shape(format!(
+                "{} columns, expected {}",
+                batch.num_columns(),
+                count_at + 1
+            )));
+        }
+        let counts = cast(batch.column(count_at), &DataType::Int64)?;
+        let counts = counts.as_primitive::<Int64Type>();
+        let labels = if labelled {
+            Some(cast(batch.column(0), &DataType::Utf8)?)
+        } else {
+            None
+        };
+        for row in 0..batch.num_rows() {
+            let label = match &labels {
+                Some(labels) if !labels.is_null(row) => labels.as_string::<i32>().value(row),
+                _ => "",
+            };
+            let count = u64::try_from(counts.value(row))
+                .map_err(|_| QueryError::Shape(format!("negative count for {label:?}")))?;
+            out.push((label.to_owned(), count));
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,55 @@
+//! The sink's inputs: which of its topics a record came from.
+
+use sxfleet_runtime::Topics;
+
+/// Which of the sink's input topics a record came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TopicRole {
+    /// Canonical events (`FleetEvent`).
+    Events,
+    /// Digital twins (`Node`).
+    Twin,
+    /// Dead letters (`DeadLetter`).
+    DeadLetters,
+    /// Connectivity and lifecycle ledger entries (`StateTransition`).
+    Transitions,
+    /// Drift reports (`DriftReport`).
+    Drift,
+    /// Alerts (`Alert`).
+    Alerts,
+    /// Authority decisions (`AuthorityDecision`).
+    Authority,
+}
+
+impl TopicRole {
+    /// Every input of the sink.
+    pub const ALL: [TopicRole; 7] = [
+        TopicRole::Events,
+        TopicRole::Twin,
+        TopicRole::DeadLetters,
+        TopicRole::Transitions,
+        TopicRole::Drift,
+        TopicRole::Alerts,
+        TopicRole::Authority,
+    ];
+
+    /// The topic of this role among `topics`.
+    pub fn topic(self, topics: &Topics) -> &str {
+        match self {
+            TopicRole::Events => &topics.events,
+            TopicRole::Twin => &topics.twin,
+            TopicRole::DeadLetters => &topics.dlq,
+            TopicRole::Transitions => &topics.transitions,
+            TopicRole::Drift => &topics.drift,
+            TopicRole::Alerts => &topics.alerts,
+            TopicRole::Authority => &topics.authority,
+        }
+    }
+
+    /// The role of `topic` among `topics`, if it is one of the sink's inputs.
+    pub fn of(topic: &str, topics: &Topics) -> Option<TopicRole> {
+        TopicRole::ALL
+            .into_iter()
+            .find(|role| role.topic(topics) == topic)
+    }
+}

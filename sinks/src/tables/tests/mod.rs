@@ -1,0 +1,5 @@
+//! Unit tests of the tables: row building, DDL text, Arrow conversion.
+
+mod arrow;
+mod ddl;
+mod rows;

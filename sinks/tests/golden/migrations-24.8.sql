@@ -1,0 +1,521 @@
+-- migration 1 step 1 (sql): events: one row per canonical event
+CREATE TABLE IF NOT EXISTS `fleet`.`events`
+(
+    event_id String,
+    node_id String,
+    seq UInt64,
+    kind Enum8('UNKNOWN' = 0, 'REGISTER' = 1, 'HEARTBEAT' = 2, 'LINK' = 3, 'SNAPSHOT' = 4, 'LIFECYCLE' = 5, 'ATTESTATION' = 6, 'REPLAY' = 7, 'TRUST_VIOLATION' = 8),
+    source Enum8('UNKNOWN' = 0, 'KAFKA_RAW' = 1, 'HTTP' = 2, 'REPLAY' = 3),
+    replayed UInt8,
+    event_time DateTime('UTC'),
+    event_time_ms Int64 CODEC(Delta(8), LZ4),
+    received_ms Int64 CODEC(Delta(8), LZ4),
+    payload String,
+    topic LowCardinality(String),
+    partition Int32,
+    offset Int64
+)
+ENGINE = MergeTree()
+PARTITION BY toYYYYMM(event_time)
+ORDER BY (node_id, event_time_ms, seq);
+
+-- migration 2 step 1 (sql): node_state: flattened twin, ReplacingMergeTree by version
+CREATE TABLE IF NOT EXISTS `fleet`.`node_state`
+(
+    node_id String,
+    name String,
+    kind Enum8('UNKNOWN' = 0, 'EDGE' = 1, 'DC' = 2, 'GATEWAY' = 3, 'RELAY' = 4, 'VIRTUAL' = 5),
+    tags Array(String),
+    domain_id LowCardinality(String),
+    region LowCardinality(String),
+    zone LowCardinality(String),
+    authority_level LowCardinality(String),
+    controller_ids Array(String),
+    authority_updated_ms Int64,
+    connectivity Enum8('UNKNOWN' = 0, 'LIVE' = 1, 'DELAYED' = 2, 'EDGE_CACHED' = 3, 'AUTONOMOUS' = 4, 'DISCONNECTED' = 5, 'RETURNING' = 6, 'REPLAYING' = 7),
+    last_seen_ms Int64,
+    rtt_ms Nullable(Float64),
+    loss_pct Nullable(Float64),
+    bandwidth_kbps Nullable(Int64),
+    seconds_behind Int64,
+    backlog_messages Int64,
+    replay_required UInt8,
+    lifecycle_phase Enum8('PROVISIONING' = 1, 'ENROLLED' = 2, 'ACTIVE' = 3, 'UPDATING' = 4, 'DEGRADED' = 5, 'QUARANTINED' = 6, 'DECOMMISSIONING' = 7, 'RETIRED' = 8),
+    lifecycle_state String,
+    lifecycle_reason String,
+    lifecycle_transition_ms Int64,
+    health Enum8('UNKNOWN' = 0, 'OK' = 1, 'DEGRADED' = 2, 'FAILED' = 3),
+    last_heartbeat_ms Int64,
+    uptime_s Nullable(Int64),
+    reported_version LowCardinality(String),
+    policy_version LowCardinality(String),
+    desired_bundle_id LowCardinality(String),
+    target_version LowCardinality(String),
+    desired_policy_version LowCardinality(String),
+    drift_score Float64,
+    drift_objects Int32,
+    drift_evaluated_ms Int64,
+    hw_serial String,
+    hw_manufacturer LowCardinality(String),
+    hw_model LowCardinality(String),
+    hw_batch_id String,
+    hw_origin LowCardinality(String),
+    firmware_version LowCardinality(String),
+    firmware_signature String,
+    sbom_hash String,
+    attestation Enum8('NONE' = 0, 'VERIFIED' = 1, 'FAILED' = 2),
+    attested_ms Int64,
+    version UInt64,
+    last_seq UInt64,
+    last_event_id String,
+    events_applied UInt64,
+    updated_ms Int64,
+    updated_at DateTime('UTC')
+)
+ENGINE = ReplacingMergeTree(version)
+ORDER BY node_id;
+
+-- migration 3 step 1 (sql): dlq: dead letters with original bytes and reason
+CREATE TABLE IF NOT EXISTS `fleet`.`dlq`
+(
+    received_ms Int64 CODEC(Delta(8), LZ4),
+    received_at DateTime('UTC'),
+    stage LowCardinality(String),
+    source Enum8('UNKNOWN' = 0, 'KAFKA_RAW' = 1, 'HTTP' = 2, 'REPLAY' = 3),
+    reason_code LowCardinality(String),
+    detail String,
+    node_id String,
+    source_topic LowCardinality(String),
+    source_partition Int32,
+    source_offset Int64,
+    original String,
+    dlq_topic LowCardinality(String),
+    dlq_partition Int32,
+    dlq_offset Int64
+)
+ENGINE = MergeTree()
+PARTITION BY toYYYYMM(received_at)
+ORDER BY (reason_code, received_ms);
+
+-- migration 4 step 1 (sql): transitions: connectivity/lifecycle ledger, ReplacingMergeTree by entry
+CREATE TABLE IF NOT EXISTS `fleet`.`transitions`
+(
+    node_id String,
+    machine Enum8('UNKNOWN' = 0, 'CONNECTIVITY' = 1, 'LIFECYCLE' = 2),
+    at DateTime('UTC'),
+    at_ms Int64 CODEC(Delta(8), LZ4),
+    from_state LowCardinality(String),
+    to_state LowCardinality(String),
+    applied UInt8,
+    reason LowCardinality(String),
+    latency_ms Nullable(Float64),
+    backlog Nullable(Int64),
+    sync_interval_ms Nullable(Int64),
+    phase LowCardinality(String),
+    event_id String,
+    seq UInt64,
+    topic LowCardinality(String),
+    partition Int32,
+    offset Int64
+)
+ENGINE = ReplacingMergeTree()
+PARTITION BY toYYYYMM(at)
+ORDER BY (node_id, machine, seq);
+
+-- migration 5 step 1 (add column node_state.drift_status): node_state: drift verdict, trust, attention and replay columns (Node v2)
+ALTER TABLE `fleet`.`node_state` ADD COLUMN IF NOT EXISTS `drift_status` Enum8('UNASSIGNED' = 0, 'IN_SPEC' = 1, 'DRIFTED' = 2, 'UNKNOWN' = 3) DEFAULT 'UNASSIGNED';
+
+-- migration 5 step 2 (add column node_state.drift_stale_by_ms): node_state: drift verdict, trust, attention and replay columns (Node v2)
+ALTER TABLE `fleet`.`node_state` ADD COLUMN IF NOT EXISTS `drift_stale_by_ms` Nullable(Int64) DEFAULT NULL;
+
+-- migration 5 step 3 (add column node_state.drift_age_ms): node_state: drift verdict, trust, attention and replay columns (Node v2)
+ALTER TABLE `fleet`.`node_state` ADD COLUMN IF NOT EXISTS `drift_age_ms` Nullable(Int64) DEFAULT NULL;
+
+-- migration 5 step 4 (add column node_state.trust_state): node_state: drift verdict, trust, attention and replay columns (Node v2)
+ALTER TABLE `fleet`.`node_state` ADD COLUMN IF NOT EXISTS `trust_state` Enum8('UNVERIFIED' = 0, 'TRUSTED' = 1, 'VIOLATED' = 2) DEFAULT 'UNVERIFIED';
+
+-- migration 5 step 5 (add column node_state.trust_violations): node_state: drift verdict, trust, attention and replay columns (Node v2)
+ALTER TABLE `fleet`.`node_state` ADD COLUMN IF NOT EXISTS `trust_violations` UInt64 DEFAULT 0;
+
+-- migration 5 step 6 (add column node_state.last_violation): node_state: drift verdict, trust, attention and replay columns (Node v2)
+ALTER TABLE `fleet`.`node_state` ADD COLUMN IF NOT EXISTS `last_violation` LowCardinality(String) DEFAULT '';
+
+-- migration 5 step 7 (add column node_state.last_violation_ms): node_state: drift verdict, trust, attention and replay columns (Node v2)
+ALTER TABLE `fleet`.`node_state` ADD COLUMN IF NOT EXISTS `last_violation_ms` Int64 DEFAULT 0;
+
+-- migration 5 step 8 (add column node_state.attention_score): node_state: drift verdict, trust, attention and replay columns (Node v2)
+ALTER TABLE `fleet`.`node_state` ADD COLUMN IF NOT EXISTS `attention_score` Float64 DEFAULT 0;
+
+-- migration 5 step 9 (add column node_state.alert_open): node_state: drift verdict, trust, attention and replay columns (Node v2)
+ALTER TABLE `fleet`.`node_state` ADD COLUMN IF NOT EXISTS `alert_open` UInt8 DEFAULT 0;
+
+-- migration 5 step 10 (add column node_state.attention_reasons): node_state: drift verdict, trust, attention and replay columns (Node v2)
+ALTER TABLE `fleet`.`node_state` ADD COLUMN IF NOT EXISTS `attention_reasons` Array(String) DEFAULT [];
+
+-- migration 5 step 11 (add column node_state.replay_session): node_state: drift verdict, trust, attention and replay columns (Node v2)
+ALTER TABLE `fleet`.`node_state` ADD COLUMN IF NOT EXISTS `replay_session` LowCardinality(String) DEFAULT '';
+
+-- migration 5 step 12 (add column node_state.replay_started_ms): node_state: drift verdict, trust, attention and replay columns (Node v2)
+ALTER TABLE `fleet`.`node_state` ADD COLUMN IF NOT EXISTS `replay_started_ms` Int64 DEFAULT 0;
+
+-- migration 5 step 13 (add column node_state.replay_chunks): node_state: drift verdict, trust, attention and replay columns (Node v2)
+ALTER TABLE `fleet`.`node_state` ADD COLUMN IF NOT EXISTS `replay_chunks` Int64 DEFAULT 0;
+
+-- migration 5 step 14 (add column node_state.replay_events): node_state: drift verdict, trust, attention and replay columns (Node v2)
+ALTER TABLE `fleet`.`node_state` ADD COLUMN IF NOT EXISTS `replay_events` Int64 DEFAULT 0;
+
+-- migration 5 step 15 (add column node_state.replay_backlog_total): node_state: drift verdict, trust, attention and replay columns (Node v2)
+ALTER TABLE `fleet`.`node_state` ADD COLUMN IF NOT EXISTS `replay_backlog_total` Nullable(Int64) DEFAULT NULL;
+
+-- migration 6 step 1 (sql): drift_evaluations, alerts, authority_audit
+CREATE TABLE IF NOT EXISTS `fleet`.`drift_evaluations`
+(
+    node_id String,
+    domain_id LowCardinality(String),
+    evaluated DateTime('UTC'),
+    evaluated_ms Int64 CODEC(Delta(8), LZ4),
+    status Enum8('UNASSIGNED' = 0, 'IN_SPEC' = 1, 'DRIFTED' = 2, 'UNKNOWN' = 3),
+    bundle_id LowCardinality(String),
+    desired_source LowCardinality(String),
+    version_desired LowCardinality(String),
+    version_actual LowCardinality(String),
+    version_severity LowCardinality(String),
+    version_impact LowCardinality(String),
+    config_fields Array(String),
+    config_desired Array(String),
+    config_actual Array(String),
+    config_missing Array(UInt8),
+    config_desired_keys Int32,
+    policy_version LowCardinality(String),
+    policy_actual_version LowCardinality(String),
+    compliance_score Nullable(Float64),
+    policy_violations Int32,
+    score Float64,
+    objects_out_of_spec Int32,
+    last_sync_ms Int64,
+    stale_by_ms Nullable(Int64),
+    first_out_of_spec_ms Int64,
+    drift_age_ms Nullable(Int64),
+    seq UInt64,
+    topic LowCardinality(String),
+    partition Int32,
+    offset Int64
+)
+ENGINE = ReplacingMergeTree()
+PARTITION BY toYYYYMM(evaluated)
+ORDER BY (node_id, seq);
+
+-- migration 6 step 2 (sql): drift_evaluations, alerts, authority_audit
+CREATE TABLE IF NOT EXISTS `fleet`.`alerts`
+(
+    alert_id String,
+    kind Enum8('ATTENTION' = 1, 'SPLIT_BRAIN' = 2),
+    action Enum8('RAISE' = 1, 'RESOLVE' = 2),
+    subject_kind Enum8('NODE' = 1, 'DOMAIN' = 2),
+    subject_id String,
+    domain_id LowCardinality(String),
+    at DateTime('UTC'),
+    at_ms Int64 CODEC(Delta(8), LZ4),
+    score Float64,
+    reasons Array(String),
+    detail String,
+    topic LowCardinality(String),
+    partition Int32,
+    offset Int64
+)
+ENGINE = ReplacingMergeTree()
+PARTITION BY toYYYYMM(at)
+ORDER BY (alert_id, action);
+
+-- migration 6 step 3 (sql): drift_evaluations, alerts, authority_audit
+CREATE TABLE IF NOT EXISTS `fleet`.`authority_audit`
+(
+    at DateTime('UTC'),
+    at_ms Int64 CODEC(Delta(8), LZ4),
+    domain_id String,
+    decision Enum8('AUDIT' = 1, 'MASTER_CHANGED' = 2, 'SPLIT_BRAIN' = 3, 'SPLIT_BRAIN_RESOLVED' = 4, 'ACCEPTED' = 5, 'REJECTED' = 6),
+    subject LowCardinality(String),
+    target_kind LowCardinality(String),
+    target_id String,
+    controller_id LowCardinality(String),
+    epoch Int64,
+    level LowCardinality(String),
+    bundle_id LowCardinality(String),
+    loser_controller_id LowCardinality(String),
+    loser_epoch Nullable(Int64),
+    loser_at_ms Int64,
+    rule LowCardinality(String),
+    reason LowCardinality(String),
+    controllers Array(String),
+    detail String,
+    topic LowCardinality(String),
+    partition Int32,
+    offset Int64
+)
+ENGINE = ReplacingMergeTree()
+PARTITION BY toYYYYMM(at)
+ORDER BY (domain_id, partition, offset);
+
+-- migration 7 step 1 (sql): rollup views: domain_rollup, rollout_status, attention_queue
+CREATE VIEW IF NOT EXISTS `fleet`.`domain_rollup` AS
+SELECT
+    domain_id,
+    count() AS nodes,
+    countIf(connectivity IN ('DISCONNECTED', 'REPLAYING')) AS excluded,
+    nodes - excluded AS covered,
+    countIf(connectivity = 'LIVE') AS live,
+    countIf(connectivity = 'DELAYED') AS delayed,
+    countIf(connectivity = 'EDGE_CACHED') AS edge_cached,
+    countIf(connectivity = 'AUTONOMOUS') AS autonomous,
+    countIf(connectivity = 'DISCONNECTED') AS disconnected,
+    countIf(connectivity = 'RETURNING') AS returning,
+    countIf(connectivity = 'REPLAYING') AS replaying,
+    countIf(drift_status = 'DRIFTED' AND NOT connectivity IN ('DISCONNECTED', 'REPLAYING')) AS drifted,
+    countIf(drift_status = 'UNKNOWN' AND NOT connectivity IN ('DISCONNECTED', 'REPLAYING')) AS drift_unknown,
+    if(drifted = 0, 0, round(avgIf(drift_score, drift_status = 'DRIFTED' AND NOT connectivity IN ('DISCONNECTED', 'REPLAYING')), 2))
+        AS avg_drift_score,
+    max(drift_score) AS max_drift_score,
+    countIf(alert_open = 1) AS open_alerts,
+    max(seconds_behind) AS worst_sync_debt_s
+FROM `fleet`.`node_state` FINAL
+GROUP BY domain_id;
+
+-- migration 7 step 2 (sql): rollup views: domain_rollup, rollout_status, attention_queue
+CREATE VIEW IF NOT EXISTS `fleet`.`rollout_status` AS
+SELECT
+    desired_bundle_id AS bundle_id,
+    target_version,
+    count() AS nodes,
+    countIf(connectivity IN ('DISCONNECTED', 'REPLAYING')) AS excluded,
+    nodes - excluded AS covered,
+    countIf(drift_status = 'IN_SPEC' AND NOT connectivity IN ('DISCONNECTED', 'REPLAYING')) AS in_spec,
+    countIf(drift_status = 'DRIFTED' AND NOT connectivity IN ('DISCONNECTED', 'REPLAYING')) AS drifted,
+    countIf(drift_status = 'UNKNOWN' AND NOT connectivity IN ('DISCONNECTED', 'REPLAYING')) AS unknown,
+    max(seconds_behind) AS worst_sync_debt_s
+FROM `fleet`.`node_state` FINAL
+WHERE desired_bundle_id != ''
+GROUP BY desired_bundle_id, target_version;
+
+-- migration 7 step 3 (sql): rollup views: domain_rollup, rollout_status, attention_queue
+CREATE VIEW IF NOT EXISTS `fleet`.`attention_queue` AS
+SELECT
+    node_id,
+    domain_id,
+    attention_score,
+    attention_reasons,
+    alert_open,
+    connectivity,
+    lifecycle_state,
+    drift_status,
+    drift_score,
+    trust_state,
+    seconds_behind
+FROM `fleet`.`node_state` FINAL
+WHERE attention_score > 0;
+
+-- migration 8 step 1 (sql): events.kind: TRUST_VIOLATION (FleetEvent v2)
+ALTER TABLE `fleet`.`events` MODIFY COLUMN kind Enum8('UNKNOWN' = 0, 'REGISTER' = 1, 'HEARTBEAT' = 2, 'LINK' = 3, 'SNAPSHOT' = 4, 'LIFECYCLE' = 5, 'ATTESTATION' = 6, 'REPLAY' = 7, 'TRUST_VIOLATION' = 8);
+
+-- migration 9 step 1 (add column node_state.topic): node_state: Kafka coordinates of each twin row (effectively-once)
+ALTER TABLE `fleet`.`node_state` ADD COLUMN IF NOT EXISTS `topic` LowCardinality(String) DEFAULT '';
+
+-- migration 9 step 2 (add column node_state.partition): node_state: Kafka coordinates of each twin row (effectively-once)
+ALTER TABLE `fleet`.`node_state` ADD COLUMN IF NOT EXISTS `partition` Int32 DEFAULT -1;
+
+-- migration 9 step 3 (add column node_state.offset): node_state: Kafka coordinates of each twin row (effectively-once)
+ALTER TABLE `fleet`.`node_state` ADD COLUMN IF NOT EXISTS `offset` Int64 DEFAULT -1;
+
+-- migration 10 step 1 (add column transitions.domain_id): transitions.domain_id (StateTransition v2)
+ALTER TABLE `fleet`.`transitions` ADD COLUMN IF NOT EXISTS `domain_id` LowCardinality(String) DEFAULT '' AFTER node_id;
+
+-- migration 11 step 1 (sql): domain_minute: rollup per domain and minute, fed by materialized views
+CREATE TABLE IF NOT EXISTS `fleet`.`domain_minute`
+(
+    domain_id LowCardinality(String),
+    minute DateTime('UTC'),
+    transitions UInt64,
+    entered_live UInt64,
+    entered_delayed UInt64,
+    entered_edge_cached UInt64,
+    entered_autonomous UInt64,
+    entered_disconnected UInt64,
+    entered_returning UInt64,
+    entered_replaying UInt64,
+    lifecycle_transitions UInt64,
+    entered_degraded UInt64,
+    entered_quarantined UInt64,
+    lifecycle_violations UInt64,
+    drift_evaluations UInt64,
+    drifted UInt64,
+    drift_unknown UInt64,
+    drift_score_sum Float64,
+    alerts UInt64,
+    alerts_raised UInt64,
+    alerts_resolved UInt64
+)
+ENGINE = SummingMergeTree()
+PARTITION BY toYYYYMM(minute)
+ORDER BY (domain_id, minute);
+
+-- migration 11 step 2 (sql): domain_minute: rollup per domain and minute, fed by materialized views
+CREATE MATERIALIZED VIEW IF NOT EXISTS `fleet`.`domain_minute_transitions_mv` TO `fleet`.`domain_minute` AS
+SELECT
+    domain_id,
+    toStartOfMinute(at) AS minute,
+    count() AS transitions,
+    countIf(machine = 'CONNECTIVITY' AND applied = 1 AND to_state = 'live') AS entered_live,
+    countIf(machine = 'CONNECTIVITY' AND applied = 1 AND to_state = 'delayed') AS entered_delayed,
+    countIf(machine = 'CONNECTIVITY' AND applied = 1 AND to_state = 'edge-cached') AS entered_edge_cached,
+    countIf(machine = 'CONNECTIVITY' AND applied = 1 AND to_state = 'autonomous') AS entered_autonomous,
+    countIf(machine = 'CONNECTIVITY' AND applied = 1 AND to_state = 'disconnected') AS entered_disconnected,
+    countIf(machine = 'CONNECTIVITY' AND applied = 1 AND to_state = 'returning') AS entered_returning,
+    countIf(machine = 'CONNECTIVITY' AND applied = 1 AND to_state = 'replaying') AS entered_replaying,
+    countIf(machine = 'LIFECYCLE' AND applied = 1) AS lifecycle_transitions,
+    countIf(machine = 'LIFECYCLE' AND applied = 1 AND to_state = 'DEGRADED') AS entered_degraded,
+    countIf(machine = 'LIFECYCLE' AND applied = 1 AND to_state = 'QUARANTINED') AS entered_quarantined,
+    countIf(machine = 'LIFECYCLE' AND applied = 0) AS lifecycle_violations,
+    toUInt64(0) AS drift_evaluations,
+    toUInt64(0) AS drifted,
+    toUInt64(0) AS drift_unknown,
+    0.0 AS drift_score_sum,
+    toUInt64(0) AS alerts,
+    toUInt64(0) AS alerts_raised,
+    toUInt64(0) AS alerts_resolved
+FROM `fleet`.`transitions`
+GROUP BY domain_id, toStartOfMinute(at);
+
+-- migration 11 step 3 (sql): domain_minute: rollup per domain and minute, fed by materialized views
+CREATE MATERIALIZED VIEW IF NOT EXISTS `fleet`.`domain_minute_drift_mv` TO `fleet`.`domain_minute` AS
+SELECT
+    domain_id,
+    toStartOfMinute(evaluated) AS minute,
+    toUInt64(0) AS transitions,
+    toUInt64(0) AS entered_live,
+    toUInt64(0) AS entered_delayed,
+    toUInt64(0) AS entered_edge_cached,
+    toUInt64(0) AS entered_autonomous,
+    toUInt64(0) AS entered_disconnected,
+    toUInt64(0) AS entered_returning,
+    toUInt64(0) AS entered_replaying,
+    toUInt64(0) AS lifecycle_transitions,
+    toUInt64(0) AS entered_degraded,
+    toUInt64(0) AS entered_quarantined,
+    toUInt64(0) AS lifecycle_violations,
+    count() AS drift_evaluations,
+    countIf(status = 'DRIFTED') AS drifted,
+    countIf(status = 'UNKNOWN') AS drift_unknown,
+    sum(score) AS drift_score_sum,
+    toUInt64(0) AS alerts,
+    toUInt64(0) AS alerts_raised,
+    toUInt64(0) AS alerts_resolved
+FROM `fleet`.`drift_evaluations`
+GROUP BY domain_id, toStartOfMinute(evaluated);
+
+-- migration 11 step 4 (sql): domain_minute: rollup per domain and minute, fed by materialized views
+CREATE MATERIALIZED VIEW IF NOT EXISTS `fleet`.`domain_minute_alerts_mv` TO `fleet`.`domain_minute` AS
+SELECT
+    domain_id,
+    toStartOfMinute(at) AS minute,
+    toUInt64(0) AS transitions,
+    toUInt64(0) AS entered_live,
+    toUInt64(0) AS entered_delayed,
+    toUInt64(0) AS entered_edge_cached,
+    toUInt64(0) AS entered_autonomous,
+    toUInt64(0) AS entered_disconnected,
+    toUInt64(0) AS entered_returning,
+    toUInt64(0) AS entered_replaying,
+    toUInt64(0) AS lifecycle_transitions,
+    toUInt64(0) AS entered_degraded,
+    toUInt64(0) AS entered_quarantined,
+    toUInt64(0) AS lifecycle_violations,
+    toUInt64(0) AS drift_evaluations,
+    toUInt64(0) AS drifted,
+    toUInt64(0) AS drift_unknown,
+    0.0 AS drift_score_sum,
+    count() AS alerts,
+    countIf(action = 'RAISE') AS alerts_raised,
+    countIf(action = 'RESOLVE') AS alerts_resolved
+FROM `fleet`.`alerts`
+GROUP BY domain_id, toStartOfMinute(at);
+
+-- migration 11 step 5 (backfill domain_minute unless transitions): domain_minute: rollup per domain and minute, fed by materialized views
+INSERT INTO `fleet`.`domain_minute`
+SELECT
+    domain_id,
+    toStartOfMinute(at) AS minute,
+    count() AS transitions,
+    countIf(machine = 'CONNECTIVITY' AND applied = 1 AND to_state = 'live') AS entered_live,
+    countIf(machine = 'CONNECTIVITY' AND applied = 1 AND to_state = 'delayed') AS entered_delayed,
+    countIf(machine = 'CONNECTIVITY' AND applied = 1 AND to_state = 'edge-cached') AS entered_edge_cached,
+    countIf(machine = 'CONNECTIVITY' AND applied = 1 AND to_state = 'autonomous') AS entered_autonomous,
+    countIf(machine = 'CONNECTIVITY' AND applied = 1 AND to_state = 'disconnected') AS entered_disconnected,
+    countIf(machine = 'CONNECTIVITY' AND applied = 1 AND to_state = 'returning') AS entered_returning,
+    countIf(machine = 'CONNECTIVITY' AND applied = 1 AND to_state = 'replaying') AS entered_replaying,
+    countIf(machine = 'LIFECYCLE' AND applied = 1) AS lifecycle_transitions,
+    countIf(machine = 'LIFECYCLE' AND applied = 1 AND to_state = 'DEGRADED') AS entered_degraded,
+    countIf(machine = 'LIFECYCLE' AND applied = 1 AND to_state = 'QUARANTINED') AS entered_quarantined,
+    countIf(machine = 'LIFECYCLE' AND applied = 0) AS lifecycle_violations,
+    toUInt64(0) AS drift_evaluations,
+    toUInt64(0) AS drifted,
+    toUInt64(0) AS drift_unknown,
+    0.0 AS drift_score_sum,
+    toUInt64(0) AS alerts,
+    toUInt64(0) AS alerts_raised,
+    toUInt64(0) AS alerts_resolved
+FROM `fleet`.`transitions` FINAL
+GROUP BY domain_id, toStartOfMinute(at);
+
+-- migration 11 step 6 (backfill domain_minute unless drift_evaluations): domain_minute: rollup per domain and minute, fed by materialized views
+INSERT INTO `fleet`.`domain_minute`
+SELECT
+    domain_id,
+    toStartOfMinute(evaluated) AS minute,
+    toUInt64(0) AS transitions,
+    toUInt64(0) AS entered_live,
+    toUInt64(0) AS entered_delayed,
+    toUInt64(0) AS entered_edge_cached,
+    toUInt64(0) AS entered_autonomous,
+    toUInt64(0) AS entered_disconnected,
+    toUInt64(0) AS entered_returning,
+    toUInt64(0) AS entered_replaying,
+    toUInt64(0) AS lifecycle_transitions,
+    toUInt64(0) AS entered_degraded,
+    toUInt64(0) AS entered_quarantined,
+    toUInt64(0) AS lifecycle_violations,
+    count() AS drift_evaluations,
+    countIf(status = 'DRIFTED') AS drifted,
+    countIf(status = 'UNKNOWN') AS drift_unknown,
+    sum(score) AS drift_score_sum,
+    toUInt64(0) AS alerts,
+    toUInt64(0) AS alerts_raised,
+    toUInt64(0) AS alerts_resolved
+FROM `fleet`.`drift_evaluations` FINAL
+GROUP BY domain_id, toStartOfMinute(evaluated);
+
+-- migration 11 step 7 (backfill domain_minute unless alerts): domain_minute: rollup per domain and minute, fed by materialized views
+INSERT INTO `fleet`.`domain_minute`
+SELECT
+    domain_id,
+    toStartOfMinute(at) AS minute,
+    toUInt64(0) AS transitions,
+    toUInt64(0) AS entered_live,
+    toUInt64(0) AS entered_delayed,
+    toUInt64(0) AS entered_edge_cached,
+    toUInt64(0) AS entered_autonomous,
+    toUInt64(0) AS entered_disconnected,
+    toUInt64(0) AS entered_returning,
+    toUInt64(0) AS entered_replaying,
+    toUInt64(0) AS lifecycle_transitions,
+    toUInt64(0) AS entered_degraded,
+    toUInt64(0) AS entered_quarantined,
+    toUInt64(0) AS lifecycle_violations,
+    toUInt64(0) AS drift_evaluations,
+    toUInt64(0) AS drifted,
+    toUInt64(0) AS drift_unknown,
+    0.0 AS drift_score_sum,
+    count() AS alerts,
+    countIf(action = 'RAISE') AS alerts_raised,
+    countIf(action = 'RESOLVE') AS alerts_resolved
+FROM `fleet`.`alerts` FINAL
+GROUP BY domain_id, toStartOfMinute(at);
+
