@@ -14,19 +14,16 @@ use sxfleet_runtime::{Input, Output, Stage, Topics};
 use sxfleet_schemas::{stage, EventPayload, FleetEvent, Source, TrustViolation};
 
 use crate::admit::{admit, NodeIngest, NodeMessage, Verdict, NODE_INGEST_FORMAT};
-use crate::normalize::{
-    normalize_map, parse_object, Normalized, NormalizerConfig, RawContext, Rejected, SignatureMode,
-};
+use crate::config::{NormalizerConfig, SignatureMode};
+use crate::context::{RawContext, HTTP_SOURCE};
+use crate::normalize::{normalize_map, parse_object, Normalized};
 use crate::registry::{LookupError, SchemaRegistry};
-use crate::reject::Rejection;
+use crate::reject::{Rejected, Rejection};
 use crate::signature::{signed, Signed};
 use crate::telemetry;
 
 /// Name of the node store; its changelog is `<application-id>-ingest-nodes-changelog`.
 pub const NODE_STORE: &str = "ingest-nodes";
-
-/// Value of the `sxfleet-source` header on records the HTTP ingest API writes.
-pub const HTTP_SOURCE: &[u8] = b"http";
 
 /// Normalizer stage over the raw Kafka topic.
 ///

@@ -17,7 +17,8 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde::Deserialize;
 
-use super::{FetchError, FetchSchema, RegisteredSchema, SchemaRegistryConfig};
+use super::config::SchemaRegistryConfig;
+use super::fetch::{FetchError, FetchSchema, RegisteredSchema};
 
 /// Confluent's error code for "schema not found".
 const SCHEMA_NOT_FOUND: i64 = 40403;
@@ -275,5 +276,4 @@ fn interpret(id: u32, status: u16, body: &[u8]) -> Result<RegisteredSchema, Fetc
 }
 
 #[cfg(test)]
-#[path = "client_tests.rs"]
 mod tests;

@@ -14,10 +14,12 @@
 //!
 //! Layout:
 //! - [`config`]: the `[schema_registry]` settings.
+//! - [`fetch`]: one request for a schema by id, and how it fails.
 //! - [`client`]: the blocking HTTP/1.1 client for `GET /schemas/ids/{id}`.
 
 pub mod client;
 pub mod config;
+pub mod fetch;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -28,69 +30,10 @@ use serde_json::{Map, Value};
 
 pub use self::client::HttpRegistry;
 pub use self::config::{BasicAuth, RegistryUrl, RegistryUrlError, SchemaRegistryConfig};
+pub use self::fetch::{FetchError, FetchSchema, RegisteredSchema};
 use crate::avro_raw;
 use crate::reject::{ReasonCode, Rejection};
 use crate::telemetry;
-
-/// A schema as the registry returns it for an id.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RegisteredSchema {
-    /// The schema text.
-    pub schema: String,
-    /// `schemaType` (absent for Avro; `PROTOBUF` or `JSON` otherwise).
-    pub schema_type: Option<String>,
-    /// How many schema references it declares (not supported: schemas must be self-contained).
-    pub references: usize,
-}
-
-/// One failed request to the registry.
-#[derive(Debug, thiserror::Error)]
-pub enum FetchError {
-    /// The registry answered that no schema has this id (404, error code 40403). Bad data.
-    #[error("schema id {id} is not registered ({message})")]
-    NotFound {
-        /// The id asked for.
-        id: u32,
-        /// The registry's message.
-        message: String,
-    },
-    /// The registry could not be reached or the exchange broke off (includes timeouts).
-    /// External.
-    #[error("cannot reach the schema registry at {url}")]
-    Io {
-        /// The registry's base URL.
-        url: String,
-        /// The socket error.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The registry answered with an error status other than "id not found" (5xx, 401, ...).
-    /// External.
-    #[error("the schema registry answered {status}: {message}")]
-    Status {
-        /// HTTP status.
-        status: u16,
-        /// The registry's message, or the start of the body.
-        message: String,
-    },
-    /// The answer is not an HTTP response of the documented shape. External (a wrong URL or
-    /// a broken registry; retried like an outage, never dead-lettered).
-    #[error("unexpected answer from the schema registry: {detail}")]
-    Malformed {
-        /// What was wrong with it.
-        detail: String,
-    },
-}
-
-/// Fetches a schema by id (the HTTP client, or a fake in tests). Blocking.
-pub trait FetchSchema: Send {
-    /// The schema registered under `id`.
-    ///
-    /// # Errors
-    /// [`FetchError::NotFound`] when no schema has this id; any other variant when the
-    /// registry could not answer.
-    fn fetch(&self, id: u32) -> Result<RegisteredSchema, FetchError>;
-}
 
 /// Why a writer schema is not available.
 #[derive(Debug, thiserror::Error)]
