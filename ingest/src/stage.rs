@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use futures::future::BoxFuture;
 use serde_json::{Map, Value};
 use sxfleet_runtime::records::{dead_letter, encoded, Rejection as DeadLetterReason};
 use sxfleet_runtime::stage::{InternalError, SnapshotError, SnapshotInfo};
@@ -17,7 +18,7 @@ use crate::admit::{admit, NodeIngest, NodeMessage, Verdict, NODE_INGEST_FORMAT};
 use crate::config::{NormalizerConfig, SignatureMode};
 use crate::context::{RawContext, HTTP_SOURCE};
 use crate::normalize::{normalize_map, parse_object, Normalized};
-use crate::registry::{LookupError, SchemaRegistry};
+use crate::registry::SchemaRegistry;
 use crate::reject::{Rejected, Rejection};
 use crate::signature::{signed, Signed};
 use crate::telemetry;
@@ -78,28 +79,35 @@ impl NormalizerStage {
         self
     }
 
+    /// Looks up, before a batch is processed, the writer schemas its Avro raw messages name
+    /// (see [`Stage::prepare`]): the registry's retries wait here, asynchronously, never in
+    /// [`Stage::process`].
+    async fn resolve_schemas(&mut self, inputs: &[Input<'_>]) -> Result<(), InternalError> {
+        if let Some(registry) = self.registry.as_mut() {
+            registry
+                .resolve(inputs.iter().filter_map(|input| input.payload))
+                .await;
+        }
+        Ok(())
+    }
+
     /// The raw message as a JSON object: with a registry, a message starting with the
-    /// Confluent magic byte is Avro; anything else is JSON.
+    /// Confluent magic byte is Avro, decoded with the writer schema [`Self::resolve_schemas`]
+    /// found; anything else is JSON.
     ///
     /// # Errors
     /// [`InternalError`] when the registry stayed unavailable past its `max_outage`: the
     /// message is neither dead-lettered nor skipped, the partition stops before committing it.
     fn raw_object(
-        &mut self,
+        &self,
         raw: &[u8],
     ) -> Result<Result<Map<String, Value>, Rejected>, InternalError> {
-        match self.registry.as_mut() {
+        match self.registry.as_ref() {
             Some(registry) if raw.first() == Some(&sxfleet_schemas::MAGIC) => {
-                match registry.decode(raw) {
-                    Ok(object) => Ok(Ok(object)),
-                    Err(LookupError::Rejected(rejection)) => Ok(Err(Rejected {
-                        rejection,
-                        node_id: None,
-                    })),
-                    Err(error @ LookupError::Unavailable { .. }) => {
-                        Err(InternalError(sxfleet_runtime::error::error_chain(&error)))
-                    }
-                }
+                Ok(registry.decode(raw)?.map_err(|rejection| Rejected {
+                    rejection,
+                    node_id: None,
+                }))
             }
             _ => Ok(parse_object(raw)),
         }
@@ -322,6 +330,13 @@ impl Stage for NormalizerStage {
     fn reset(&mut self) {
         self.nodes.reset();
         self.timers.reset();
+    }
+
+    fn prepare<'a>(
+        &'a mut self,
+        inputs: &'a [Input<'a>],
+    ) -> BoxFuture<'a, Result<(), InternalError>> {
+        Box::pin(self.resolve_schemas(inputs))
     }
 
     fn process(&mut self, input: &Input<'_>, out: &mut Vec<Output>) -> Result<(), InternalError> {

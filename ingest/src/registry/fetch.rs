@@ -48,10 +48,18 @@ pub enum FetchError {
         /// What was wrong with it.
         detail: String,
     },
+    /// The request did not run to its end on tokio's blocking pool (the runtime is shutting
+    /// down, or the client panicked). External: retried like an outage, never dead-lettered.
+    #[error("the schema registry request was aborted: {detail}")]
+    Aborted {
+        /// Why, as tokio tells it.
+        detail: String,
+    },
 }
 
-/// Fetches a schema by id (the HTTP client, or a fake in tests). Blocking.
-pub trait FetchSchema: Send {
+/// Fetches a schema by id (the HTTP client, or a fake in tests). Blocking: it runs on tokio's
+/// blocking pool.
+pub trait FetchSchema: Send + Sync {
     /// The schema registered under `id`.
     ///
     /// # Errors
