@@ -632,8 +632,8 @@ async fn a_registry_down_past_max_outage_stops_the_partitions_and_a_restart_resu
         let normalizer = normalizer(Some(&registry.url()), Duration::from_secs(2));
         tokio::spawn(async move { pipeline::run_normalizer(&config, normalizer, &stop).await })
     };
-    // Each partition with input stops after ~2 s of retries (one after the other: a lookup
-    // blocks the stage).
+    // Each partition with input stops after ~2 s of retries (one after the other: the stage
+    // waits for a lookup before processing its batch).
     tokio::time::sleep(Duration::from_secs(8 + 6 * partitions_used as u64)).await;
     stop.trigger();
     let stats = task.await.unwrap().unwrap();

@@ -17,7 +17,8 @@
 //! - [`normalize`]: the raw contract for node events and control records, and the entry point
 //!   (field readers, shared rules, payload and control-record builders under it).
 //! - [`avro_raw`]: Avro raw messages (Confluent wire format) -> the raw contract's JSON object.
-//! - [`registry`]: writer schemas by id from a schema registry (cached, retried).
+//! - [`registry`]: writer schemas by id from a schema registry (cached, retried, looked up
+//!   asynchronously before a batch is processed).
 //! - [`signature`]: ed25519 signatures over canonical JSON.
 //! - [`order`]: per-node seq dedupe and the reorder buffer.
 //! - [`admit`]: the per-node state and what one message does to it.

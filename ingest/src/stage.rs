@@ -98,6 +98,7 @@ impl NormalizerStage {
     /// # Errors
     /// [`InternalError`] when the registry stayed unavailable past its `max_outage`: the
     /// message is neither dead-lettered nor skipped, the partition stops before committing it.
+    /// Also when its schema id was not resolved before the batch (a bug).
     fn raw_object(
         &self,
         raw: &[u8],

@@ -8,9 +8,9 @@
 //! - **external** (every other failure: unreachable, timeout, 5xx, unexpected answers): the
 //!   lookup is retried with a doubling back-off (logged, counted in
 //!   `sxfleet_ingest_registry_retries_total`) for up to `max_outage`; never dead-lettered.
-//! - past that, [`LookupError::Unavailable`]: the stage turns it into an internal error, so
-//!   the runtime aborts the batch and stops the partition without committing it: nothing is
-//!   lost or skipped, and a restart resumes from the last committed offset.
+//! - past that, [`LookupError::Unavailable`]: decoding a message with that id is an internal
+//!   error, so the runtime aborts the batch and stops the partition without committing it:
+//!   nothing is lost or skipped, and a restart resumes from the last committed offset.
 //!
 //! Lookups never block a runtime worker: the stage resolves a batch's schema ids before it is
 //! processed ([`SchemaRegistry::resolve`], called from `Stage::prepare`), with async waits and
