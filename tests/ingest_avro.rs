@@ -10,6 +10,9 @@
 //!    and every event comes out once it recovers.
 //! 3. A registry down past `max_outage`: the partitions stop without committing or
 //!    dead-lettering; a restarted normalizer delivers everything.
+//! 4. In `sxfleet run` (normalizer, twin and sink joined in one task), a registry answering
+//!    500 pauses only the normalizer: events reaching the events topic meanwhile go through
+//!    the twin and the sink into ClickHouse; once the registry answers, the Avro input follows.
 //!
 //! Needs `$SXFLEET_PYTHON` (else `python3`) with fastavro; fails, never skips, without it.
 
@@ -28,8 +31,13 @@ use serde_json::{json, Value};
 use sxfleet::pipeline::{self, PipelineConfig};
 use sxfleet_ingest::signature::canonical_bytes;
 use sxfleet_ingest::{NormalizerConfig, RegistryUrl, SchemaRegistryConfig, SignatureMode};
+use sxfleet_runtime::records::encoded;
 use sxfleet_runtime::{KafkaConfig, Shutdown};
-use sxfleet_schemas::{decode, DeadLetter, EventPayload, FleetEvent};
+use sxfleet_schemas::{
+    decode, DeadLetter, EventPayload, Firmware, FleetEvent, Hardware, Heartbeat, NodeKind,
+    Register, Source,
+};
+use sxfleet_sinks::{ClickHouse, ClickHouseConfig};
 
 const NODES: usize = 12;
 /// Nodes `0..SIGNED` register a key and sign every message.
@@ -625,8 +633,8 @@ async fn a_registry_down_past_max_outage_stops_the_partitions_and_a_restart_resu
         let normalizer = normalizer(Some(&registry.url()), Duration::from_secs(2));
         tokio::spawn(async move { pipeline::run_normalizer(&config, normalizer, &stop).await })
     };
-    // Each partition with input stops after ~2 s of retries (one after the other: a lookup
-    // blocks the stage).
+    // Each partition with input stops after ~2 s of retries (one after the other: the stage
+    // waits for a lookup before processing its batch).
     tokio::time::sleep(Duration::from_secs(8 + 6 * partitions_used as u64)).await;
     stop.trigger();
     let stats = task.await.unwrap().unwrap();
@@ -649,4 +657,167 @@ async fn a_registry_down_past_max_outage_stops_the_partitions_and_a_restart_resu
     let (events, letters) = outputs(&config).await;
     assert!(letters.is_empty(), "{letters:?}");
     assert_all_out(&events, 4);
+}
+
+/// Canonical events of `nodes` nodes (a registration and a heartbeat each), as the normalizer
+/// would write them to the events topic, keyed by node.
+fn canonical_events(nodes: &[String]) -> Vec<(String, Vec<u8>)> {
+    let event = |node: &str, seq: i64, payload| FleetEvent {
+        event_id: format!("{node}:{seq}"),
+        node_id: node.to_owned(),
+        seq,
+        event_time_ms: EVENT_T0 + seq * 1_000,
+        received_ms: EVENT_T0 + seq * 1_000,
+        source: Source::KafkaRaw,
+        replayed: false,
+        payload,
+    };
+    nodes
+        .iter()
+        .flat_map(|node| {
+            let register = Register {
+                kind: NodeKind::Edge,
+                domain_id: "dom-avro".to_owned(),
+                region: "eu-1".to_owned(),
+                zone: "eu-1a".to_owned(),
+                tags: Vec::new(),
+                hardware: Hardware::default(),
+                firmware: Firmware::default(),
+                public_key: None,
+            };
+            [
+                event(node, 1, EventPayload::Register(register)),
+                event(node, 2, EventPayload::Heartbeat(Heartbeat::default())),
+            ]
+        })
+        .map(|event| (event.node_id.clone(), encoded(&event).unwrap()))
+        .collect()
+}
+
+/// (rows in `events`, rows in `node_state FINAL`) of nodes whose id starts with `prefix`; an
+/// error until the sink has created the database.
+async fn landed(clickhouse: &ClickHouseConfig, prefix: &str) -> Result<(u64, u64), String> {
+    let ch = ClickHouse::connect(clickhouse)
+        .await
+        .map_err(|e| e.to_string())?;
+    ch.client()
+        .query(&format!(
+            "SELECT (SELECT count() FROM events WHERE startsWith(node_id, '{prefix}')),
+                    (SELECT count() FROM node_state FINAL WHERE startsWith(node_id, '{prefix}'))"
+        ))
+        .fetch_one::<(u64, u64)>()
+        .await
+        .map_err(|e| e.to_string())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_registry_outage_pauses_only_the_normalizer_of_sxfleet_run() {
+    let services = common::services();
+    let registry = Registry::start().await;
+    let avro_nodes = 3;
+    let input = avro_input(&registry, avro_nodes);
+    registry.fail_with(Some(500));
+    let mut config = deployment("avro_run", 2).await;
+    config.normalizer = normalizer(Some(&registry.url()), Duration::from_secs(300));
+    let database = common::unique("fleet_avro_run");
+    let clickhouse = ClickHouseConfig::new(&services.clickhouse, &database);
+    let _cleanup = common::Cleanup::new(&services.kafka, config.topics.prefix())
+        .database(&services.clickhouse, &database);
+    common::produce(&services.kafka, &config.topics.raw, &input).await;
+
+    let stop = Shutdown::new();
+    let run = {
+        let (config, clickhouse, stop) = (config.clone(), clickhouse.clone(), stop.clone());
+        tokio::spawn(async move { pipeline::run_all(&config, &clickhouse, &stop).await })
+    };
+    common::eventually(
+        Duration::from_secs(60),
+        "retries against the failing registry",
+        || {
+            let failed = registry.failed();
+            async move {
+                if failed >= 4 {
+                    Ok(())
+                } else {
+                    Err(format!("{failed} failed requests"))
+                }
+            }
+        },
+    )
+    .await;
+
+    // While the normalizer waits for the registry, events that reach the events topic go
+    // through the twin and the sink running in the same task.
+    let direct: Vec<String> = (0..4).map(|n| format!("sx-direct-{n}")).collect();
+    common::produce(
+        &services.kafka,
+        &config.topics.events,
+        &canonical_events(&direct),
+    )
+    .await;
+    common::eventually(
+        Duration::from_secs(90),
+        "direct events and twins in ClickHouse",
+        || async {
+            match landed(&clickhouse, "sx-direct-").await? {
+                (8, 4) => Ok(()),
+                other => Err(format!("(events, twins) = {other:?}")),
+            }
+        },
+    )
+    .await;
+    let failed_before = registry.failed();
+    let progress = {
+        let (kafka, group, raw) = (
+            services.kafka.clone(),
+            config.app_id("normalizer"),
+            config.topics.raw.clone(),
+        );
+        tokio::task::spawn_blocking(move || {
+            common::kafka::GroupProgress::new(&kafka, &group, &raw, 2).get()
+        })
+        .await
+        .unwrap()
+    };
+    assert_eq!(progress.0, 0, "nothing normalized while the registry fails");
+    assert_eq!(
+        landed(&clickhouse, "sx-avro-").await.unwrap(),
+        (0, 0),
+        "no Avro input landed yet"
+    );
+    common::eventually(
+        Duration::from_secs(30),
+        "the normalizer still retrying",
+        || {
+            let failed = registry.failed();
+            async move {
+                if failed > failed_before {
+                    Ok(())
+                } else {
+                    Err(format!("{failed} failed requests"))
+                }
+            }
+        },
+    )
+    .await;
+
+    // The registry answers again: the waiting batch goes through, nothing dead-lettered.
+    registry.fail_with(None);
+    wait_committed(&config, input.len()).await;
+    let avro_events = 7 * avro_nodes as u64;
+    common::eventually(
+        Duration::from_secs(90),
+        "Avro events and twins in ClickHouse",
+        || async {
+            match landed(&clickhouse, "sx-avro-").await? {
+                (events, twins) if events == avro_events && twins == avro_nodes as u64 => Ok(()),
+                other => Err(format!("(events, twins) = {other:?}")),
+            }
+        },
+    )
+    .await;
+    stop.trigger();
+    run.await.unwrap().unwrap();
+    let (_, letters) = outputs(&config).await;
+    assert!(letters.is_empty(), "{letters:?}");
 }

@@ -8,10 +8,11 @@ use sxfleet_runtime::stage::InternalError;
 use sxfleet_runtime::store::StoreCodec;
 use sxfleet_schemas::{EventPayload, FleetEvent, ReplayPhase};
 
-use crate::normalize::{NormalizerConfig, SignatureMode};
+use crate::config::{NormalizerConfig, SignatureMode};
 use crate::order::{Offered, SeqState};
 use crate::reject::{ReasonCode, Rejection};
 use crate::signature::{self, Signed};
+use crate::telemetry::Counts;
 
 /// Version of the [`NodeIngest`] changelog format.
 pub const NODE_INGEST_FORMAT: u32 = 1;
@@ -58,19 +59,6 @@ pub struct NodeMessage {
     pub events: Vec<FleetEvent>,
     /// Its signature.
     pub signed: Signed,
-}
-
-/// What became of a message's events, for metrics.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Counts {
-    /// Forwarded in order (including held events released behind them).
-    pub in_order: u64,
-    /// Held for a gap.
-    pub held: u64,
-    /// Forwarded late into a gap.
-    pub late: u64,
-    /// Dropped as duplicates (events, and re-sent replay chunks).
-    pub duplicates: u64,
 }
 
 /// The outcome of one message.
@@ -218,5 +206,4 @@ fn is_resent_chunk(node: &mut NodeIngest, head: &FleetEvent) -> bool {
 }
 
 #[cfg(test)]
-#[path = "admit_tests.rs"]
 mod tests;

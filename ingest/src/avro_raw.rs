@@ -395,5 +395,4 @@ impl<'s> Walk<'s> {
 }
 
 #[cfg(test)]
-#[path = "avro_raw_tests.rs"]
 mod tests;

@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use crate::order::OrderLimits;
-use crate::registry::SchemaRegistryConfig;
+use crate::registry::config::SchemaRegistryConfig;
 
 /// What to do with fields the contract does not name.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]

@@ -204,5 +204,4 @@ impl SeqState {
 }
 
 #[cfg(test)]
-#[path = "order_tests.rs"]
 mod tests;

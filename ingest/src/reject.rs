@@ -1,4 +1,5 @@
-//! Why an input was rejected: a stable reason code plus a human detail.
+//! Why an input was rejected: a stable reason code plus a human detail, and the node it came
+//! from when that could be read.
 
 /// Stable, machine-readable reason a raw input was rejected. The string forms are part of the
 /// DLQ contract (`docs/contracts.md`); never rename one.
@@ -112,4 +113,13 @@ impl Rejection {
             detail: detail.into(),
         }
     }
+}
+
+/// What a rejected message could tell about itself, for the DLQ record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejected {
+    /// Why.
+    pub rejection: Rejection,
+    /// The `node_id` field, if the message had a readable one.
+    pub node_id: Option<String>,
 }

@@ -7,6 +7,7 @@
 //!
 //! [`Stage`]: sxfleet_runtime::Stage
 
+use futures::future::BoxFuture;
 use serde_json::{Map, Value};
 use sxfleet_runtime::keyed::{Fold, Keyed, KeyedStage, Keys};
 use sxfleet_runtime::records::{dead_letter, encoded, Rejection as DeadLetterReason};
@@ -16,19 +17,16 @@ use sxfleet_runtime::{Input, Output, Topics};
 use sxfleet_schemas::{stage, EventPayload, FleetEvent, Source, TrustViolation};
 
 use crate::admit::{admit, NodeIngest, NodeMessage, Verdict, NODE_INGEST_FORMAT};
-use crate::normalize::{
-    normalize_map, parse_object, Normalized, NormalizerConfig, RawContext, Rejected, SignatureMode,
-};
-use crate::registry::{LookupError, SchemaRegistry};
-use crate::reject::Rejection;
+use crate::config::{NormalizerConfig, SignatureMode};
+use crate::context::{RawContext, HTTP_SOURCE};
+use crate::normalize::{normalize_map, parse_object, Normalized};
+use crate::registry::SchemaRegistry;
+use crate::reject::{Rejected, Rejection};
 use crate::signature::{signed, Signed};
 use crate::telemetry;
 
 /// Name of the node store; its changelog is `<application-id>-ingest-nodes-changelog`.
 pub const NODE_STORE: &str = "ingest-nodes";
-
-/// Value of the `sxfleet-source` header on records the HTTP ingest API writes.
-pub const HTTP_SOURCE: &[u8] = b"http";
 
 /// Normalizer stage over the raw Kafka topic.
 ///
@@ -102,28 +100,36 @@ pub struct Normalizer {
 }
 
 impl Normalizer {
+    /// Looks up, before a batch is processed, the writer schemas its Avro raw messages name
+    /// (see [`Fold::prepare`]): the registry's retries wait here, asynchronously, never in
+    /// [`Fold::process`].
+    async fn resolve_schemas(&mut self, inputs: &[Input<'_>]) -> Result<(), InternalError> {
+        if let Some(registry) = self.registry.as_mut() {
+            registry
+                .resolve(inputs.iter().filter_map(|input| input.payload))
+                .await;
+        }
+        Ok(())
+    }
+
     /// The raw message as a JSON object: with a registry, a message starting with the
-    /// Confluent magic byte is Avro; anything else is JSON.
+    /// Confluent magic byte is Avro, decoded with the writer schema [`Self::resolve_schemas`]
+    /// found; anything else is JSON.
     ///
     /// # Errors
     /// [`InternalError`] when the registry stayed unavailable past its `max_outage`: the
     /// message is neither dead-lettered nor skipped, the partition stops before committing it.
+    /// Also when its schema id was not resolved before the batch (a bug).
     fn raw_object(
-        &mut self,
+        &self,
         raw: &[u8],
     ) -> Result<Result<Map<String, Value>, Rejected>, InternalError> {
-        match self.registry.as_mut() {
+        match self.registry.as_ref() {
             Some(registry) if raw.first() == Some(&sxfleet_schemas::MAGIC) => {
-                match registry.decode(raw) {
-                    Ok(object) => Ok(Ok(object)),
-                    Err(LookupError::Rejected(rejection)) => Ok(Err(Rejected {
-                        rejection,
-                        node_id: None,
-                    })),
-                    Err(error @ LookupError::Unavailable { .. }) => {
-                        Err(InternalError(sxfleet_runtime::error::error_chain(&error)))
-                    }
-                }
+                Ok(registry.decode(raw)?.map_err(|rejection| Rejected {
+                    rejection,
+                    node_id: None,
+                }))
             }
             _ => Ok(parse_object(raw)),
         }
@@ -254,6 +260,13 @@ impl Fold for Normalizer {
 
     fn deadline(&self, _node_id: &str, state: &NodeIngest) -> Option<i64> {
         state.seq.deadline(&self.config.order_limits())
+    }
+
+    fn prepare<'a>(
+        &'a mut self,
+        inputs: &'a [Input<'a>],
+    ) -> BoxFuture<'a, Result<(), InternalError>> {
+        Box::pin(self.resolve_schemas(inputs))
     }
 
     fn process(

@@ -5,7 +5,6 @@ use std::time::Duration;
 use sxfleet_schemas::Source;
 use tracing::warn;
 
-use crate::admit::Counts;
 use crate::reject::ReasonCode;
 
 /// Counter: inputs rejected to the DLQ, labelled by `reason` (the DLQ reason code) and `source`
@@ -71,6 +70,19 @@ pub fn registry_retry(
         "schema registry request failed; retrying"
     );
     metrics::counter!(REGISTRY_RETRIES).increment(1);
+}
+
+/// What became of a message's events, for metrics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Forwarded in order (including held events released behind them).
+    pub in_order: u64,
+    /// Held for a gap.
+    pub held: u64,
+    /// Forwarded late into a gap.
+    pub late: u64,
+    /// Dropped as duplicates (events, and re-sent replay chunks).
+    pub duplicates: u64,
 }
 
 /// What dedupe and ordering did with a message's events.

@@ -185,13 +185,28 @@ fn input<'a>(offset: i64, payload: &'a [u8]) -> Input<'a> {
     }
 }
 
-/// Everything the stage writes for `payloads`, in order, flushes included.
+/// Lets the stage resolve what `inputs`, one batch, need ([`Stage::prepare`], as the driver
+/// does before processing them).
+fn prepare(stage: &mut NormalizerStage, inputs: &[Input<'_>]) {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap()
+        .block_on(stage.prepare(inputs))
+        .unwrap();
+}
+
+/// Everything the stage writes for `payloads` (one batch), in order, flushes included.
 fn run(stage: &mut NormalizerStage, payloads: &[Vec<u8>]) -> Vec<Output> {
     let mut out = Vec::new();
-    for (offset, payload) in payloads.iter().enumerate() {
-        stage
-            .process(&input(offset as i64, payload), &mut out)
-            .unwrap();
+    let inputs: Vec<Input<'_>> = payloads
+        .iter()
+        .enumerate()
+        .map(|(offset, payload)| input(offset as i64, payload))
+        .collect();
+    prepare(stage, &inputs);
+    for input in &inputs {
+        stage.process(input, &mut out).unwrap();
     }
     stage.on_tick(0, T0 + 3_600_000, &mut out).unwrap();
     stage.flush(&mut out).unwrap();
@@ -328,6 +343,7 @@ fn an_unavailable_registry_is_an_internal_error_with_no_output() {
     let (mut stage, down) = stage(NormalizerConfig::default(), true);
     down.store(true, Ordering::SeqCst);
     let mut out = Vec::new();
+    prepare(&mut stage, &[input(0, &bytes)]);
     let error = stage.process(&input(0, &bytes), &mut out).unwrap_err();
     assert!(
         error.0.contains("schema registry unavailable") && error.0.contains("503"),
@@ -341,6 +357,7 @@ fn an_unavailable_registry_is_an_internal_error_with_no_output() {
     // The driver would abort the batch; once the registry answers, the same record goes
     // through (the failure was not cached).
     down.store(false, Ordering::SeqCst);
+    prepare(&mut stage, &[input(0, &bytes)]);
     stage.process(&input(0, &bytes), &mut out).unwrap();
     assert!(dead_letters(&out).is_empty());
 }
@@ -418,6 +435,7 @@ proptest! {
         };
         let (mut stage, _) = stage(NormalizerConfig::default(), true);
         let mut out = Vec::new();
+        prepare(&mut stage, &[input(0, &raw)]);
         stage.process(&input(0, &raw), &mut out).unwrap();
         let letters = dead_letters(&out);
         prop_assert!(letters.len() <= 1);

@@ -2,6 +2,8 @@
 
 use std::path::Path;
 
+use futures::future::BoxFuture;
+
 pub use crate::snapshot::SnapshotError;
 
 /// What a loaded snapshot covered.
@@ -63,8 +65,8 @@ pub struct InternalError(pub String);
 /// A pure stage core, driven by [`crate::driver::run_stage`].
 ///
 /// The driver calls, for every batch: [`Stage::restore`] for newly assigned partitions (fed
-/// from the changelog, if the stage has one), then [`Stage::process`] for each record in
-/// offset order, then [`Stage::flush`]; everything these return is written atomically with the
+/// from the changelog, if the stage has one), then [`Stage::prepare`] once, then
+/// [`Stage::process`] for each record in offset order, then [`Stage::flush`]; everything these return is written atomically with the
 /// input offsets (in exactly-once mode). After a failed commit the driver discards the stage's
 /// state with [`Stage::reset`] and restores it again.
 ///
@@ -126,6 +128,21 @@ pub trait Stage: Send {
 
     /// Drops all state (after an aborted transaction the state is restored again).
     fn reset(&mut self);
+
+    /// Called once per batch, before its records are processed, with its input records (tick
+    /// records left out). A stage that must fetch something over the network to process them
+    /// (e.g. writer schemas) does it here, asynchronously, so a slow service pauses only this
+    /// stage's task and not the stages joined with it; [`Stage::process`] then does no I/O.
+    /// Stages without such needs keep the default.
+    ///
+    /// # Errors
+    /// [`InternalError`] on a broken invariant; the driver aborts the batch and stops the stage.
+    fn prepare<'a>(
+        &'a mut self,
+        _inputs: &'a [Input<'a>],
+    ) -> BoxFuture<'a, Result<(), InternalError>> {
+        Box::pin(std::future::ready(Ok(())))
+    }
 
     /// Applies one input record, appending whatever it produces to `out`.
     ///

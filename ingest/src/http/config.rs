@@ -1,14 +1,14 @@
-//! Settings of the HTTP ingest API, loaded from a TOML file.
+//! Settings of the HTTP ingest API (plain data; `HttpConfig::load`, which reads a TOML file and
+//! checks it with the authenticator, is defined in the module root).
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::auth::Authenticator;
-use crate::config::{load_toml, ConfigFileError};
-use crate::normalize::NormalizerConfig;
+use crate::config::ConfigFileError;
+use crate::config::NormalizerConfig;
 
 /// HTTP ingest settings (`sxfleet ingest-http --config FILE`).
 #[derive(Clone, Deserialize)]
@@ -268,20 +268,6 @@ pub enum HttpConfigError {
         /// The mode.
         auth: AuthMode,
     },
-}
-
-impl HttpConfig {
-    /// Reads the settings from a TOML file (missing fields take their defaults) and checks
-    /// that they fit together (the TLS files are read when serving starts).
-    ///
-    /// # Errors
-    /// [`HttpConfigError`] when the file cannot be read or parsed, repeats a token or a
-    /// client name, or `auth`, `tls`, `tokens` and `clients` do not fit together.
-    pub fn load(path: &Path) -> Result<Self, HttpConfigError> {
-        let config: Self = load_toml(path)?;
-        Authenticator::new(&config)?;
-        Ok(config)
-    }
 }
 
 #[cfg(test)]

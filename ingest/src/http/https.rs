@@ -18,8 +18,8 @@ use sxfleet_runtime::Shutdown;
 use tokio::net::{TcpListener, TcpStream};
 use tower::ServiceExt;
 
+use super::error::HttpError;
 use super::tls::{certificate_names, TlsServer};
-use super::HttpError;
 use crate::telemetry;
 
 /// After a failed `accept` (e.g. out of file descriptors), wait this long before the next.

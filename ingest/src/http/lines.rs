@@ -5,7 +5,9 @@ use serde::Serialize;
 use sxfleet_schemas::{DeadLetter, EventPayload, Source};
 
 use super::auth::Authenticated;
-use crate::normalize::{normalize, Normalized, NormalizerConfig, RawContext};
+use crate::config::NormalizerConfig;
+use crate::context::RawContext;
+use crate::normalize::{normalize, Normalized};
 use crate::reject::{ReasonCode, Rejection};
 
 /// Which door a request came through.

@@ -14,6 +14,7 @@
 //!
 //! Layout:
 //! - [`config`]: settings, bearer tokens, TLS files and client certificate names.
+//! - `error`: [`HttpError`].
 //! - [`auth`]: bearer tokens and client certificates resolved to one principal (pure).
 //! - [`lines`]: per-line checks of a batch (pure).
 //! - [`writer`]: the transactional Kafka writes.
@@ -22,11 +23,13 @@
 
 pub mod auth;
 pub mod config;
+mod error;
 pub mod https;
 pub mod lines;
 pub mod tls;
 pub mod writer;
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -44,29 +47,28 @@ use tokio::sync::Semaphore;
 
 use self::auth::{Authenticator, ClientCertificate};
 use self::config::{HttpConfig, HttpConfigError};
+pub use self::error::HttpError;
 use self::https::serve_tls_on;
 use self::lines::{check_batch, Lane};
-use self::tls::{TlsError, TlsServer};
+use self::tls::TlsServer;
 use self::writer::{Writer, WriterConfig};
+use crate::config::load_toml;
 use crate::telemetry;
 
-/// Errors running the HTTP ingest API.
-#[derive(Debug, thiserror::Error)]
-pub enum HttpError {
-    /// The settings are invalid.
-    #[error(transparent)]
-    Config(#[from] HttpConfigError),
-    /// The TLS files cannot be used.
-    #[error(transparent)]
-    Tls(#[from] TlsError),
-    /// The listener cannot be bound or failed.
-    #[error("serving on {addr}: {source}")]
-    Serve {
-        /// The address.
-        addr: std::net::SocketAddr,
-        /// Why.
-        source: std::io::Error,
-    },
+// Loading is defined here, above both the settings and the authenticator that checks them, so
+// `config` does not depend on `auth`.
+impl HttpConfig {
+    /// Reads the settings from a TOML file (missing fields take their defaults) and checks
+    /// that they fit together (the TLS files are read when serving starts).
+    ///
+    /// # Errors
+    /// [`HttpConfigError`] when the file cannot be read or parsed, repeats a token or a
+    /// client name, or `auth`, `tls`, `tokens` and `clients` do not fit together.
+    pub fn load(path: &Path) -> Result<Self, HttpConfigError> {
+        let config: Self = load_toml(path)?;
+        Authenticator::new(&config)?;
+        Ok(config)
+    }
 }
 
 struct LaneState {

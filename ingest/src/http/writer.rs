@@ -19,7 +19,7 @@ use sxfleet_runtime::KafkaConfig;
 use sxfleet_schemas::DeadLetter;
 use tokio::sync::Semaphore;
 
-use crate::stage::HTTP_SOURCE;
+use crate::context::HTTP_SOURCE;
 
 /// Why a request's lines were not written. All are retryable by the client.
 #[derive(Debug, thiserror::Error)]

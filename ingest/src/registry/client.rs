@@ -1,11 +1,10 @@
 //! A small blocking HTTP/1.1 client for the one request the normalizer makes:
 //! `GET <url>/schemas/ids/{id}`.
 //!
-//! Why hand-rolled over `std::net::TcpStream`: [`crate::Stage::process`](sxfleet_runtime::Stage)
-//! is synchronous, and a lookup happens once per schema id, so a blocking request is the
-//! simplest correct shape. The workspace's HTTP clients are async (hyper under `clickhouse`)
-//! and would need a runtime handle inside a synchronous call; blocking crates such as `ureq`
-//! would add a new dependency tree for one GET. Response heads are parsed with `httparse`
+//! Why hand-rolled over `std::net::TcpStream`: a lookup happens once per schema id, so a
+//! blocking request, run on tokio's blocking pool by the registry's retry loop, is the
+//! simplest correct shape. Blocking crates
+//! such as `ureq` would add a new dependency tree for one GET. Response heads are parsed with `httparse`
 //! (already in the build through hyper); bodies may be sized or chunked. Plain HTTP only:
 //! there is no TLS stack in the workspace (see `RegistryUrl`).
 
@@ -17,7 +16,8 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use serde::Deserialize;
 
-use super::{FetchError, FetchSchema, RegisteredSchema, SchemaRegistryConfig};
+use super::config::SchemaRegistryConfig;
+use super::fetch::{FetchError, FetchSchema, RegisteredSchema};
 
 /// Confluent's error code for "schema not found".
 const SCHEMA_NOT_FOUND: i64 = 40403;
@@ -275,5 +275,4 @@ fn interpret(id: u32, status: u16, body: &[u8]) -> Result<RegisteredSchema, Fetc
 }
 
 #[cfg(test)]
-#[path = "client_tests.rs"]
 mod tests;

@@ -8,89 +8,44 @@
 //! - **external** (every other failure: unreachable, timeout, 5xx, unexpected answers): the
 //!   lookup is retried with a doubling back-off (logged, counted in
 //!   `sxfleet_ingest_registry_retries_total`) for up to `max_outage`; never dead-lettered.
-//! - past that, [`LookupError::Unavailable`]: the stage turns it into an internal error, so
-//!   the runtime aborts the batch and stops the partition without committing it: nothing is
-//!   lost or skipped, and a restart resumes from the last committed offset.
+//! - past that, [`LookupError::Unavailable`]: decoding a message with that id is an internal
+//!   error, so the runtime aborts the batch and stops the partition without committing it:
+//!   nothing is lost or skipped, and a restart resumes from the last committed offset.
+//!
+//! Lookups never block a runtime worker: the stage resolves a batch's schema ids before it is
+//! processed ([`SchemaRegistry::resolve`], called from `Stage::prepare`), with async waits and
+//! the blocking client on tokio's blocking pool; processing then only reads what was found.
 //!
 //! Layout:
 //! - [`config`]: the `[schema_registry]` settings.
+//! - [`fetch`]: one request for a schema by id, and how it fails.
 //! - [`client`]: the blocking HTTP/1.1 client for `GET /schemas/ids/{id}`.
+//! - `retry`: requests retried with a back-off, up to `max_outage`.
+//! - `cache`: schemas by id, bounded.
 
+mod cache;
 pub mod client;
 pub mod config;
+pub mod fetch;
+mod retry;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use apache_avro::Schema;
 use serde_json::{Map, Value};
+use sxfleet_runtime::stage::InternalError;
 
+use self::cache::Cache;
 pub use self::client::HttpRegistry;
 pub use self::config::{BasicAuth, RegistryUrl, RegistryUrlError, SchemaRegistryConfig};
+pub use self::fetch::{FetchError, FetchSchema, RegisteredSchema};
+pub use self::retry::RetryPolicy;
+use self::retry::{fetch_with_retries, GaveUp};
 use crate::avro_raw;
 use crate::reject::{ReasonCode, Rejection};
 use crate::telemetry;
-
-/// A schema as the registry returns it for an id.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RegisteredSchema {
-    /// The schema text.
-    pub schema: String,
-    /// `schemaType` (absent for Avro; `PROTOBUF` or `JSON` otherwise).
-    pub schema_type: Option<String>,
-    /// How many schema references it declares (not supported: schemas must be self-contained).
-    pub references: usize,
-}
-
-/// One failed request to the registry.
-#[derive(Debug, thiserror::Error)]
-pub enum FetchError {
-    /// The registry answered that no schema has this id (404, error code 40403). Bad data.
-    #[error("schema id {id} is not registered ({message})")]
-    NotFound {
-        /// The id asked for.
-        id: u32,
-        /// The registry's message.
-        message: String,
-    },
-    /// The registry could not be reached or the exchange broke off (includes timeouts).
-    /// External.
-    #[error("cannot reach the schema registry at {url}")]
-    Io {
-        /// The registry's base URL.
-        url: String,
-        /// The socket error.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The registry answered with an error status other than "id not found" (5xx, 401, ...).
-    /// External.
-    #[error("the schema registry answered {status}: {message}")]
-    Status {
-        /// HTTP status.
-        status: u16,
-        /// The registry's message, or the start of the body.
-        message: String,
-    },
-    /// The answer is not an HTTP response of the documented shape. External (a wrong URL or
-    /// a broken registry; retried like an outage, never dead-lettered).
-    #[error("unexpected answer from the schema registry: {detail}")]
-    Malformed {
-        /// What was wrong with it.
-        detail: String,
-    },
-}
-
-/// Fetches a schema by id (the HTTP client, or a fake in tests). Blocking.
-pub trait FetchSchema: Send {
-    /// The schema registered under `id`.
-    ///
-    /// # Errors
-    /// [`FetchError::NotFound`] when no schema has this id; any other variant when the
-    /// registry could not answer.
-    fn fetch(&self, id: u32) -> Result<RegisteredSchema, FetchError>;
-}
 
 /// Why a writer schema is not available.
 #[derive(Debug, thiserror::Error)]
@@ -115,23 +70,27 @@ pub enum LookupError {
     },
 }
 
-/// How failed requests are retried.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// First wait; doubles after each failure.
-    pub backoff: Duration,
-    /// Longest wait.
-    pub max_backoff: Duration,
-    /// Retrying stops once the next wait would end later than this after the first failure.
-    pub max_outage: Duration,
-}
-
 /// Writer schemas by id: cached (an id never changes meaning), fetched on a miss with
 /// retries.
+///
+/// Lookups are async and happen before a batch is processed ([`Self::resolve`]); decoding
+/// ([`Self::decode`]) is synchronous and reads only what `resolve` found.
 pub struct SchemaRegistry {
-    fetch: Box<dyn FetchSchema>,
+    fetch: Arc<dyn FetchSchema>,
     retry: RetryPolicy,
     cache: Cache,
+    /// What the last [`Self::resolve`] found for each id of its batch.
+    batch: HashMap<u32, Resolved>,
+}
+
+/// What [`SchemaRegistry::resolve`] found for one id of a batch.
+enum Resolved {
+    /// Its checked writer schema.
+    Schema(Arc<Schema>),
+    /// Bad data: unknown id or unusable schema.
+    Rejected(Rejection),
+    /// The registry stayed unavailable past `max_outage` (the error chain).
+    Unavailable(String),
 }
 
 impl SchemaRegistry {
@@ -143,42 +102,83 @@ impl SchemaRegistry {
     /// A registry with `config`'s retry and cache settings over `fetch`.
     pub fn new(config: &SchemaRegistryConfig, fetch: Box<dyn FetchSchema>) -> Self {
         Self {
-            fetch,
+            fetch: Arc::from(fetch),
             retry: RetryPolicy {
                 backoff: config.retry_backoff,
                 max_backoff: config.max_retry_backoff.max(config.retry_backoff),
                 max_outage: config.max_outage,
             },
             cache: Cache::new(config.max_cached_schemas),
+            batch: HashMap::new(),
+        }
+    }
+
+    /// Looks up the writer schemas of the Avro raw messages (Confluent wire format) among
+    /// `raws`, a batch about to be decoded, in order of first appearance; anything else among
+    /// them is ignored. Stops at the first id the registry stays unavailable for: the batch
+    /// cannot get past that id's first message, so later ids need not wait too. What it finds
+    /// replaces what the previous call found.
+    pub async fn resolve<'r>(&mut self, raws: impl IntoIterator<Item = &'r [u8]> + Send) {
+        let ids: Vec<u32> = raws
+            .into_iter()
+            .filter_map(|raw| avro_raw::split(raw).ok())
+            .map(|(id, _)| id)
+            .collect();
+        self.batch.clear();
+        for id in ids {
+            if self.batch.contains_key(&id) {
+                continue;
+            }
+            let resolved = match self.writer_schema(id).await {
+                Ok(schema) => Resolved::Schema(schema),
+                Err(LookupError::Rejected(rejection)) => Resolved::Rejected(rejection),
+                Err(error @ LookupError::Unavailable { .. }) => {
+                    let detail = sxfleet_runtime::error::error_chain(&error);
+                    self.batch.insert(id, Resolved::Unavailable(detail));
+                    return;
+                }
+            };
+            self.batch.insert(id, resolved);
         }
     }
 
     /// Decodes an Avro raw message (Confluent wire format) into the raw contract's JSON
-    /// object, looking up its writer schema.
+    /// object, with the writer schema [`Self::resolve`] found for it. No I/O.
     ///
     /// # Errors
-    /// [`LookupError::Rejected`] for a short header, an unknown id, an unusable schema or a
-    /// datum that does not decode (bad data); [`LookupError::Unavailable`] as for
-    /// [`Self::writer_schema`].
-    pub fn decode(&mut self, raw: &[u8]) -> Result<Map<String, Value>, LookupError> {
-        let (id, datum) = avro_raw::split(raw).map_err(LookupError::Rejected)?;
-        let schema = self.writer_schema(id)?;
-        avro_raw::decode(id, &schema, datum).map_err(LookupError::Rejected)
+    /// The inner [`Rejection`] for a short header, an unknown id, an unusable schema or a
+    /// datum that does not decode (bad data); [`InternalError`] when the registry stayed
+    /// unavailable for the message's id (the partition must stop without committing it), or
+    /// when its id was not resolved (a bug: `resolve` was not given the message).
+    pub fn decode(
+        &self,
+        raw: &[u8],
+    ) -> Result<Result<Map<String, Value>, Rejection>, InternalError> {
+        let (id, datum) = match avro_raw::split(raw) {
+            Ok(split) => split,
+            Err(rejection) => return Ok(Err(rejection)),
+        };
+        match self.batch.get(&id) {
+            Some(Resolved::Schema(schema)) => Ok(avro_raw::decode(id, schema, datum)),
+            Some(Resolved::Rejected(rejection)) => Ok(Err(rejection.clone())),
+            Some(Resolved::Unavailable(detail)) => Err(InternalError(detail.clone())),
+            None => Err(InternalError(format!(
+                "writer schema {id} was not resolved before its message was decoded"
+            ))),
+        }
     }
 
-    /// The checked writer schema of `id`, from the cache or the registry. A cache miss blocks
-    /// this thread (on a multi-thread tokio runtime through `block_in_place`, so the
-    /// runtime's other tasks move to another worker) for at most about
-    /// `max_outage + request_timeout`.
+    /// The checked writer schema of `id`, from the cache or the registry. A cache miss waits
+    /// (asynchronously) for at most about `max_outage + request_timeout`.
     ///
     /// # Errors
     /// [`LookupError::Rejected`] for an unknown id or an unusable schema (bad data);
     /// [`LookupError::Unavailable`] when the registry kept failing past `max_outage`.
-    pub fn writer_schema(&mut self, id: u32) -> Result<Arc<Schema>, LookupError> {
+    pub async fn writer_schema(&mut self, id: u32) -> Result<Arc<Schema>, LookupError> {
         if let Some(known) = self.cache.get(id) {
             return known.map_err(LookupError::Rejected);
         }
-        let fetched = blocking(|| fetch_with_retries(self.fetch.as_ref(), self.retry, id));
+        let fetched = fetch_with_retries(&self.fetch, self.retry, id).await;
         let checked = match fetched {
             Ok(registered) => check(id, &registered),
             Err(GaveUp::NotFound(message)) => {
@@ -213,49 +213,6 @@ impl SchemaRegistry {
     }
 }
 
-/// How [`fetch_with_retries`] ended without a schema.
-enum GaveUp {
-    /// The registry does not know the id (its message).
-    NotFound(String),
-    /// Every attempt failed for longer than the retry policy allows.
-    Unavailable {
-        attempts: u32,
-        waited: Duration,
-        last: FetchError,
-    },
-}
-
-/// Fetches `id`, retrying every failure except "not found" with a doubling back-off until
-/// the next wait would end past `retry.max_outage` after the first failure.
-fn fetch_with_retries(
-    fetch: &dyn FetchSchema,
-    retry: RetryPolicy,
-    id: u32,
-) -> Result<RegisteredSchema, GaveUp> {
-    let mut backoff = retry.backoff;
-    let mut attempts = 0u32;
-    let mut first_failure: Option<Instant> = None;
-    loop {
-        attempts += 1;
-        let error = match fetch.fetch(id) {
-            Ok(schema) => return Ok(schema),
-            Err(FetchError::NotFound { message, .. }) => return Err(GaveUp::NotFound(message)),
-            Err(error) => error,
-        };
-        let waited = first_failure.get_or_insert_with(Instant::now).elapsed();
-        if waited + backoff > retry.max_outage {
-            return Err(GaveUp::Unavailable {
-                attempts,
-                waited,
-                last: error,
-            });
-        }
-        telemetry::registry_retry(id, attempts, backoff, &error);
-        std::thread::sleep(backoff);
-        backoff = (backoff * 2).min(retry.max_backoff);
-    }
-}
-
 /// Checks a registered schema: Avro, self-contained, a non-recursive record.
 fn check(id: u32, registered: &RegisteredSchema) -> Result<Arc<Schema>, Rejection> {
     if let Some(kind) = registered
@@ -278,50 +235,6 @@ fn check(id: u32, registered: &RegisteredSchema) -> Result<Arc<Schema>, Rejectio
         ));
     }
     avro_raw::writer_schema(id, &registered.schema).map(Arc::new)
-}
-
-/// Runs blocking `work` on this thread. On a multi-thread tokio runtime it goes through
-/// `block_in_place`, so the worker's other tasks are moved elsewhere meanwhile; on any other
-/// thread (a current-thread runtime, plain tests) it simply runs.
-fn blocking<T>(work: impl FnOnce() -> T) -> T {
-    match tokio::runtime::Handle::try_current() {
-        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
-            tokio::task::block_in_place(work)
-        }
-        _ => work(),
-    }
-}
-
-/// Bounded cache by id; the oldest entry makes room.
-struct Cache {
-    entries: HashMap<u32, Result<Arc<Schema>, Rejection>>,
-    order: VecDeque<u32>,
-    capacity: usize,
-}
-
-impl Cache {
-    fn new(capacity: usize) -> Self {
-        Self {
-            entries: HashMap::new(),
-            order: VecDeque::new(),
-            capacity: capacity.max(1),
-        }
-    }
-
-    fn get(&self, id: u32) -> Option<Result<Arc<Schema>, Rejection>> {
-        self.entries.get(&id).cloned()
-    }
-
-    fn insert(&mut self, id: u32, entry: Result<Arc<Schema>, Rejection>) {
-        if self.entries.insert(id, entry).is_none() {
-            self.order.push_back(id);
-        }
-        while self.order.len() > self.capacity {
-            if let Some(oldest) = self.order.pop_front() {
-                self.entries.remove(&oldest);
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -231,6 +231,21 @@ async fn run_session(
             stats.ticks += session.emit_ticks(due).await?;
             continue;
         }
+        let inputs: Vec<Input<'_>> = batch
+            .iter()
+            .filter(|message| tick_time(*message).is_none())
+            .map(input_of)
+            .collect();
+        stage
+            .prepare(&inputs)
+            .await
+            .map_err(|error| RuntimeError::Internal {
+                stage: stage.name(),
+                topic: config.inputs.join(","),
+                partition: -1,
+                offset: -1,
+                detail: error.0,
+            })?;
         let mut outputs = Vec::new();
         for message in &batch {
             session
@@ -238,18 +253,7 @@ async fn run_session(
                 .insert(message.partition(), Instant::now());
             let result = match tick_time(message) {
                 Some(tick_ms) => stage.on_tick(message.partition(), tick_ms, &mut outputs),
-                None => {
-                    let input = Input {
-                        topic: message.topic(),
-                        partition: message.partition(),
-                        offset: message.offset(),
-                        key: message.key(),
-                        payload: message.payload(),
-                        timestamp_ms: message.timestamp().to_millis(),
-                        source: source_of(message),
-                    };
-                    stage.process(&input, &mut outputs)
-                }
+                None => stage.process(&input_of(message), &mut outputs),
             };
             result.map_err(|error| RuntimeError::Internal {
                 stage: stage.name(),
@@ -421,6 +425,19 @@ fn wall_clock_ms() -> i64 {
 }
 
 /// The offsets to commit after `batch`: one past the last record of each partition.
+/// A consumed record as the stage sees it.
+fn input_of(message: &OwnedMessage) -> Input<'_> {
+    Input {
+        topic: message.topic(),
+        partition: message.partition(),
+        offset: message.offset(),
+        key: message.key(),
+        payload: message.payload(),
+        timestamp_ms: message.timestamp().to_millis(),
+        source: source_of(message),
+    }
+}
+
 fn next_offsets(batch: &[OwnedMessage]) -> Result<TopicPartitionList, RuntimeError> {
     let mut last: BTreeMap<(&str, i32), i64> = BTreeMap::new();
     for message in batch {

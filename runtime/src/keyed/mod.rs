@@ -21,6 +21,8 @@ mod keys;
 
 use std::path::Path;
 
+use futures::future::BoxFuture;
+
 pub use self::keys::Keys;
 use crate::stage::{Input, InternalError, Output, SnapshotError, SnapshotInfo, Stage};
 use crate::store::{Rest, Store, StoreCodec, StoreSpec};
@@ -46,6 +48,19 @@ pub trait Fold: Send + Sized {
     /// timer. The adapter re-arms a key's timer with it after every change and every restore.
     fn deadline(&self, _key: &str, _value: &Self::Value) -> Option<i64> {
         None
+    }
+
+    /// Fetches what the batch's `inputs` need before they are processed (see
+    /// [`Stage::prepare`]: asynchronous I/O lives here, never in [`Fold::process`]). Folds that
+    /// need nothing keep the default.
+    ///
+    /// # Errors
+    /// [`InternalError`] on a broken invariant (the driver aborts the batch and stops the stage).
+    fn prepare<'a>(
+        &'a mut self,
+        _inputs: &'a [Input<'a>],
+    ) -> BoxFuture<'a, Result<(), InternalError>> {
+        Box::pin(std::future::ready(Ok(())))
     }
 
     /// Applies one input record of `keys`' partition, appending what it produces to `out`.
@@ -247,6 +262,13 @@ impl<S: KeyedStage> Stage for S {
         let keyed = self.keyed_mut();
         keyed.store.reset();
         keyed.timers.reset();
+    }
+
+    fn prepare<'a>(
+        &'a mut self,
+        inputs: &'a [Input<'a>],
+    ) -> BoxFuture<'a, Result<(), InternalError>> {
+        self.keyed_mut().fold.prepare(inputs)
     }
 
     fn process(&mut self, input: &Input<'_>, out: &mut Vec<Output>) -> Result<(), InternalError> {

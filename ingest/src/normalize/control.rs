@@ -6,8 +6,10 @@ use sxfleet_schemas::{
     ControlPayload, DomainDef, DomainLevel, PolicyBundle,
 };
 
-use crate::fields::Fields;
-use crate::normalize::{check_unknown, event_time, NormalizerConfig, RawContext};
+use super::common::{check_unknown, event_time};
+use super::fields::Fields;
+use crate::config::NormalizerConfig;
+use crate::context::RawContext;
 use crate::reject::{ReasonCode, Rejection};
 
 const AUTHORITY_LEVELS: &[AuthorityLevel] = &[
@@ -18,7 +20,7 @@ const AUTHORITY_LEVELS: &[AuthorityLevel] = &[
 ];
 
 /// Normalizes a control-plane record of type `kind`.
-pub(crate) fn control_event(
+pub(super) fn control_event(
     config: &NormalizerConfig,
     fields: &Fields<'_>,
     kind: &str,

@@ -3,7 +3,9 @@
 use proptest::prelude::*;
 use sxfleet_schemas::{EventPayload, Health, Source};
 
-use super::{normalize, Normalized, NormalizerConfig, RawContext, UnknownFields};
+use super::{normalize, Normalized};
+use crate::config::{NormalizerConfig, UnknownFields};
+use crate::context::RawContext;
 use crate::reject::ReasonCode;
 
 const RECEIVED_MS: i64 = 1_772_150_400_000; // 2026-02-27T00:00:00Z

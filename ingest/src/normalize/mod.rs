@@ -1,27 +1,34 @@
 //! Raw messages (JSON objects) -> canonical events. Pure: no I/O, no clock (the receive time is passed in).
+//!
+//! This module dispatches on `type` and builds the small node events itself, and the replay
+//! message (whose carried events come back through the same dispatch).
+//!
+//! Layout:
+//! - `fields`: typed reads of JSON fields that fail with precise reasons.
+//! - `common`: the rules every raw type shares (event time, unknown fields).
+//! - `payloads`: builders of the larger node-event payloads.
+//! - `control`: the raw contract for control-plane records.
+
+mod common;
+mod control;
+mod fields;
+mod payloads;
 
 use serde_json::{Map, Value};
 use sxfleet_schemas::{
     Attestation, AttestationResult, ControlEvent, EventPayload, FleetEvent, Lifecycle, Link,
-    LinkState, Source,
+    LinkState, Replay, ReplayPhase,
 };
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-pub use crate::config::{NormalizerConfig, SignatureMode, UnknownFields};
-use crate::control::control_event;
-use crate::fields::Fields;
-use crate::payloads::{heartbeat, register, replay, snapshot};
-use crate::reject::{ReasonCode, Rejection};
-
-/// Where and when a raw message arrived.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RawContext {
-    /// Which door it came through.
-    pub source: Source,
-    /// Receive time in epoch ms: the raw Kafka message's timestamp, or the HTTP receive time.
-    pub received_ms: i64,
-}
+use self::common::{check_unknown, event_time};
+use self::control::control_event;
+use self::fields::Fields;
+use self::payloads::{heartbeat, register, snapshot};
+use crate::config::NormalizerConfig;
+use crate::context::RawContext;
+use crate::reject::{ReasonCode, Rejected, Rejection};
 
 /// One accepted canonical record.
 #[derive(Clone, Debug, PartialEq)]
@@ -30,15 +37,6 @@ pub enum Normalized {
     Event(FleetEvent),
     /// A control-plane record for `fleet.control.v1`.
     Control(ControlEvent),
-}
-
-/// What a rejected message could tell about itself, for the DLQ record.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Rejected {
-    /// Why.
-    pub rejection: Rejection,
-    /// The `node_id` field, if the message had a readable one.
-    pub node_id: Option<String>,
 }
 
 const NODE_TYPES: &[&str] = &[
@@ -51,7 +49,6 @@ const NODE_TYPES: &[&str] = &[
     "replay",
 ];
 const CONTROL_TYPES: &[&str] = &["domain", "policy_bundle", "assign", "authority"];
-const COMMON: &[&str] = &["type", "node_id", "ts", "seq", "event_id", "sig"];
 
 /// Normalizes one raw JSON message. A `replay` chunk yields its marker followed by the events
 /// it carries (with `replayed = true`); a chunk with any bad event is rejected whole, so the
@@ -114,7 +111,7 @@ fn rejected(rejection: Rejection, node_id: Option<String>) -> Rejected {
     Rejected { rejection, node_id }
 }
 
-pub(crate) fn normalize_object(
+fn normalize_object(
     config: &NormalizerConfig,
     map: &Map<String, Value>,
     ctx: RawContext,
@@ -136,56 +133,6 @@ pub(crate) fn normalize_object(
                     .join("|")
             ),
         ))
-    }
-}
-
-/// Event time of `ts` in epoch ms, checked against the allowed future skew.
-pub(crate) fn event_time(
-    config: &NormalizerConfig,
-    fields: &Fields<'_>,
-    ctx: RawContext,
-) -> Result<i64, Rejection> {
-    let ts = fields.str("ts")?;
-    let parsed = OffsetDateTime::parse(&ts, &Rfc3339).map_err(|error| {
-        Rejection::new(
-            ReasonCode::BadTimestamp,
-            format!("field `ts` = {ts:?} is not RFC 3339: {error}"),
-        )
-    })?;
-    let ms = i64::try_from(parsed.unix_timestamp_nanos() / 1_000_000).map_err(|_| {
-        Rejection::new(
-            ReasonCode::BadTimestamp,
-            format!("field `ts` = {ts:?} is out of range"),
-        )
-    })?;
-    let skew_ms = i64::try_from(config.max_future_skew.as_millis()).unwrap_or(i64::MAX);
-    if ms > ctx.received_ms.saturating_add(skew_ms) {
-        return Err(Rejection::new(
-            ReasonCode::FutureTimestamp,
-            format!(
-                "field `ts` = {ts:?} is {} ms ahead of the receive time (limit {skew_ms} ms)",
-                ms - ctx.received_ms
-            ),
-        ));
-    }
-    Ok(ms)
-}
-
-pub(crate) fn check_unknown(
-    config: &NormalizerConfig,
-    fields: &Fields<'_>,
-    specific: &[&str],
-) -> Result<(), Rejection> {
-    if config.unknown_fields == UnknownFields::Ignore {
-        return Ok(());
-    }
-    let known = [COMMON, specific].concat();
-    match fields.unknown(&known) {
-        Some(name) => Err(Rejection::new(
-            ReasonCode::UnknownField,
-            format!("field `{name}` is not part of the contract"),
-        )),
-        None => Ok(()),
     }
 }
 
@@ -262,6 +209,63 @@ fn node_event(
     Ok(out)
 }
 
+/// A replay message: its marker, and the events it carries normalized with `replayed = true`.
+fn replay(
+    config: &NormalizerConfig,
+    fields: &Fields<'_>,
+    node_id: &str,
+    ctx: RawContext,
+    replayed: bool,
+) -> Result<(Replay, Vec<Normalized>), Rejection> {
+    check_unknown(
+        config,
+        fields,
+        &[
+            "phase",
+            "session_id",
+            "chunk_seq",
+            "backlog_total",
+            "events",
+        ],
+    )?;
+    if replayed {
+        return Err(Rejection::new(
+            ReasonCode::UnknownType,
+            "a replay chunk cannot carry another replay message",
+        ));
+    }
+    let phase = fields.symbol(
+        "phase",
+        &[ReplayPhase::Begin, ReplayPhase::Chunk, ReplayPhase::End],
+    )?;
+    let mut carried = Vec::new();
+    for (index, inner) in fields.objects("events")?.into_iter().enumerate() {
+        let inner_fields = Fields::new(inner);
+        let inner_node = inner_fields.str("node_id")?;
+        if inner_node != node_id {
+            return Err(Rejection::new(
+                ReasonCode::BadId,
+                format!("events[{index}].node_id = {inner_node:?} differs from the chunk's node_id {node_id:?}"),
+            ));
+        }
+        let events = normalize_object(config, inner, ctx, true).map_err(|inner_rejection| {
+            Rejection::new(
+                inner_rejection.code,
+                format!("events[{index}]: {}", inner_rejection.detail),
+            )
+        })?;
+        carried.extend(events);
+    }
+    let replay = Replay {
+        phase,
+        session_id: fields.opt_str("session_id")?,
+        chunk_seq: fields.opt_count("chunk_seq")?,
+        backlog_total: fields.opt_count("backlog_total")?,
+        event_count: carried.len() as i64,
+    };
+    Ok((replay, carried))
+}
+
 fn rfc3339_ms(field: &str, text: &str) -> Result<i64, Rejection> {
     OffsetDateTime::parse(text, &Rfc3339)
         .ok()
@@ -275,5 +279,4 @@ fn rfc3339_ms(field: &str, text: &str) -> Result<i64, Rejection> {
 }
 
 #[cfg(test)]
-#[path = "normalize_tests.rs"]
 mod tests;

@@ -1,14 +1,13 @@
-//! Builders of the node-event payloads that have more than a couple of fields, and of the
-//! replay message with the events it carries.
+//! Builders of the node-event payloads that have more than a couple of fields.
 
 use sxfleet_schemas::{
-    Firmware, Hardware, Health, Heartbeat, Inventory, NodeKind, Register, Replay, ReplayPhase,
-    Snapshot,
+    Firmware, Hardware, Health, Heartbeat, Inventory, NodeKind, Register, Snapshot,
 };
 
-use crate::fields::Fields;
-use crate::normalize::{check_unknown, normalize_object, Normalized, NormalizerConfig, RawContext};
-use crate::reject::{ReasonCode, Rejection};
+use super::common::check_unknown;
+use super::fields::Fields;
+use crate::config::NormalizerConfig;
+use crate::reject::Rejection;
 
 const NODE_KINDS: &[NodeKind] = &[
     NodeKind::Edge,
@@ -24,7 +23,7 @@ const HEALTH: &[Health] = &[
     Health::Unknown,
 ];
 
-pub(crate) fn register(
+pub(super) fn register(
     config: &NormalizerConfig,
     fields: &Fields<'_>,
 ) -> Result<Register, Rejection> {
@@ -72,7 +71,7 @@ pub(crate) fn register(
     })
 }
 
-pub(crate) fn heartbeat(
+pub(super) fn heartbeat(
     config: &NormalizerConfig,
     fields: &Fields<'_>,
 ) -> Result<Heartbeat, Rejection> {
@@ -101,7 +100,7 @@ pub(crate) fn heartbeat(
     })
 }
 
-pub(crate) fn snapshot(
+pub(super) fn snapshot(
     config: &NormalizerConfig,
     fields: &Fields<'_>,
 ) -> Result<Snapshot, Rejection> {
@@ -134,60 +133,4 @@ pub(crate) fn snapshot(
         sbom_hash: fields.opt_str("sbom_hash")?,
         inventory,
     })
-}
-
-pub(crate) fn replay(
-    config: &NormalizerConfig,
-    fields: &Fields<'_>,
-    node_id: &str,
-    ctx: RawContext,
-    replayed: bool,
-) -> Result<(Replay, Vec<Normalized>), Rejection> {
-    check_unknown(
-        config,
-        fields,
-        &[
-            "phase",
-            "session_id",
-            "chunk_seq",
-            "backlog_total",
-            "events",
-        ],
-    )?;
-    if replayed {
-        return Err(Rejection::new(
-            ReasonCode::UnknownType,
-            "a replay chunk cannot carry another replay message",
-        ));
-    }
-    let phase = fields.symbol(
-        "phase",
-        &[ReplayPhase::Begin, ReplayPhase::Chunk, ReplayPhase::End],
-    )?;
-    let mut carried = Vec::new();
-    for (index, inner) in fields.objects("events")?.into_iter().enumerate() {
-        let inner_fields = Fields::new(inner);
-        let inner_node = inner_fields.str("node_id")?;
-        if inner_node != node_id {
-            return Err(Rejection::new(
-                ReasonCode::BadId,
-                format!("events[{index}].node_id = {inner_node:?} differs from the chunk's node_id {node_id:?}"),
-            ));
-        }
-        let events = normalize_object(config, inner, ctx, true).map_err(|inner_rejection| {
-            Rejection::new(
-                inner_rejection.code,
-                format!("events[{index}]: {}", inner_rejection.detail),
-            )
-        })?;
-        carried.extend(events);
-    }
-    let replay = Replay {
-        phase,
-        session_id: fields.opt_str("session_id")?,
-        chunk_seq: fields.opt_count("chunk_seq")?,
-        backlog_total: fields.opt_count("backlog_total")?,
-        event_count: carried.len() as i64,
-    };
-    Ok((replay, carried))
 }

@@ -7,7 +7,9 @@ use serde_json::json;
 use sxfleet_schemas::Source;
 
 use super::*;
-use crate::normalize::{normalize_map, NormalizerConfig, RawContext};
+use crate::config::NormalizerConfig;
+use crate::context::RawContext;
+use crate::normalize::normalize_map;
 
 const ID: u32 = 7;
 

@@ -4,10 +4,13 @@ use ed25519_dalek::{Signer, SigningKey};
 use serde_json::{json, Value};
 use sxfleet_schemas::Source;
 
-use super::{admit, Counts, NodeIngest, NodeMessage, Verdict};
-use crate::normalize::{normalize, Normalized, NormalizerConfig, RawContext, SignatureMode};
+use super::{admit, NodeIngest, NodeMessage, Verdict};
+use crate::config::{NormalizerConfig, SignatureMode};
+use crate::context::RawContext;
+use crate::normalize::{normalize, Normalized};
 use crate::reject::ReasonCode;
 use crate::signature::{canonical_bytes, signed};
+use crate::telemetry::Counts;
 
 const CTX: RawContext = RawContext {
     source: Source::KafkaRaw,

@@ -10,13 +10,13 @@ const MAX_ID_LEN: usize = 128;
 
 /// A raw JSON object with typed accessors. `prefix` names the enclosing object in messages
 /// (for nested objects such as `hardware.`).
-pub(crate) struct Fields<'a> {
+pub(super) struct Fields<'a> {
     map: &'a Map<String, Value>,
     prefix: &'a str,
 }
 
 impl<'a> Fields<'a> {
-    pub(crate) fn new(map: &'a Map<String, Value>) -> Self {
+    pub(super) fn new(map: &'a Map<String, Value>) -> Self {
         Self { map, prefix: "" }
     }
 
@@ -42,7 +42,7 @@ impl<'a> Fields<'a> {
         )
     }
 
-    pub(crate) fn opt_str(&self, name: &str) -> Result<Option<String>, Rejection> {
+    pub(super) fn opt_str(&self, name: &str) -> Result<Option<String>, Rejection> {
         match self.present(name) {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
@@ -50,18 +50,18 @@ impl<'a> Fields<'a> {
         }
     }
 
-    pub(crate) fn str(&self, name: &str) -> Result<String, Rejection> {
+    pub(super) fn str(&self, name: &str) -> Result<String, Rejection> {
         self.opt_str(name)?.ok_or_else(|| self.missing(name))
     }
 
     /// A required id: non-empty, at most 128 characters of `[A-Za-z0-9._:-]`.
-    pub(crate) fn id(&self, name: &str) -> Result<String, Rejection> {
+    pub(super) fn id(&self, name: &str) -> Result<String, Rejection> {
         let value = self.str(name)?;
         check_id(&format!("{}{name}", self.prefix), &value)?;
         Ok(value)
     }
 
-    pub(crate) fn opt_id(&self, name: &str) -> Result<Option<String>, Rejection> {
+    pub(super) fn opt_id(&self, name: &str) -> Result<Option<String>, Rejection> {
         match self.opt_str(name)? {
             None => Ok(None),
             Some(value) => {
@@ -71,7 +71,7 @@ impl<'a> Fields<'a> {
         }
     }
 
-    pub(crate) fn opt_f64(&self, name: &str, min: f64, max: f64) -> Result<Option<f64>, Rejection> {
+    pub(super) fn opt_f64(&self, name: &str, min: f64, max: f64) -> Result<Option<f64>, Rejection> {
         match self.present(name) {
             None => Ok(None),
             Some(value) => {
@@ -93,7 +93,7 @@ impl<'a> Fields<'a> {
     }
 
     /// An optional non-negative integer that fits in an Avro long.
-    pub(crate) fn opt_count(&self, name: &str) -> Result<Option<i64>, Rejection> {
+    pub(super) fn opt_count(&self, name: &str) -> Result<Option<i64>, Rejection> {
         match self.present(name) {
             None => Ok(None),
             Some(value) => match value.as_u64() {
@@ -115,13 +115,13 @@ impl<'a> Fields<'a> {
         }
     }
 
-    pub(crate) fn count(&self, name: &str) -> Result<i64, Rejection> {
+    pub(super) fn count(&self, name: &str) -> Result<i64, Rejection> {
         self.opt_count(name)?.ok_or_else(|| self.missing(name))
     }
 
     /// A required enumeration value: one of `allowed`, matched case-insensitively against
     /// the Avro symbols.
-    pub(crate) fn symbol<T: AvroEnum>(&self, name: &str, allowed: &[T]) -> Result<T, Rejection> {
+    pub(super) fn symbol<T: AvroEnum>(&self, name: &str, allowed: &[T]) -> Result<T, Rejection> {
         let value = self.str(name)?;
         allowed
             .iter()
@@ -140,7 +140,7 @@ impl<'a> Fields<'a> {
             })
     }
 
-    pub(crate) fn opt_symbol<T: AvroEnum>(
+    pub(super) fn opt_symbol<T: AvroEnum>(
         &self,
         name: &str,
         allowed: &[T],
@@ -151,7 +151,7 @@ impl<'a> Fields<'a> {
         }
     }
 
-    pub(crate) fn str_list(&self, name: &str) -> Result<Vec<String>, Rejection> {
+    pub(super) fn str_list(&self, name: &str) -> Result<Vec<String>, Rejection> {
         match self.present(name) {
             None => Ok(Vec::new()),
             Some(Value::Array(items)) => items
@@ -167,7 +167,7 @@ impl<'a> Fields<'a> {
 
     /// A flat object whose values are rendered as text: strings as they are, anything else as
     /// its JSON text (`1500`, `true`, `{"a":1}`).
-    pub(crate) fn text_map(&self, name: &str) -> Result<StringMap, Rejection> {
+    pub(super) fn text_map(&self, name: &str) -> Result<StringMap, Rejection> {
         match self.present(name) {
             None => Ok(Default::default()),
             Some(Value::Object(map)) => Ok(map
@@ -179,7 +179,7 @@ impl<'a> Fields<'a> {
     }
 
     /// An optional array of objects.
-    pub(crate) fn objects(&self, name: &str) -> Result<Vec<&'a Map<String, Value>>, Rejection> {
+    pub(super) fn objects(&self, name: &str) -> Result<Vec<&'a Map<String, Value>>, Rejection> {
         match self.present(name) {
             None => Ok(Vec::new()),
             Some(Value::Array(items)) => items
@@ -194,7 +194,7 @@ impl<'a> Fields<'a> {
     }
 
     /// A nested object, read with the same accessors; `None` when absent.
-    pub(crate) fn opt_object(
+    pub(super) fn opt_object(
         &self,
         name: &'a str,
         prefix: &'a str,
@@ -207,7 +207,7 @@ impl<'a> Fields<'a> {
     }
 
     /// Names of fields not in `known`.
-    pub(crate) fn unknown<'k>(&self, known: &'k [&'k str]) -> Option<&'a str> {
+    pub(super) fn unknown<'k>(&self, known: &'k [&'k str]) -> Option<&'a str> {
         self.map
             .keys()
             .find(|key| !known.contains(&key.as_str()))
@@ -216,7 +216,7 @@ impl<'a> Fields<'a> {
 }
 
 /// Renders a JSON value as text: strings unquoted, everything else as compact JSON.
-pub(crate) fn value_text(value: &Value) -> String {
+pub(super) fn value_text(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
         other => other.to_string(),

@@ -5,7 +5,7 @@ use std::net::TcpListener;
 use std::thread::JoinHandle;
 
 use super::*;
-use crate::registry::{BasicAuth, RegistryUrl};
+use crate::registry::config::{BasicAuth, RegistryUrl};
 
 /// Serves one connection: reads the request head, writes `answer`, closes. Returns the URL
 /// (with `base`) and the request as received.
