@@ -8,7 +8,7 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{FutureRecord, Producer};
 use rdkafka::TopicPartitionList;
 
-use super::Session;
+use super::session::Session;
 use crate::{Delivery, Output, RuntimeError};
 
 impl Session<'_> {

@@ -3,11 +3,10 @@
 use std::time::{Duration, Instant};
 
 use rdkafka::error::KafkaError;
-use rdkafka::message::{Header, Headers, OwnedHeaders, OwnedMessage};
+use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureRecord, Producer};
-use rdkafka::Message;
 
-use super::Session;
+use super::session::Session;
 use crate::tick::{TICK_HEADER, TICK_KEY};
 use crate::{Delivery, RuntimeError, Stage};
 
@@ -114,13 +113,4 @@ impl Session<'_> {
         }
         Ok(())
     }
-}
-
-/// The value of a record's [`crate::stage::SOURCE_HEADER`] header.
-pub(super) fn source_of(message: &OwnedMessage) -> Option<&[u8]> {
-    message
-        .headers()?
-        .iter()
-        .find(|header| header.key == crate::stage::SOURCE_HEADER)
-        .and_then(|header| header.value)
 }

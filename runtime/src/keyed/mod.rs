@@ -13,98 +13,22 @@
 //! [`Stage`] directly.
 //!
 //! Layout:
-//! - [`Fold`]: what a keyed stage supplies.
-//! - [`Keys`]: one partition's keys and timers as a fold sees them while it applies an input.
-//! - [`Keyed`] and [`KeyedStage`]: the adapter, and the [`Stage`] every keyed stage gets from it.
+//! - `fold`: [`Fold`], what a keyed stage supplies, and [`Keys`], one partition's keys and
+//!   timers as a fold sees them while it applies an input (one module: each names the other).
+//! - here: [`Keyed`] and [`KeyedStage`], the adapter, and the [`Stage`] every keyed stage gets
+//!   from it.
 
-mod keys;
+mod fold;
 
 use std::path::Path;
 
 use futures::future::BoxFuture;
 
-pub use self::keys::Keys;
+pub use self::fold::{Fold, Keys};
 use crate::stage::{Input, InternalError, Output, SnapshotError, SnapshotInfo, Stage};
-use crate::store::{Rest, Store, StoreCodec, StoreSpec};
+use crate::store::{Store, StoreSpec};
 use crate::timers::Timers;
 use crate::topics::{TopicSpec, Topics};
-
-/// What a keyed stage supplies: its store and its pure per-key steps. Timers are derived from
-/// state ([`Fold::deadline`]), so they are never persisted on their own.
-pub trait Fold: Send + Sized {
-    /// What the store holds per key.
-    type Value: StoreCodec + Send;
-
-    /// Short name of the stage for logs and metrics ([`Stage::name`]).
-    const NAME: &'static str;
-
-    /// Name of the store; its changelog is `<prefix><app-id>-<STORE>-changelog`.
-    const STORE: &'static str;
-
-    /// Version of the store's value format (see [`StoreSpec::format_version`]).
-    const FORMAT_VERSION: u32;
-
-    /// When the timer of `key` holding `value` falls due (event time, epoch ms); `None` for no
-    /// timer. The adapter re-arms a key's timer with it after every change and every restore.
-    fn deadline(&self, _key: &str, _value: &Self::Value) -> Option<i64> {
-        None
-    }
-
-    /// Fetches what the batch's `inputs` need before they are processed (see
-    /// [`Stage::prepare`]: asynchronous I/O lives here, never in [`Fold::process`]). Folds that
-    /// need nothing keep the default.
-    ///
-    /// # Errors
-    /// [`InternalError`] on a broken invariant (the driver aborts the batch and stops the stage).
-    fn prepare<'a>(
-        &'a mut self,
-        _inputs: &'a [Input<'a>],
-    ) -> BoxFuture<'a, Result<(), InternalError>> {
-        Box::pin(std::future::ready(Ok(())))
-    }
-
-    /// Applies one input record of `keys`' partition, appending what it produces to `out`.
-    ///
-    /// # Errors
-    /// [`InternalError`] on a broken invariant (the driver stops the partition).
-    fn process(
-        &mut self,
-        keys: &mut Keys<'_, Self>,
-        input: &Input<'_>,
-        out: &mut Vec<Output>,
-    ) -> Result<(), InternalError>;
-
-    /// Fires the due timer of `key` at event time `now_ms`: updates its value in `slot`
-    /// (reading the rest of the partition in `rest`) and appends what it produces to `out`.
-    /// Returns whether the value changed (only a change is written to the changelog).
-    ///
-    /// # Errors
-    /// [`InternalError`] on a broken invariant.
-    fn on_timer(
-        &self,
-        _key: &str,
-        _slot: &mut Option<Self::Value>,
-        _rest: Rest<'_, Self::Value>,
-        _now_ms: i64,
-        _out: &mut Vec<Output>,
-    ) -> Result<bool, InternalError> {
-        Ok(false)
-    }
-
-    /// Called for every key written to the changelog at a flush, with its value (`None` when
-    /// deleted), to append other records about it (e.g. the latest state on an output topic).
-    ///
-    /// # Errors
-    /// [`InternalError`] when such a record cannot be built.
-    fn on_flush(
-        &self,
-        _key: &str,
-        _value: Option<&Self::Value>,
-        _out: &mut Vec<Output>,
-    ) -> Result<(), InternalError> {
-        Ok(())
-    }
-}
 
 /// The adapter: a [`Fold`] with its store and timers, driven as a [`Stage`].
 #[derive(Debug)]
