@@ -5,15 +5,16 @@ use serde::{Deserialize, Serialize};
 use sxfleet_schemas::Node;
 
 use super::arrow::{col, Column, Kind};
-use super::ddl::{low_cardinality_string, qualified, table, Replacing, Step};
-use super::enums::{
-    self, enum8, ATTESTATION, CONNECTIVITY, DRIFT_STATUS, HEALTH, LIFECYCLE_PHASE, NODE_KIND,
-    TRUST_STATE,
-};
+use super::ddl::{low_cardinality_string, qualified, table, Replacing};
+use super::enums::{self, enum8, ATTESTATION, CONNECTIVITY, HEALTH, LIFECYCLE_PHASE, NODE_KIND};
 use super::role::TopicRole;
 use super::row::{code, datetime, unsigned, Coords, RowError, SourceRow};
 use super::table::Table;
 use crate::caps::ServerCaps;
+
+mod added;
+
+pub use self::added::{node_state_coordinates, node_state_v2_columns};
 
 /// The `node_state` table.
 #[derive(Clone, Copy, Debug)]
@@ -400,64 +401,4 @@ ORDER BY {key}",
         health = enum8(HEALTH),
         attestation = enum8(ATTESTATION),
     )
-}
-
-/// The `node_state` columns of Node v2 (drift verdict, trust, attention) and of the replay in
-/// flight (session, start, chunks and events received, announced backlog). Each has a default,
-/// so sinks built before them keep inserting (they name their columns).
-pub fn node_state_v2_columns(caps: &ServerCaps) -> Vec<Step> {
-    let lc = low_cardinality_string(caps);
-    let column = |column, definition: String| Step::AddColumn {
-        table: table::NODE_STATE,
-        column,
-        definition,
-    };
-    vec![
-        column(
-            "drift_status",
-            format!("{} DEFAULT 'UNASSIGNED'", enum8(DRIFT_STATUS)),
-        ),
-        column(
-            "drift_stale_by_ms",
-            "Nullable(Int64) DEFAULT NULL".to_owned(),
-        ),
-        column("drift_age_ms", "Nullable(Int64) DEFAULT NULL".to_owned()),
-        column(
-            "trust_state",
-            format!("{} DEFAULT 'UNVERIFIED'", enum8(TRUST_STATE)),
-        ),
-        column("trust_violations", "UInt64 DEFAULT 0".to_owned()),
-        column("last_violation", format!("{lc} DEFAULT ''")),
-        column("last_violation_ms", "Int64 DEFAULT 0".to_owned()),
-        column("attention_score", "Float64 DEFAULT 0".to_owned()),
-        column("alert_open", "UInt8 DEFAULT 0".to_owned()),
-        column("attention_reasons", "Array(String) DEFAULT []".to_owned()),
-        column("replay_session", format!("{lc} DEFAULT ''")),
-        column("replay_started_ms", "Int64 DEFAULT 0".to_owned()),
-        column("replay_chunks", "Int64 DEFAULT 0".to_owned()),
-        column("replay_events", "Int64 DEFAULT 0".to_owned()),
-        column(
-            "replay_backlog_total",
-            "Nullable(Int64) DEFAULT NULL".to_owned(),
-        ),
-    ]
-}
-
-/// Migration 9: the Kafka coordinates of each `node_state` row, so a replayed twin record
-/// is recognised as landed (see [`crate::backend::clickhouse::landed`]). Rows written before
-/// have `''`/`-1`/`-1`.
-pub fn node_state_coordinates(caps: &ServerCaps) -> Vec<Step> {
-    let column = |column, definition: String| Step::AddColumn {
-        table: table::NODE_STATE,
-        column,
-        definition,
-    };
-    vec![
-        column(
-            "topic",
-            format!("{} DEFAULT ''", low_cardinality_string(caps)),
-        ),
-        column("partition", "Int32 DEFAULT -1".to_owned()),
-        column("offset", "Int64 DEFAULT -1".to_owned()),
-    ]
 }

@@ -1,0 +1,65 @@
+//! The columns `node_state` gained after its first definition, as `ADD COLUMN` migration steps
+//! (migrations 5 and 9); the table's current definition is [`super::create`].
+
+use crate::caps::ServerCaps;
+use crate::tables::ddl::{low_cardinality_string, table, Step};
+use crate::tables::enums::{enum8, DRIFT_STATUS, TRUST_STATE};
+
+/// One `ADD COLUMN` step on `node_state`.
+fn column(column: &'static str, definition: String) -> Step {
+    Step::AddColumn {
+        table: table::NODE_STATE,
+        column,
+        definition,
+    }
+}
+
+/// The `node_state` columns of Node v2 (drift verdict, trust, attention) and of the replay in
+/// flight (session, start, chunks and events received, announced backlog). Each has a default,
+/// so sinks built before them keep inserting (they name their columns).
+pub fn node_state_v2_columns(caps: &ServerCaps) -> Vec<Step> {
+    let lc = low_cardinality_string(caps);
+    vec![
+        column(
+            "drift_status",
+            format!("{} DEFAULT 'UNASSIGNED'", enum8(DRIFT_STATUS)),
+        ),
+        column(
+            "drift_stale_by_ms",
+            "Nullable(Int64) DEFAULT NULL".to_owned(),
+        ),
+        column("drift_age_ms", "Nullable(Int64) DEFAULT NULL".to_owned()),
+        column(
+            "trust_state",
+            format!("{} DEFAULT 'UNVERIFIED'", enum8(TRUST_STATE)),
+        ),
+        column("trust_violations", "UInt64 DEFAULT 0".to_owned()),
+        column("last_violation", format!("{lc} DEFAULT ''")),
+        column("last_violation_ms", "Int64 DEFAULT 0".to_owned()),
+        column("attention_score", "Float64 DEFAULT 0".to_owned()),
+        column("alert_open", "UInt8 DEFAULT 0".to_owned()),
+        column("attention_reasons", "Array(String) DEFAULT []".to_owned()),
+        column("replay_session", format!("{lc} DEFAULT ''")),
+        column("replay_started_ms", "Int64 DEFAULT 0".to_owned()),
+        column("replay_chunks", "Int64 DEFAULT 0".to_owned()),
+        column("replay_events", "Int64 DEFAULT 0".to_owned()),
+        column(
+            "replay_backlog_total",
+            "Nullable(Int64) DEFAULT NULL".to_owned(),
+        ),
+    ]
+}
+
+/// Migration 9: the Kafka coordinates of each `node_state` row, so a replayed twin record
+/// is recognised as landed (see [`crate::backend::clickhouse::landed`]). Rows written before
+/// have `''`/`-1`/`-1`.
+pub fn node_state_coordinates(caps: &ServerCaps) -> Vec<Step> {
+    vec![
+        column(
+            "topic",
+            format!("{} DEFAULT ''", low_cardinality_string(caps)),
+        ),
+        column("partition", "Int32 DEFAULT -1".to_owned()),
+        column("offset", "Int64 DEFAULT -1".to_owned()),
+    ]
+}
