@@ -22,16 +22,17 @@ pub mod behaviour;
 pub mod control_plane;
 pub mod federation;
 pub mod fleet;
+pub mod message;
 pub mod pacing;
 pub mod produce;
 pub mod sim;
 pub mod wire;
 
+pub use message::RawMessage;
 pub use produce::{
     produce, produce_with, producer_config, ProduceError, ProduceOptions, ProduceSummary, Progress,
     StopReason,
 };
 pub use sim::{
-    messages_for_rounds, RawMessage, SimConfig, SimError, Simulator, DEFAULT_START_MS,
-    REPLAY_CHUNK_EVENTS,
+    messages_for_rounds, SimConfig, SimError, Simulator, DEFAULT_START_MS, REPLAY_CHUNK_EVENTS,
 };

@@ -17,8 +17,8 @@ use rdkafka::ClientConfig;
 use tokio::sync::watch;
 use tokio::time::{sleep, sleep_until, Instant};
 
+use crate::message::RawMessage;
 use crate::pacing::Pacer;
-use crate::sim::RawMessage;
 
 /// How many delivery errors a summary keeps verbatim (all are counted).
 const MAX_ERROR_SAMPLES: usize = 10;

@@ -20,13 +20,12 @@
 
 use std::collections::VecDeque;
 
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
-use serde::Serialize;
-
 use crate::behaviour::{Dynamics, LinkStep, SOFTWARE_VERSIONS};
 use crate::federation::FEDERATION;
 use crate::fleet::{self, NodeIdentity, FIRMWARE_VERSIONS};
+use crate::message::{encode, event_id, node_message, RawMessage};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 mod config;
 
 pub use config::{SimConfig, SimError, DEFAULT_START_MS};
@@ -38,19 +37,6 @@ use crate::wire::{
 
 /// Most buffered events one `replay` chunk carries.
 pub const REPLAY_CHUNK_EVENTS: usize = 50;
-
-/// One message for the raw topic.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RawMessage {
-    /// Kafka key: the node id, or the domain id for control-plane records.
-    pub key: String,
-    /// JSON payload.
-    pub payload: Vec<u8>,
-    /// A control-plane record (domain, bundle, claim, assignment), not a node's message.
-    pub control: bool,
-    /// Event time (`ts`) in epoch milliseconds.
-    pub event_time_ms: i64,
-}
 
 /// A simulated node: identity plus everything that changes.
 #[derive(Debug)]
@@ -189,6 +175,8 @@ impl Simulator {
             parent_id: d.parent,
             level: d.level,
             autonomy: d.autonomy,
+            version: None,
+            sync: None,
         };
         self.pending
             .push_back(encode(d.id, ms, &record)?.into_control());
@@ -462,46 +450,6 @@ impl ReplaySend<'_> {
             send(ReplayPhase::Chunk, Some(chunk_seq), Some(chunk))?;
         }
         send(ReplayPhase::End, None, None)
-    }
-}
-
-fn event_id(node_id: &str, seq: u64) -> String {
-    format!("evt-{node_id}-{seq:08}")
-}
-
-fn node_message<B: Serialize>(
-    kind: &'static str,
-    node_id: &str,
-    ts: &str,
-    seq: u64,
-    event_ids: bool,
-    body: B,
-    event_time_ms: i64,
-) -> Result<RawMessage, SimError> {
-    let event_id = event_ids.then(|| event_id(node_id, seq));
-    let header = Header {
-        kind,
-        node_id,
-        ts,
-        seq,
-        event_id: event_id.as_deref(),
-    };
-    encode(node_id, event_time_ms, &NodeMessage { header, body })
-}
-
-fn encode<T: Serialize>(key: &str, event_time_ms: i64, value: &T) -> Result<RawMessage, SimError> {
-    Ok(RawMessage {
-        key: key.to_owned(),
-        payload: serde_json::to_vec(value)?,
-        control: false,
-        event_time_ms,
-    })
-}
-
-impl RawMessage {
-    fn into_control(mut self) -> Self {
-        self.control = true;
-        self
     }
 }
 

@@ -2,11 +2,19 @@
 //! JSON object per message, common fields first, then the type's own fields.
 //!
 //! These are write-only views that borrow from the simulator's state; the
-//! normalizers in `ingest` own the parsing side of the contract.
+//! normalizers in `ingest` own the parsing side of the contract. Node messages
+//! are here, control-plane records in [`control`].
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+
+mod control;
+
+pub use control::{
+    AssignRecord, AuthorityLevel, AuthorityRecord, Autonomy, BundleRecord, Claim, DomainLevel,
+    DomainRecord, DomainSync, SyncDirection, SyncRecord,
+};
 
 /// Node kind (`register.kind`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -48,29 +56,6 @@ pub enum LinkState {
     Detected,
 }
 
-/// Level of a domain in the federation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum DomainLevel {
-    /// The global control plane.
-    Global,
-    /// A region.
-    Region,
-    /// An edge zone.
-    Zone,
-}
-
-/// Autonomy of a domain (seed 000): `FULL` may operate isolated; `CONDITIONAL`
-/// only under conditions set by its parent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Autonomy {
-    /// Full autonomy.
-    Full,
-    /// Conditional autonomy.
-    Conditional,
-}
-
 /// Fields every node message starts with.
 #[derive(Debug, Serialize)]
 pub struct Header<'a> {
@@ -97,26 +82,6 @@ pub struct NodeMessage<'a, B> {
     /// Type-specific fields.
     #[serde(flatten)]
     pub body: B,
-}
-
-/// `domain` control-plane record, keyed by `domain_id`.
-#[derive(Debug, Serialize)]
-pub struct DomainRecord<'a> {
-    /// Always `domain`.
-    #[serde(rename = "type")]
-    pub kind: &'static str,
-    /// Domain id.
-    pub domain_id: &'a str,
-    /// Event time.
-    pub ts: &'a str,
-    /// Per-domain sequence number.
-    pub seq: u64,
-    /// Parent domain, `null` for the global domain.
-    pub parent_id: Option<&'a str>,
-    /// Level in the hierarchy.
-    pub level: DomainLevel,
-    /// Autonomy.
-    pub autonomy: Autonomy,
 }
 
 /// `register` body.
@@ -229,6 +194,54 @@ pub struct Link {
     pub state: LinkState,
 }
 
+/// A `heartbeat` or `link` body with the relay path the node's traffic takes.
+#[derive(Debug, Serialize)]
+pub struct Via<'a, B> {
+    /// The message's own fields.
+    #[serde(flatten)]
+    pub body: B,
+    /// Relay ids, nearest hop first; `[]` = direct; omitted = path unchanged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub via: Option<&'a [String]>,
+}
+
+/// Kind of a declared relationship between two nodes (seed 003's edges).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EdgeRelation {
+    /// Call signaling.
+    Signaling,
+    /// Media streams.
+    Media,
+    /// Control traffic.
+    Control,
+    /// A fallback path around the usual one.
+    Bypass,
+}
+
+/// State of a declared edge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EdgeState {
+    /// In use.
+    Up,
+    /// Declared but not working.
+    Down,
+    /// No longer declared.
+    Removed,
+}
+
+/// `edge` body: a declared relationship from the sending node to `peer_id`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Edge<'a> {
+    /// The other node (never the sender).
+    pub peer_id: &'a str,
+    /// What the relationship carries.
+    pub relation: EdgeRelation,
+    /// Its state.
+    pub state: EdgeState,
+}
+
 /// Phase of a `replay` message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -293,6 +306,42 @@ mod tests {
         assert_eq!(format_ts(-1).as_deref(), Some("1969-12-31T23:59:59.999Z"));
         assert_eq!(format_ts(i64::MAX), None);
         assert_eq!(format_ts(253_402_300_800_000), None); // year 10000
+    }
+
+    #[test]
+    fn via_and_edge_bodies_are_flat() {
+        let path = ["relay-a2-2".to_owned(), "relay-a2-1".to_owned()];
+        let hb = NodeMessage {
+            header: Header {
+                kind: "link",
+                node_id: "sx-a2-node-11",
+                ts: "2026-02-27T00:15:00.000Z",
+                seq: 3,
+                event_id: None,
+            },
+            body: Via {
+                body: Link {
+                    state: LinkState::Detected,
+                },
+                via: Some(&path[..]),
+            },
+        };
+        assert_eq!(
+            serde_json::to_string(&hb).ok().as_deref(),
+            Some(concat!(
+                r#"{"type":"link","node_id":"sx-a2-node-11","ts":"2026-02-27T00:15:00.000Z","#,
+                r#""seq":3,"state":"detected","via":["relay-a2-2","relay-a2-1"]}"#
+            ))
+        );
+        let edge = Edge {
+            peer_id: "sx-a1-node-02",
+            relation: EdgeRelation::Bypass,
+            state: EdgeState::Up,
+        };
+        assert_eq!(
+            serde_json::to_string(&edge).ok().as_deref(),
+            Some(r#"{"peer_id":"sx-a1-node-02","relation":"bypass","state":"up"}"#)
+        );
     }
 
     #[test]
