@@ -9,10 +9,12 @@
 //!
 //! Layout:
 //! - [`wire`]: the raw JSON contract as written (message structs, enums, timestamps).
+//! - [`message`]: [`RawMessage`], one keyed record for the raw topic.
 //! - [`federation`]: the domain hierarchy of seed 000 and how nodes spread over its zones.
 //! - [`fleet`]: each node's fixed identity (kind, hardware batch, firmware, inventory).
 //! - [`behaviour`]: how a node changes over time (link class, health, outages, upgrades).
 //! - [`control_plane`]: the claims, bundle and assignments the simulator declares.
+//! - [`scenario`]: the seed 000 scenario (fixed records and the figures they produce).
 //! - [`sim`]: [`SimConfig`] and the [`Simulator`] iterator of [`RawMessage`]s.
 //! - [`pacing`]: the pure rate limiter behind the producer.
 //! - [`mod@produce`]: async Kafka producer with pacing, bounded in-flight sends,
@@ -25,6 +27,7 @@ pub mod fleet;
 pub mod message;
 pub mod pacing;
 pub mod produce;
+pub mod scenario;
 pub mod sim;
 pub mod wire;
 

@@ -56,6 +56,13 @@ pub enum SimError {
         /// The heartbeat round that overflowed (0 = domains and registers).
         round: u64,
     },
+    /// A scenario's event time (here `ms`, or a time derived from it) left the range RFC 3339
+    /// can express; the caller must choose another start.
+    #[error("scenario event time out of range near {ms} ms")]
+    ScenarioTimeOutOfRange {
+        /// The offending (or starting) event time, epoch milliseconds.
+        ms: i64,
+    },
     /// A message could not be encoded as JSON: a bug in the simulator.
     #[error("cannot encode a raw message as JSON")]
     Encode(#[from] serde_json::Error),
