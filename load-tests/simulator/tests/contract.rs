@@ -142,6 +142,21 @@ fn check_object(obj: &Obj, key: &str) {
             uint_field(obj, "backlog_messages");
             uint_field(obj, "uptime_s");
             one_of(obj, "health", &["OK", "DEGRADED", "FAILED", "UNKNOWN"]);
+            if let Some(via) = obj.get("via") {
+                let hops = via.as_array();
+                let hops = hops.unwrap_or_else(|| panic!("`via` not an array: {obj:?}"));
+                assert!(hops.iter().all(|h| h.as_str().is_some_and(|h| h != key)));
+            }
+        }
+        "edge" => {
+            let peer = str_field(obj, "peer_id");
+            assert!(!peer.is_empty() && peer != key, "{obj:?}");
+            one_of(
+                obj,
+                "relation",
+                &["signaling", "media", "control", "bypass"],
+            );
+            one_of(obj, "state", &["up", "down", "removed"]);
         }
         "snapshot" => {
             one_of(obj, "reported_version", &["1.4.5", "1.4.6", "1.4.7"]);

@@ -1,5 +1,5 @@
 //! The figures the seed 000 scenario is built to produce, derived from its
-//! [`plan`](super::plan) by the rules of `docs/projections.md` (connectivity thresholds,
+//! [`plan`] by the rules of `docs/projections.md` (connectivity thresholds,
 //! drift objects) and the status rule of the domain tree rollup.
 
 use super::plan::{self, BundlePlan, DomainPlan, NodePlan, DOMAINS};

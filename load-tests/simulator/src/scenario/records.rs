@@ -1,5 +1,5 @@
 //! The raw records of the seed 000 scenario, written with the simulator's wire types from
-//! the [`plan`](super::plan).
+//! the [`plan`].
 
 use std::collections::BTreeMap;
 

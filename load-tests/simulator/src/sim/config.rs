@@ -26,6 +26,10 @@ pub struct SimConfig {
     /// Declare the control plane of [`crate::control_plane`] after the domains (claims, a
     /// bundle, assignments). Without it every node's drift is UNASSIGNED.
     pub control_plane: bool,
+    /// Fail one relay for a few rounds in every period of
+    /// [`crate::topology::FAULT_PERIOD_ROUNDS`] rounds: it reports health FAILED and every
+    /// node behind it turns slow (DELAYED) in the same rounds.
+    pub relay_faults: bool,
 }
 
 impl Default for SimConfig {
@@ -39,6 +43,7 @@ impl Default for SimConfig {
             outage_rate: 1.0,
             event_ids: false,
             control_plane: true,
+            relay_faults: true,
         }
     }
 }

@@ -17,6 +17,11 @@
 //! of up to [`REPLAY_CHUNK_EVENTS`] buffered events, `end`; then its heartbeat
 //! and snapshot. So a node's top-level `seq`s increase in emit order, and with
 //! the `seq`s its chunks carry they make up `1..=N` exactly.
+//!
+//! Topology ([`crate::topology`]): every live heartbeat carries the node's relay
+//! path as `via` (`[]` when direct); after its first live heartbeat a node
+//! declares its `edge`s. While a relay is failed its heartbeats report health
+//! FAILED and the nodes behind it report a slow, lossy link.
 
 use std::collections::VecDeque;
 
@@ -24,6 +29,7 @@ use crate::behaviour::{Dynamics, LinkStep, SOFTWARE_VERSIONS};
 use crate::federation::FEDERATION;
 use crate::fleet::{self, NodeIdentity, FIRMWARE_VERSIONS};
 use crate::message::{encode, event_id, node_message, RawMessage};
+use crate::topology::{self, FaultPlan, NodeLinks};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 mod config;
@@ -32,7 +38,7 @@ pub use config::{SimConfig, SimError, DEFAULT_START_MS};
 
 use crate::wire::{
     self, DomainRecord, Firmware, Hardware, Header, Heartbeat, Link, LinkState, NodeMessage,
-    Replay, ReplayPhase,
+    Replay, ReplayPhase, Via,
 };
 
 /// Most buffered events one `replay` chunk carries.
@@ -51,6 +57,10 @@ struct SimNode {
     buffer: Vec<Buffered>,
     /// Replay sessions sent so far (numbers the session ids).
     replays: u64,
+    /// Its relay path and declared edges.
+    links: NodeLinks,
+    /// Its edges have been declared (after its first live heartbeat).
+    edges_sent: bool,
 }
 
 /// A heartbeat recorded while the link was down.
@@ -85,6 +95,7 @@ pub struct Simulator {
     max_rounds: Option<u64>,
     pending: VecDeque<RawMessage>,
     error: Option<SimError>,
+    faults: FaultPlan,
 }
 
 impl Simulator {
@@ -103,9 +114,18 @@ impl Simulator {
             .iter()
             .map(|_| sha256_like(&mut rng))
             .collect();
-        let mut nodes: Vec<SimNode> = fleet::generate(config.nodes, &mut rng)
+        let identities = fleet::generate(config.nodes, &mut rng);
+        // The topology draws from RNGs of its own: the rest of the run does not depend on it.
+        let (links, faults) = topology::build(&identities, config.seed);
+        let faults = if config.relay_faults {
+            faults
+        } else {
+            FaultPlan::none()
+        };
+        let mut nodes: Vec<SimNode> = identities
             .into_iter()
-            .map(|id| {
+            .zip(links)
+            .map(|(id, links)| {
                 let dynamics = Dynamics::new(&id, &mut rng);
                 SimNode {
                     phase_ms: rng.random_range(0..interval_ms),
@@ -115,6 +135,8 @@ impl Simulator {
                     dynamics,
                     buffer: Vec::new(),
                     replays: 0,
+                    links,
+                    edges_sent: false,
                     id,
                 }
             })
@@ -132,6 +154,7 @@ impl Simulator {
             max_rounds: None,
             pending: VecDeque::new(),
             error: None,
+            faults,
         })
     }
 
@@ -145,6 +168,16 @@ impl Simulator {
     /// The node ids of the fleet, in register order.
     pub fn node_ids(&self) -> impl Iterator<Item = &str> {
         self.nodes.iter().map(|n| n.id.node_id.as_str())
+    }
+
+    /// Each node's relay path and declared edges, in register order.
+    pub fn links(&self) -> impl Iterator<Item = (&str, &NodeLinks)> {
+        self.nodes.iter().map(|n| (n.id.node_id.as_str(), &n.links))
+    }
+
+    /// The relay failures this simulator injects ([`SimConfig::relay_faults`]).
+    pub fn fault_plan(&self) -> &FaultPlan {
+        &self.faults
     }
 
     /// The error that ended the iteration early, if any.
@@ -241,6 +274,7 @@ impl Simulator {
         let (event_ids, outage_rate) = (self.config.event_ids, self.config.outage_rate);
         let (snapshot_every, start_ms) =
             (u64::from(self.config.snapshot_every), self.config.start_ms);
+        let fault = self.faults.failed_at(round);
         let Some(node) = self.nodes.get_mut(i) else {
             return Ok(());
         };
@@ -289,10 +323,18 @@ impl Simulator {
             }
             LinkStep::Online => {}
         }
-        let heartbeat = node.dynamics.heartbeat(rng, uptime_s);
+        let mut heartbeat = node.dynamics.heartbeat(rng, uptime_s);
+        if let Some(fault) = &fault {
+            let impact = topology::impact(&fault.relay_id, key, &node.links.via);
+            topology::degrade(&mut heartbeat, impact);
+        }
         node.heartbeats += 1;
         node.seq += 1;
-        let msg = node_message("heartbeat", key, &ts, node.seq, event_ids, heartbeat, ms)?;
+        let body = Via {
+            body: heartbeat,
+            via: Some(&node.links.via),
+        };
+        let msg = node_message("heartbeat", key, &ts, node.seq, event_ids, body, ms)?;
         self.pending.push_back(msg);
 
         let due = (node.heartbeats + u64::from(node.snapshot_offset)) % snapshot_every == 0;
@@ -310,6 +352,19 @@ impl Simulator {
             node.seq += 1;
             let msg = node_message("snapshot", key, &ts, node.seq, event_ids, snapshot, ms)?;
             self.pending.push_back(msg);
+        }
+        if !node.edges_sent {
+            node.edges_sent = true;
+            for e in &node.links.edges {
+                let edge = wire::Edge {
+                    peer_id: &e.peer_id,
+                    relation: e.relation,
+                    state: e.state,
+                };
+                node.seq += 1;
+                let msg = node_message("edge", key, &ts, node.seq, event_ids, edge, ms)?;
+                self.pending.push_back(msg);
+            }
         }
         Ok(())
     }

@@ -3,7 +3,7 @@
 //!
 //! These are write-only views that borrow from the simulator's state; the
 //! normalizers in `ingest` own the parsing side of the contract. Node messages
-//! are here, control-plane records in [`control`].
+//! are here, control-plane records in the `control` submodule (re-exported).
 
 use std::collections::BTreeMap;
 
