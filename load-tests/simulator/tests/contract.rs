@@ -403,7 +403,8 @@ fn domains_then_registers_then_rounds_in_event_time_order() {
         .iter()
         .map(|m| str_field(&parse(m), "type").to_owned())
         .collect();
-    let control = sxfleet_simulator::control_plane::records("").len();
+    let control = sxfleet_simulator::control_plane::records("", 0).map_or(0, |r| r.len());
+    assert_eq!(control, 7);
     assert!(types[..7].iter().all(|t| t == "domain"));
     let control_types = ["authority", "policy_bundle", "assign"];
     assert!(types[7..7 + control]

@@ -221,10 +221,8 @@ impl Simulator {
             return Ok(());
         }
         let (ms, ts) = self.ts(0, 0)?;
-        for (key, record) in crate::control_plane::records(&ts) {
-            self.pending
-                .push_back(encode(key, ms, &record)?.into_control());
-        }
+        let records = crate::control_plane::records(&ts, ms)?;
+        self.pending.extend(records);
         Ok(())
     }
 
