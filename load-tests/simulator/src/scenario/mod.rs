@@ -18,12 +18,12 @@
 //!
 //! Layout:
 //! - [`plan`]: timing constants, domains, controllers, bundles and what each node does.
-//! - [`records`]: the raw records of the plan.
+//! - `records` (private): the raw records of the plan.
 //! - [`expected`]: the figures the plan is built to produce.
 
 pub mod expected;
 pub mod plan;
-pub mod records;
+mod records;
 
 pub use expected::{DomainExpect, EdgeExpect, Expected, NodeExpect, RelayExpect};
 
