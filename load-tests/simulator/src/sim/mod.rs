@@ -25,24 +25,23 @@
 
 use std::collections::VecDeque;
 
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
 use crate::behaviour::{Dynamics, LinkStep, SOFTWARE_VERSIONS};
 use crate::federation::FEDERATION;
 use crate::fleet::{self, NodeIdentity, FIRMWARE_VERSIONS};
-use crate::message::{encode, event_id, node_message, RawMessage};
+use crate::message::{encode, node_message, RawMessage};
 use crate::topology::{self, FaultPlan, NodeLinks};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use crate::wire::{self, DomainRecord, Firmware, Hardware, Link, LinkState, Via};
+
 mod config;
+mod replay;
 
 pub use config::{SimConfig, SimError, DEFAULT_START_MS};
+pub use replay::REPLAY_CHUNK_EVENTS;
 
-use crate::wire::{
-    self, DomainRecord, Firmware, Hardware, Header, Heartbeat, Link, LinkState, NodeMessage,
-    Replay, ReplayPhase, Via,
-};
-
-/// Most buffered events one `replay` chunk carries.
-pub const REPLAY_CHUNK_EVENTS: usize = 50;
+use replay::{Buffered, ReplaySend};
 
 /// A simulated node: identity plus everything that changes.
 #[derive(Debug)]
@@ -61,14 +60,6 @@ struct SimNode {
     links: NodeLinks,
     /// Its edges have been declared (after its first live heartbeat).
     edges_sent: bool,
-}
-
-/// A heartbeat recorded while the link was down.
-#[derive(Debug)]
-struct Buffered {
-    ts: String,
-    seq: u64,
-    heartbeat: Heartbeat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -438,71 +429,6 @@ pub fn messages_for_rounds(config: &SimConfig, rounds: u64) -> Result<Vec<RawMes
     match sim.error.take() {
         Some(e) => Err(e),
         None => Ok(out),
-    }
-}
-
-/// Where and when one replay session is sent.
-struct ReplaySend<'a> {
-    node_id: &'a str,
-    session_id: &'a str,
-    ts: &'a str,
-    event_time_ms: i64,
-    event_ids: bool,
-}
-
-impl ReplaySend<'_> {
-    /// Queues `begin`, the chunks carrying `buffer` and `end`, each with the next `seq`.
-    fn upload(
-        &self,
-        buffer: &[Buffered],
-        seq: &mut u64,
-        out: &mut VecDeque<RawMessage>,
-    ) -> Result<(), SimError> {
-        let backlog_total = u64::try_from(buffer.len()).unwrap_or(u64::MAX);
-        let ids: Vec<Option<String>> = buffer
-            .iter()
-            .map(|b| self.event_ids.then(|| event_id(self.node_id, b.seq)))
-            .collect();
-        let events: Vec<NodeMessage<'_, &Heartbeat>> = buffer
-            .iter()
-            .zip(&ids)
-            .map(|(b, id)| NodeMessage {
-                header: Header {
-                    kind: "heartbeat",
-                    node_id: self.node_id,
-                    ts: &b.ts,
-                    seq: b.seq,
-                    event_id: id.as_deref(),
-                },
-                body: &b.heartbeat,
-            })
-            .collect();
-        let mut send = |phase, chunk_seq, events| {
-            *seq += 1;
-            let body = Replay {
-                phase,
-                session_id: self.session_id,
-                chunk_seq,
-                backlog_total,
-                events,
-            };
-            let msg = node_message(
-                "replay",
-                self.node_id,
-                self.ts,
-                *seq,
-                self.event_ids,
-                body,
-                self.event_time_ms,
-            )?;
-            out.push_back(msg);
-            Ok::<_, SimError>(())
-        };
-        send(ReplayPhase::Begin, None, None)?;
-        for (chunk_seq, chunk) in (1u64..).zip(events.chunks(REPLAY_CHUNK_EVENTS)) {
-            send(ReplayPhase::Chunk, Some(chunk_seq), Some(chunk))?;
-        }
-        send(ReplayPhase::End, None, None)
     }
 }
 
