@@ -49,6 +49,9 @@ pub enum ReasonCode {
     /// usable raw schema (not Avro, not a record at the top level, recursive, with schema
     /// references), or it holds a value the raw contract has no JSON form for.
     InvalidAvro,
+    /// A duration (`frequency`) is neither a positive integer of milliseconds nor a string
+    /// `<n>ms|s|m|h|d`.
+    BadDuration,
     /// HTTP: the line belongs on the other lane (`replay` messages go to `/v1/replay`, only
     /// they do).
     WrongLane,
@@ -84,6 +87,7 @@ impl ReasonCode {
             ReasonCode::InvalidAvro => "invalid_avro",
             ReasonCode::ForbiddenNode => "forbidden_node",
             ReasonCode::WrongLane => "wrong_lane",
+            ReasonCode::BadDuration => "bad_duration",
         }
     }
 

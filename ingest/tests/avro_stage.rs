@@ -158,7 +158,8 @@ fn messages(node: &str) -> Vec<Message> {
             HEARTBEAT,
             node,
             2,
-            json!({"rtt_ms": 12.5, "loss_pct": 0.25, "bandwidth_kbps": 10_000, "health": "DEGRADED"}),
+            json!({"rtt_ms": 12.5, "loss_pct": 0.25, "bandwidth_kbps": 10_000, "health": "DEGRADED",
+                   "via": ["relay-7", "sat-link-2"]}),
         ),
         message(
             SNAPSHOT,
@@ -168,7 +169,7 @@ fn messages(node: &str) -> Vec<Message> {
                    "config": {"stir.enforcement_mode": "soft", "rate_limit.max_cps": "1500"},
                    "inventory": {"cpu": "x86_64", "ram_gb": 16.0, "gpus": ["a100"]}}),
         ),
-        message(LINK, node, 3, json!({"state": "lost"})),
+        message(LINK, node, 3, json!({"state": "lost", "via": []})),
         message(HEARTBEAT, node, 5, json!({"uptime_s": 30})),
     ]
 }
@@ -278,6 +279,17 @@ fn avro_and_json_forms_of_the_same_messages_give_the_same_outputs() {
         .unwrap();
     assert_eq!(snapshot.config["rate_limit.max_cps"], "1500");
     assert_eq!(snapshot.inventory.as_ref().unwrap().gpus, ["a100"]);
+    // So did `via`: a path on the heartbeat, direct (empty) on the link.
+    let paths: Vec<Option<Vec<String>>> = got_events[..5]
+        .iter()
+        .filter_map(|e| match &e.payload {
+            EventPayload::Heartbeat(h) => Some(h.via.clone()),
+            EventPayload::Link(l) => Some(l.via.clone()),
+            _ => None,
+        })
+        .collect();
+    let hops = vec!["relay-7".to_owned(), "sat-link-2".to_owned()];
+    assert_eq!(paths, [Some(hops), Some(vec![]), None]);
 }
 
 #[test]

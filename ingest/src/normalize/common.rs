@@ -1,4 +1,5 @@
-//! Rules every raw type shares: the event time of `ts`, and the unknown-field check.
+//! Rules every raw type shares: the event time of `ts`, other RFC 3339 instants, and the
+//! unknown-field check.
 
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -41,6 +42,19 @@ pub(super) fn event_time(
         ));
     }
     Ok(ms)
+}
+
+/// An RFC 3339 timestamp field other than `ts` (`cert_not_after`, `last_sync`) in epoch ms.
+pub(super) fn rfc3339_ms(field: &str, text: &str) -> Result<i64, Rejection> {
+    OffsetDateTime::parse(text, &Rfc3339)
+        .ok()
+        .and_then(|t| i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok())
+        .ok_or_else(|| {
+            Rejection::new(
+                ReasonCode::BadTimestamp,
+                format!("field `{field}` = {text:?} is not an RFC 3339 timestamp"),
+            )
+        })
 }
 
 pub(super) fn check_unknown(

@@ -1,12 +1,13 @@
-//! Control-plane records (`domain`, `policy_bundle`, `assign`, `authority`), keyed by the domain
-//! or bundle they are about.
+//! Control-plane records (`domain`, `policy_bundle`, `assign`, `authority`, `sync`), keyed by
+//! the domain or bundle they are about.
 
 use sxfleet_schemas::{
     Assign, AssignTarget, AuthorityClaim, AuthorityClaimEvent, AuthorityLevel, ControlEvent,
-    ControlPayload, DomainDef, DomainLevel, PolicyBundle,
+    ControlPayload, DomainDef, DomainLevel, DomainSync, FederationSync, PolicyBundle,
+    SyncDirection,
 };
 
-use super::common::{check_unknown, event_time};
+use super::common::{check_unknown, event_time, rfc3339_ms};
 use super::fields::Fields;
 use crate::config::NormalizerConfig;
 use crate::context::RawContext;
@@ -33,7 +34,14 @@ pub(super) fn control_event(
             check_unknown(
                 config,
                 fields,
-                &["domain_id", "parent_id", "level", "autonomy"],
+                &[
+                    "domain_id",
+                    "parent_id",
+                    "level",
+                    "autonomy",
+                    "version",
+                    "sync",
+                ],
             )?;
             let domain = DomainDef {
                 domain_id: fields.id("domain_id")?,
@@ -43,8 +51,8 @@ pub(super) fn control_event(
                     &[DomainLevel::Global, DomainLevel::Region, DomainLevel::Zone],
                 )?,
                 autonomy: fields.opt_str("autonomy")?,
-                version: None,
-                sync: None,
+                version: fields.opt_count("version")?,
+                sync: domain_sync(fields)?,
             };
             (domain.domain_id.clone(), ControlPayload::Domain(domain))
         }
@@ -107,6 +115,24 @@ pub(super) fn control_event(
             };
             (target_id, ControlPayload::Assign(assign))
         }
+        "sync" => {
+            check_unknown(
+                config,
+                fields,
+                &[
+                    "controller_id",
+                    "domain_id",
+                    "direction",
+                    "peer",
+                    "last_sync",
+                    "frequency",
+                    "mode",
+                    "pending_changes",
+                ],
+            )?;
+            let sync = federation_sync(fields)?;
+            (sync.domain_id.clone(), ControlPayload::Sync(sync))
+        }
         _ => {
             check_unknown(
                 config,
@@ -134,6 +160,36 @@ pub(super) fn control_event(
         received_ms: ctx.received_ms,
         source: ctx.source,
         payload,
+    })
+}
+
+/// The `sync` settings object of a `domain` record; `None` when absent.
+fn domain_sync(fields: &Fields<'_>) -> Result<Option<DomainSync>, Rejection> {
+    let Some(sync) = fields.opt_object("sync", "sync.")? else {
+        return Ok(None);
+    };
+    Ok(Some(DomainSync {
+        upstream: sync.opt_id("upstream")?,
+        frequency_ms: sync.opt_duration_ms("frequency")?,
+        mode: sync.opt_str("mode")?,
+        can_operate_isolated: sync.opt_bool("can_operate_isolated")?,
+    }))
+}
+
+/// A control plane's report of its sync with one peer in one direction.
+fn federation_sync(fields: &Fields<'_>) -> Result<FederationSync, Rejection> {
+    Ok(FederationSync {
+        controller_id: fields.id("controller_id")?,
+        domain_id: fields.id("domain_id")?,
+        direction: fields.symbol(
+            "direction",
+            &[SyncDirection::Upstream, SyncDirection::Downstream],
+        )?,
+        peer: fields.id("peer")?,
+        last_sync_ms: rfc3339_ms("last_sync", &fields.str("last_sync")?)?,
+        frequency_ms: fields.opt_duration_ms("frequency")?,
+        mode: fields.opt_str("mode")?,
+        pending_changes: fields.opt_count("pending_changes")?.unwrap_or(0),
     })
 }
 

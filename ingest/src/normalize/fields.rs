@@ -165,6 +165,76 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// An optional list of ids of at most `max` entries (`via`: relay hops). `None` when
+    /// absent; an empty array is `Some(vec![])`.
+    pub(super) fn opt_id_list(
+        &self,
+        name: &str,
+        max: usize,
+    ) -> Result<Option<Vec<String>>, Rejection> {
+        let Some(value) = self.present(name) else {
+            return Ok(None);
+        };
+        let Value::Array(items) = value else {
+            return Err(self.wrong(name, "an array of ids", value));
+        };
+        if items.len() > max {
+            return Err(Rejection::new(
+                ReasonCode::OutOfRange,
+                format!(
+                    "field `{}{name}` has {} entries, at most {max} allowed",
+                    self.prefix,
+                    items.len()
+                ),
+            ));
+        }
+        items
+            .iter()
+            .enumerate()
+            .map(|(index, item)| match item {
+                Value::String(id) => {
+                    check_id(&format!("{}{name}[{index}]", self.prefix), id)?;
+                    Ok(id.clone())
+                }
+                other => Err(self.wrong(name, "an array of ids", other)),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+    }
+
+    pub(super) fn opt_bool(&self, name: &str) -> Result<Option<bool>, Rejection> {
+        match self.present(name) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(other) => Err(self.wrong(name, "a boolean", other)),
+        }
+    }
+
+    /// An optional positive duration in milliseconds: an integer of milliseconds, or a string
+    /// `<n><unit>` with unit `ms`, `s`, `m`, `h` or `d` (see [`duration_ms`]).
+    pub(super) fn opt_duration_ms(&self, name: &str) -> Result<Option<i64>, Rejection> {
+        let bad = |shown: String| {
+            Rejection::new(
+                ReasonCode::BadDuration,
+                format!(
+                    "field `{}{name}` = {shown} is not a positive duration (milliseconds, or \"<n>ms|s|m|h|d\")",
+                    self.prefix
+                ),
+            )
+        };
+        match self.present(name) {
+            None => Ok(None),
+            Some(Value::String(text)) => duration_ms(text)
+                .map(Some)
+                .ok_or_else(|| bad(format!("{text:?}"))),
+            Some(Value::Number(n)) => match n.as_i64() {
+                Some(ms) if ms > 0 => Ok(Some(ms)),
+                _ => Err(bad(n.to_string())),
+            },
+            Some(other) => Err(self.wrong(name, "a duration string or integer", other)),
+        }
+    }
+
     /// A flat object whose values are rendered as text: strings as they are, anything else as
     /// its JSON text (`1500`, `true`, `{"a":1}`).
     pub(super) fn text_map(&self, name: &str) -> Result<StringMap, Rejection> {
@@ -221,6 +291,23 @@ pub(super) fn value_text(value: &Value) -> String {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }
+}
+
+/// A duration string in milliseconds: digits then one unit of `ms`, `s`, `m`, `h`, `d`
+/// (`"500ms"`, `"30s"`, `"15m"`, `"2h"`, `"1d"`). `None` when malformed, zero or too large.
+pub(super) fn duration_ms(text: &str) -> Option<i64> {
+    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+    let (number, unit) = text.split_at(digits);
+    let scale: i64 = match unit {
+        "ms" => 1,
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return None,
+    };
+    let ms = number.parse::<i64>().ok()?.checked_mul(scale)?;
+    (ms > 0).then_some(ms)
 }
 
 fn check_id(field: &str, value: &str) -> Result<(), Rejection> {

@@ -16,16 +16,14 @@ mod payloads;
 
 use serde_json::{Map, Value};
 use sxfleet_schemas::{
-    Attestation, AttestationResult, ControlEvent, EventPayload, FleetEvent, Lifecycle, Link,
-    LinkState, Replay, ReplayPhase,
+    Attestation, AttestationResult, ControlEvent, EventPayload, FleetEvent, Lifecycle, Replay,
+    ReplayPhase,
 };
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 
-use self::common::{check_unknown, event_time};
+use self::common::{check_unknown, event_time, rfc3339_ms};
 use self::control::control_event;
 use self::fields::Fields;
-use self::payloads::{heartbeat, register, snapshot};
+use self::payloads::{edge, heartbeat, link, register, snapshot};
 use crate::config::NormalizerConfig;
 use crate::context::RawContext;
 use crate::reject::{ReasonCode, Rejected, Rejection};
@@ -47,8 +45,9 @@ const NODE_TYPES: &[&str] = &[
     "lifecycle",
     "attestation",
     "replay",
+    "edge",
 ];
-const CONTROL_TYPES: &[&str] = &["domain", "policy_bundle", "assign", "authority"];
+const CONTROL_TYPES: &[&str] = &["domain", "policy_bundle", "assign", "authority", "sync"];
 
 /// Normalizes one raw JSON message. A `replay` chunk yields its marker followed by the events
 /// it carries (with `replayed = true`); a chunk with any bad event is rejected whole, so the
@@ -154,11 +153,8 @@ fn node_event(
     let payload = match kind {
         "register" => EventPayload::Register(register(config, fields)?),
         "heartbeat" => EventPayload::Heartbeat(heartbeat(config, fields)?),
-        "link" => {
-            check_unknown(config, fields, &["state"])?;
-            let state = fields.symbol("state", &[LinkState::Lost, LinkState::Detected])?;
-            EventPayload::Link(Link { state, via: None })
-        }
+        "link" => EventPayload::Link(link(config, fields)?),
+        "edge" => EventPayload::Edge(edge(config, fields, &node_id)?),
         "snapshot" => EventPayload::Snapshot(snapshot(config, fields)?),
         "lifecycle" => {
             check_unknown(config, fields, &["event", "reason"])?;
@@ -264,18 +260,6 @@ fn replay(
         event_count: carried.len() as i64,
     };
     Ok((replay, carried))
-}
-
-fn rfc3339_ms(field: &str, text: &str) -> Result<i64, Rejection> {
-    OffsetDateTime::parse(text, &Rfc3339)
-        .ok()
-        .and_then(|t| i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok())
-        .ok_or_else(|| {
-            Rejection::new(
-                ReasonCode::BadTimestamp,
-                format!("field `{field}` = {text:?} is not an RFC 3339 timestamp"),
-            )
-        })
 }
 
 #[cfg(test)]

@@ -1,13 +1,14 @@
 //! Builders of the node-event payloads that have more than a couple of fields.
 
 use sxfleet_schemas::{
-    Firmware, Hardware, Health, Heartbeat, Inventory, NodeKind, Register, Snapshot,
+    EdgeDecl, EdgeRelation, EdgeState, Firmware, Hardware, Health, Heartbeat, Inventory, Link,
+    LinkState, NodeKind, Register, Snapshot,
 };
 
 use super::common::check_unknown;
 use super::fields::Fields;
 use crate::config::NormalizerConfig;
-use crate::reject::Rejection;
+use crate::reject::{ReasonCode, Rejection};
 
 const NODE_KINDS: &[NodeKind] = &[
     NodeKind::Edge,
@@ -22,6 +23,15 @@ const HEALTH: &[Health] = &[
     Health::Failed,
     Health::Unknown,
 ];
+const EDGE_RELATIONS: &[EdgeRelation] = &[
+    EdgeRelation::Signaling,
+    EdgeRelation::Media,
+    EdgeRelation::Control,
+    EdgeRelation::Bypass,
+];
+const EDGE_STATES: &[EdgeState] = &[EdgeState::Up, EdgeState::Down, EdgeState::Removed];
+/// Most relay hops a `via` may list.
+pub(super) const MAX_VIA_HOPS: usize = 16;
 
 pub(super) fn register(
     config: &NormalizerConfig,
@@ -85,6 +95,7 @@ pub(super) fn heartbeat(
             "backlog_messages",
             "health",
             "uptime_s",
+            "via",
         ],
     )?;
     let health = fields
@@ -97,7 +108,38 @@ pub(super) fn heartbeat(
         backlog_messages: fields.opt_count("backlog_messages")?,
         health,
         uptime_s: fields.opt_count("uptime_s")?,
-        via: None,
+        via: fields.opt_id_list("via", MAX_VIA_HOPS)?,
+    })
+}
+
+pub(super) fn link(config: &NormalizerConfig, fields: &Fields<'_>) -> Result<Link, Rejection> {
+    check_unknown(config, fields, &["state", "via"])?;
+    Ok(Link {
+        state: fields.symbol("state", &[LinkState::Lost, LinkState::Detected])?,
+        via: fields.opt_id_list("via", MAX_VIA_HOPS)?,
+    })
+}
+
+/// A relationship declared by `node_id` to another node.
+pub(super) fn edge(
+    config: &NormalizerConfig,
+    fields: &Fields<'_>,
+    node_id: &str,
+) -> Result<EdgeDecl, Rejection> {
+    check_unknown(config, fields, &["peer_id", "relation", "state"])?;
+    let peer_id = fields.id("peer_id")?;
+    if peer_id == node_id {
+        return Err(Rejection::new(
+            ReasonCode::BadId,
+            format!("field `peer_id` = {peer_id:?} names the node itself; an edge joins two nodes"),
+        ));
+    }
+    Ok(EdgeDecl {
+        peer_id,
+        relation: fields.symbol("relation", EDGE_RELATIONS)?,
+        state: fields
+            .opt_symbol("state", EDGE_STATES)?
+            .unwrap_or(EdgeState::Up),
     })
 }
 

@@ -4,20 +4,22 @@ use proptest::prelude::*;
 use sxfleet_schemas::{EventPayload, Health, Source};
 
 use super::{normalize, Normalized};
+
+mod federation;
 use crate::config::{NormalizerConfig, UnknownFields};
 use crate::context::RawContext;
 use crate::reject::ReasonCode;
 
-const RECEIVED_MS: i64 = 1_772_150_400_000; // 2026-02-27T00:00:00Z
+pub(super) const RECEIVED_MS: i64 = 1_772_150_400_000; // 2026-02-27T00:00:00Z
 
-fn ctx() -> RawContext {
+pub(super) fn ctx() -> RawContext {
     RawContext {
         source: Source::KafkaRaw,
         received_ms: RECEIVED_MS,
     }
 }
 
-fn code_of(raw: &str, config: &NormalizerConfig) -> Result<usize, ReasonCode> {
+pub(super) fn code_of(raw: &str, config: &NormalizerConfig) -> Result<usize, ReasonCode> {
     normalize(config, raw.as_bytes(), ctx())
         .map(|records| records.len())
         .map_err(|rejected| rejected.rejection.code)
