@@ -266,7 +266,7 @@ fn replay(
     Ok((replay, carried))
 }
 
-fn rfc3339_ms(field: &str, text: &str) -> Result<i64, Rejection> {
+pub(crate) fn rfc3339_ms(field: &str, text: &str) -> Result<i64, Rejection> {
     OffsetDateTime::parse(text, &Rfc3339)
         .ok()
         .and_then(|t| i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok())

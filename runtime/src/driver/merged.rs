@@ -8,7 +8,7 @@ use rdkafka::consumer::Consumer;
 use rdkafka::error::KafkaError;
 use rdkafka::message::OwnedMessage;
 use rdkafka::{Message, TopicPartitionList};
-use tracing::warn;
+use tracing::{debug, warn};
 
 use super::input::input_of;
 use super::merge::Lane;
@@ -56,6 +56,10 @@ impl Session<'_> {
                     }
                 }
                 Ok(Err(KafkaError::PartitionEOF(partition))) => {
+                    debug!(
+                        stage = stage.name(),
+                        partition, "input partition read to its end"
+                    );
                     if let Some(merge) = self.merge.as_mut() {
                         merge.caught_up(partition);
                     }
