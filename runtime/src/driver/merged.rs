@@ -87,13 +87,7 @@ impl Session<'_> {
         let Some(merge) = self.merge.as_mut() else {
             return;
         };
-        merge.push(
-            lane.clone(),
-            offset,
-            order_ms,
-            message,
-            std::time::Instant::now(),
-        );
+        merge.push(lane.clone(), offset, order_ms, message);
         if merge.held(&lane) >= self.config.max_batch && self.full.insert(lane.clone()) {
             self.pause_lanes(&[lane], true);
         }

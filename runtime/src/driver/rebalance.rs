@@ -3,7 +3,7 @@
 use std::sync::Mutex;
 
 use rdkafka::consumer::{BaseConsumer, ConsumerContext, Rebalance};
-use rdkafka::error::KafkaError;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::{ClientContext, TopicPartitionList};
 use tracing::{error, warn};
 
@@ -22,7 +22,11 @@ impl ClientContext for RebalanceLog {
     /// Logs client errors, except the end-of-partition events a merging session asks for
     /// (`enable.partition.eof`): librdkafka reports them here as well as to the consumer.
     fn error(&self, error: KafkaError, reason: &str) {
-        if !matches!(error, KafkaError::PartitionEOF(_)) {
+        let end_of_partition = matches!(
+            error,
+            KafkaError::PartitionEOF(_) | KafkaError::Global(RDKafkaErrorCode::PartitionEOF)
+        );
+        if !end_of_partition {
             error!(%error, reason, "librdkafka client error");
         }
     }

@@ -126,7 +126,7 @@ impl Session<'_> {
                                 self.to_restore.insert(*partition);
                             }
                             if let Some(merge) = self.merge.as_mut() {
-                                merge.assign((topic.clone(), *partition), Instant::now());
+                                merge.assign((topic.clone(), *partition));
                             }
                         }
                     }

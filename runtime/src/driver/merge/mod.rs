@@ -5,8 +5,10 @@
 //! merge releases the head with the smallest order time among the lanes' heads (ties: lower
 //! topic, then lower partition, then lower offset), so a partition's own order is always kept.
 //! While a lane is empty, the merge cannot know whether that partition's next record is earlier
-//! than every head, so it waits for it, at most `max_idle` from when the lane became empty
-//! (like Kafka Streams' `max.task.idle.ms`). It stops waiting sooner for a lane known to be
+//! than every head, so it waits for it: at most `max_idle` from the first time it wanted to
+//! release a record past it (like Kafka Streams' `max.task.idle.ms`; the wait starts when there
+//! is something to release, not when the lane emptied, so time the stage spent elsewhere, e.g.
+//! restoring, is not counted). It stops waiting sooner for a lane known to be
 //! caught up (the consumer reached the end of that partition): nothing earlier can come from
 //! it until someone writes more.
 
@@ -27,8 +29,9 @@ pub(crate) struct Merge<T> {
 struct LaneState<T> {
     /// Consumed records not released yet, in offset order.
     held: VecDeque<Held<T>>,
-    /// When the lane last became empty (or was assigned).
-    empty_since: Instant,
+    /// Since when a release waits for this empty lane; `None` while it holds records or nothing
+    /// waited for it yet since its last record.
+    waiting_since: Option<Instant>,
     /// The consumer reported the end of the partition after its last record held or released.
     caught_up: bool,
 }
@@ -49,12 +52,11 @@ impl<T> Merge<T> {
         }
     }
 
-    /// Adds a lane for a newly assigned partition (empty since `now`); a lane already known is
-    /// kept as it is.
-    pub(crate) fn assign(&mut self, lane: Lane, now: Instant) {
+    /// Adds an empty lane for a newly assigned partition; a lane already known is kept as it is.
+    pub(crate) fn assign(&mut self, lane: Lane) {
         self.lanes.entry(lane).or_insert_with(|| LaneState {
             held: VecDeque::new(),
-            empty_since: now,
+            waiting_since: None,
             caught_up: false,
         });
     }
@@ -66,10 +68,11 @@ impl<T> Merge<T> {
     }
 
     /// Holds a consumed record of `lane` (assigning the lane if it is new).
-    pub(crate) fn push(&mut self, lane: Lane, offset: i64, order_ms: i64, record: T, now: Instant) {
-        self.assign(lane.clone(), now);
+    pub(crate) fn push(&mut self, lane: Lane, offset: i64, order_ms: i64, record: T) {
+        self.assign(lane.clone());
         if let Some(state) = self.lanes.get_mut(&lane) {
             state.caught_up = false;
+            state.waiting_since = None;
             state.held.push_back(Held {
                 order_ms,
                 offset,
@@ -91,18 +94,28 @@ impl<T> Merge<T> {
         }
     }
 
-    /// Whether `lane` holds a record or is known to have nothing earlier to give; otherwise it
-    /// blocks releases until `max_idle` after it became empty.
+    /// Whether an empty lane, not known to be caught up, still holds releases back: until
+    /// `max_idle` after a release first waited for it.
     fn blocks(&self, state: &LaneState<T>, now: Instant) -> bool {
         state.held.is_empty()
             && !state.caught_up
-            && now.saturating_duration_since(state.empty_since) < self.max_idle
+            && state
+                .waiting_since
+                .is_none_or(|since| now.saturating_duration_since(since) < self.max_idle)
     }
 
     /// Releases the next record at `now`: the head with the smallest (order time, topic,
     /// partition, offset), unless an empty lane is still waited for. `None` when nothing may be
     /// released yet.
     pub(crate) fn pop(&mut self, now: Instant) -> Option<T> {
+        if self.lanes.values().all(|state| state.held.is_empty()) {
+            return None;
+        }
+        for state in self.lanes.values_mut() {
+            if state.held.is_empty() && !state.caught_up && state.waiting_since.is_none() {
+                state.waiting_since = Some(now);
+            }
+        }
         if self.lanes.values().any(|state| self.blocks(state, now)) {
             return None;
         }
@@ -117,16 +130,13 @@ impl<T> Merge<T> {
             })
             .min_by(|a, b| a.0.cmp(&b.0))
             .map(|(_, lane)| lane.clone())?;
-        let state = self.lanes.get_mut(&lane)?;
-        let held = state.held.pop_front()?;
-        if state.held.is_empty() {
-            state.empty_since = now;
-        }
+        let held = self.lanes.get_mut(&lane)?.held.pop_front()?;
         Some(held.record)
     }
 
     /// When a release that is waiting now may happen without new input: the earliest end of a
-    /// wait for an empty lane. `None` when nothing is held or nothing is waited for.
+    /// wait for an empty lane (waits start in [`Merge::pop`]). `None` when nothing is held or
+    /// nothing is waited for.
     pub(crate) fn wake_at(&self, now: Instant) -> Option<Instant> {
         if self.lanes.values().all(|state| state.held.is_empty()) {
             return None;
@@ -134,7 +144,8 @@ impl<T> Merge<T> {
         self.lanes
             .values()
             .filter(|state| self.blocks(state, now))
-            .map(|state| state.empty_since + self.max_idle)
+            .filter_map(|state| state.waiting_since)
+            .map(|since| since + self.max_idle)
             .min()
     }
 
