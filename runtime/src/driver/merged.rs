@@ -19,12 +19,16 @@ use crate::{RuntimeError, Shutdown, Stage};
 impl Session<'_> {
     /// As [`Session::next_batch`], with the records released by the merge: up to `max_batch`,
     /// waiting at most `linger` after the first one (and, before the first, at most the idle
-    /// poll time or the end of a wait for an empty partition).
+    /// poll time or the end of a wait for an empty partition). Waits for empty partitions are
+    /// counted from this call on only.
     pub(super) async fn next_merged_batch(
         &mut self,
         stage: &mut dyn Stage,
         shutdown: &Shutdown,
     ) -> Result<Option<Vec<OwnedMessage>>, RuntimeError> {
+        if let Some(merge) = self.merge.as_mut() {
+            merge.restart_waits();
+        }
         let mut batch: Vec<OwnedMessage> = Vec::new();
         let idle_until = tokio::time::Instant::now() + Duration::from_millis(200);
         let mut linger_until = None;

@@ -149,6 +149,15 @@ impl<T> Merge<T> {
             .min()
     }
 
+    /// Forgets every wait started so far: the driver calls it when it starts collecting a
+    /// batch, so the time it spent processing, committing or restoring (while records it has
+    /// not pulled yet may sit in the consumer's queue) never counts as waiting.
+    pub(crate) fn restart_waits(&mut self) {
+        for state in self.lanes.values_mut() {
+            state.waiting_since = None;
+        }
+    }
+
     /// Records held for `lane`.
     pub(crate) fn held(&self, lane: &Lane) -> usize {
         self.lanes.get(lane).map_or(0, |state| state.held.len())

@@ -200,3 +200,17 @@ fn a_revoked_lane_drops_its_records_and_is_no_longer_waited_for() {
     assert_eq!(merge.held(&lane("raw", 0)), 0);
     assert_eq!(drain(&mut merge, t0), ["b20"]);
 }
+
+#[test]
+fn restarted_waits_count_again_from_the_next_release() {
+    let t0 = Instant::now();
+    let mut merge = merge_of(&[(lane("raw", 0), &[(10, "a10")]), (lane("raw", 1), &[])]);
+    assert_eq!(merge.pop(t0), None, "the wait for lane 1 starts");
+    merge.restart_waits();
+    assert_eq!(
+        merge.pop(t0 + IDLE),
+        None,
+        "time before the restart does not count"
+    );
+    assert_eq!(merge.pop(t0 + IDLE * 2), Some("a10"));
+}
