@@ -52,8 +52,8 @@ pub enum InputOrder {
     /// Merged by [`crate::Stage::order_time`] (tick records by their tick time): the driver
     /// holds consumed records per partition and releases the smallest time among the
     /// partitions' heads (ties: lower topic, partition, offset). While an owned partition has
-    /// nothing held it waits for it, at most `max_idle` from when it became empty, and not at
-    /// all once the consumer reported the end of that partition. For a stage whose outputs
+    /// nothing held it waits for it, at most `max_idle` per batch (from when a release first
+    /// waits for it), and not at all once the consumer reported the end of that partition. For a stage whose outputs
     /// interleave records of several input partitions (the normalizer), so the same input log
     /// gives the same output order whatever the fetch timing. Records held, not yet processed,
     /// are never committed.
