@@ -57,6 +57,11 @@ struct Common {
     /// (e.g. `5s`), so silence timers fire while a whole partition is quiet.
     #[arg(long, value_parser = humantime::parse_duration, global = true)]
     punctuate_after: Option<Duration>,
+    /// The normalizer merges its raw partitions in event-time order; this is the longest it
+    /// waits for a raw partition it has nothing of before going on without it (e.g. `500ms`).
+    /// Not waited for at all once that partition is read to its end.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "500ms", global = true)]
+    max_task_idle: Duration,
     /// JSON file with the processor's projection settings (connectivity thresholds, per-domain
     /// overrides, drift weights, attention thresholds; see docs/projections.md). Defaults
     /// apply to every field it leaves out.
@@ -240,6 +245,7 @@ impl Common {
         config.instance.clone_from(&self.instance);
         config.state_dir.clone_from(&self.state_dir);
         config.punctuate_after = self.punctuate_after;
+        config.max_task_idle = self.max_task_idle;
         if self.at_least_once {
             config.delivery = Delivery::AtLeastOnce;
         }

@@ -6,7 +6,7 @@ use anyhow::Context;
 use sxfleet_ingest::http::config::HttpConfig;
 use sxfleet_ingest::{NormalizerConfig, NormalizerStage};
 use sxfleet_processors::{ProjectionConfig, TwinStage};
-use sxfleet_runtime::driver::StageStats;
+use sxfleet_runtime::driver::{InputOrder, StageStats, DEFAULT_MAX_TASK_IDLE};
 use sxfleet_runtime::keyed::KeyedStage;
 use sxfleet_runtime::topics::{ensure_topics, partition_count};
 use sxfleet_runtime::{run_stage, Delivery, KafkaConfig, Shutdown, StageRunConfig, Topics};
@@ -38,6 +38,9 @@ pub struct PipelineConfig {
     /// partition is quiet (see `sxfleet_runtime::tick`). `None`: timers advance with
     /// event time only.
     pub punctuate_after: Option<std::time::Duration>,
+    /// The normalizer merges its raw partitions in event-time order and waits at most this long
+    /// for a raw partition it has nothing of (see `sxfleet_runtime::driver::InputOrder`).
+    pub max_task_idle: std::time::Duration,
     /// Normalizer settings used by [`run_all`] (and by `sxfleet normalize`).
     pub normalizer: NormalizerConfig,
     /// Thresholds and weights of the processor's projections.
@@ -58,6 +61,7 @@ impl PipelineConfig {
             instance: "0".to_owned(),
             state_dir: None,
             punctuate_after: None,
+            max_task_idle: DEFAULT_MAX_TASK_IDLE,
             normalizer: NormalizerConfig::default(),
             projections: ProjectionConfig::default(),
             sink_backend: Backend::ClickHouse,
@@ -103,7 +107,8 @@ pub async fn create_topics(config: &PipelineConfig) -> anyhow::Result<()> {
         .context("creating the pipeline's topics")
 }
 
-/// Runs the normalizer (raw topic -> events, control, DLQ) until `shutdown`.
+/// Runs the normalizer (raw topic -> events, control, DLQ) until `shutdown`, its raw
+/// partitions merged in event-time order.
 ///
 /// # Errors
 /// When the stage stops on an internal error.
@@ -115,6 +120,12 @@ pub async fn run_normalizer(
     let app_id = config.app_id("normalizer");
     let mut run = config.run_config("normalizer", vec![config.topics.raw.clone()]);
     run.punctuate_after = config.punctuate_after;
+    // Control records and node events sit on different raw partitions and the normalizer
+    // interleaves them into every events partition: merged by event time, that interleaving
+    // is a function of the input, not of fetch timing.
+    run.input_order = InputOrder::EventTime {
+        max_idle: config.max_task_idle,
+    };
     let events_partitions = partition_count(&config.kafka, &config.topics.events)
         .context("the normalizer needs the events topic")?;
     let mut stage = NormalizerStage::new(

@@ -19,7 +19,7 @@ use sxfleet_schemas::{stage, EventPayload, FleetEvent, Source, TrustViolation};
 use crate::admit::{admit, NodeIngest, NodeMessage, Verdict, NODE_INGEST_FORMAT};
 use crate::config::{NormalizerConfig, SignatureMode};
 use crate::context::{RawContext, HTTP_SOURCE};
-use crate::normalize::{normalize_map, parse_object, Normalized};
+use crate::normalize::{normalize_map, parse_object, rfc3339_ms, Normalized};
 use crate::registry::SchemaRegistry;
 use crate::reject::{Rejected, Rejection};
 use crate::signature::{signed, Signed};
@@ -36,7 +36,9 @@ pub const NODE_STORE: &str = "ingest-nodes";
 ///
 /// A control-plane record goes to the control topic and, as a copy, to every partition of the
 /// events topic: the fleet processor keeps the control state next to each partition's nodes, so
-/// each partition's log holds node events and control changes in one deterministic order.
+/// each partition's log holds node events and control changes in one order. That order is the
+/// raw records' event-time order when the driver merges the raw partitions by
+/// [`Fold::order_time`] (`InputOrder::EventTime`, which `sxfleet` turns on for the normalizer).
 pub struct NormalizerStage {
     keyed: Keyed<Normalizer>,
 }
@@ -244,6 +246,20 @@ impl Normalizer {
     }
 }
 
+/// The one field of a raw JSON record the driver's merge orders by, read without the rest.
+#[derive(serde::Deserialize)]
+struct OrderFields<'a> {
+    #[serde(borrow)]
+    ts: Option<std::borrow::Cow<'a, str>>,
+}
+
+/// The event time `ts` of a raw JSON record; `None` for anything else (Avro raw, no or bad
+/// `ts`: normalizing rejects the latter later, as without the merge).
+fn raw_event_time(raw: &[u8]) -> Option<i64> {
+    let fields: OrderFields<'_> = serde_json::from_slice(raw).ok()?;
+    rfc3339_ms("ts", &fields.ts?).ok()
+}
+
 /// Where a raw record came in, from its `sxfleet-source` header.
 fn source_of(header: Option<&[u8]>) -> Source {
     match header {
@@ -267,6 +283,16 @@ impl Fold for Normalizer {
         inputs: &'a [Input<'a>],
     ) -> BoxFuture<'a, Result<(), InternalError>> {
         Box::pin(self.resolve_schemas(inputs))
+    }
+
+    /// A raw record is merged with the other raw partitions by its event time `ts`, so control
+    /// records and node events reach the events topic in event-time order (see
+    /// `sxfleet_runtime::driver::InputOrder`); the Kafka timestamp when it has none.
+    fn order_time(&self, input: &Input<'_>) -> Option<i64> {
+        input
+            .payload
+            .and_then(raw_event_time)
+            .or(input.timestamp_ms)
     }
 
     fn process(
@@ -322,5 +348,36 @@ impl Fold for Normalizer {
             .release_due(now_ms, &self.config.order_limits(), &mut released);
         self.forward(&released, out)?;
         Ok(!released.is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::raw_event_time;
+
+    #[test]
+    fn a_raw_record_is_ordered_by_its_event_time_when_it_has_one() {
+        let cases: [(&[u8], Option<i64>); 6] = [
+            (
+                br#"{"type":"heartbeat","node_id":"n1","ts":"2026-01-01T00:00:01.500Z","seq":1}"#,
+                Some(1_767_225_601_500),
+            ),
+            (
+                br#"{"events":[{"ts":"2020-01-01T00:00:00Z"}],"ts":"2026-01-01T00:00:00+01:00"}"#,
+                Some(1_767_222_000_000),
+            ),
+            (br#"{"type":"heartbeat","ts":"yesterday"}"#, None),
+            (br#"{"type":"heartbeat","ts":17}"#, None),
+            (br#"{"type":"heartbeat"}"#, None),
+            (&[0, 0, 0, 0, 7, 2, 4], None),
+        ];
+        for (raw, expected) in cases {
+            assert_eq!(
+                raw_event_time(raw),
+                expected,
+                "{}",
+                String::from_utf8_lossy(raw)
+            );
+        }
     }
 }

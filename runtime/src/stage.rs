@@ -66,8 +66,10 @@ pub struct InternalError(pub String);
 ///
 /// The driver calls, for every batch: [`Stage::restore`] for newly assigned partitions (fed
 /// from the changelog, if the stage has one), then [`Stage::prepare`] once, then
-/// [`Stage::process`] for each record in offset order, then [`Stage::flush`]; everything these return is written atomically with the
-/// input offsets (in exactly-once mode). After a failed commit the driver discards the stage's
+/// [`Stage::process`] for each record (in offset order within a partition; across partitions
+/// in arrival order, or by [`Stage::order_time`] when the driver merges them, see
+/// [`crate::driver::InputOrder`]), then [`Stage::flush`]; everything these return is written
+/// atomically with the input offsets (in exactly-once mode). After a failed commit the driver discards the stage's
 /// state with [`Stage::reset`] and restores it again.
 ///
 /// A keyed stateful stage gets this trait from the adapter in [`crate::keyed`] (its store and
@@ -164,6 +166,14 @@ pub trait Stage: Send {
         _out: &mut Vec<Output>,
     ) -> Result<(), InternalError> {
         Ok(())
+    }
+
+    /// The time `input` is ordered by when the driver merges the stage's input partitions
+    /// ([`crate::driver::InputOrder::EventTime`]): normally the event time the record carries.
+    /// The default is the record's Kafka timestamp. Never called for tick records (ordered by
+    /// their tick time). `None` releases the record as soon as it is a partition's head.
+    fn order_time(&self, input: &Input<'_>) -> Option<i64> {
+        input.timestamp_ms
     }
 
     /// The event time `partition` has reached (the latest event or tick time applied), if the

@@ -45,7 +45,7 @@ pub(super) fn event_time(
 }
 
 /// An RFC 3339 timestamp field other than `ts` (`cert_not_after`, `last_sync`) in epoch ms.
-pub(super) fn rfc3339_ms(field: &str, text: &str) -> Result<i64, Rejection> {
+pub(crate) fn rfc3339_ms(field: &str, text: &str) -> Result<i64, Rejection> {
     OffsetDateTime::parse(text, &Rfc3339)
         .ok()
         .and_then(|t| i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok())

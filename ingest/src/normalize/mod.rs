@@ -20,7 +20,8 @@ use sxfleet_schemas::{
     ReplayPhase,
 };
 
-use self::common::{check_unknown, event_time, rfc3339_ms};
+pub(crate) use self::common::rfc3339_ms;
+use self::common::{check_unknown, event_time};
 use self::control::control_event;
 use self::fields::Fields;
 use self::payloads::{edge, heartbeat, link, register, snapshot};

@@ -38,11 +38,37 @@ pub struct StageRunConfig {
     /// fire while its nodes are silent. The tick goes through the log, so a replay of the log
     /// fires the same timers at the same places. `None` disables punctuation.
     pub punctuate_after: Option<Duration>,
+    /// In which order records of different input partitions reach the stage.
+    pub input_order: InputOrder,
 }
+
+/// In which order the driver hands records of different input partitions to the stage. Within
+/// a partition the order is always the log's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputOrder {
+    /// As the consumer delivers them: partitions interleave by fetch timing. For stages whose
+    /// partitions are independent (each partition's state sees only its own log).
+    Arrival,
+    /// Merged by [`crate::Stage::order_time`] (tick records by their tick time): the driver
+    /// holds consumed records per partition and releases the smallest time among the
+    /// partitions' heads (ties: lower topic, partition, offset). While an owned partition has
+    /// nothing held it waits for it, at most `max_idle` per batch (from when a release first
+    /// waits for it), and not at all once the consumer reported the end of that partition. For a stage whose outputs
+    /// interleave records of several input partitions (the normalizer), so the same input log
+    /// gives the same output order whatever the fetch timing. Records held, not yet processed,
+    /// are never committed.
+    EventTime {
+        /// The longest wait for an empty partition (Kafka Streams' `max.task.idle.ms`).
+        max_idle: Duration,
+    },
+}
+
+/// Default longest wait for an empty partition in [`InputOrder::EventTime`].
+pub const DEFAULT_MAX_TASK_IDLE: Duration = Duration::from_millis(500);
 
 impl StageRunConfig {
     /// Defaults for a stage in `group` reading `inputs`: exactly-once, batches of up to 5,000
-    /// records or 50 ms, a 10 s transaction timeout.
+    /// records or 50 ms, a 10 s transaction timeout, partitions in arrival order.
     pub fn new(kafka: KafkaConfig, group: &str, inputs: Vec<String>) -> Self {
         Self {
             kafka,
@@ -57,6 +83,7 @@ impl StageRunConfig {
             snapshot_interval: Duration::from_secs(60),
             snapshot_max_age: Duration::from_secs(12 * 3600),
             punctuate_after: None,
+            input_order: InputOrder::Arrival,
         }
     }
 }

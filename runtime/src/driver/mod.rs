@@ -9,7 +9,9 @@
 //! - `config`: [`StageRunConfig`] and [`StageStats`].
 //! - `input`: consumed records as the stage sees them, and the offsets a batch commits.
 //! - `rebalance`: the consumer context that records assignments and revocations.
+//! - `merge`: the pure event-time ordered merge of input partitions ([`InputOrder::EventTime`]).
 //! - `session`: one session's consumer, producer, owned partitions, restore and snapshots.
+//! - `merged`: the session's batches as the merge releases them.
 //! - `commit`: the session's commit path (one transaction, or flush then commit).
 //! - `ticks`: the session's wall-clock punctuation (tick records into idle partitions).
 //! - here: [`run_stage`] and one session's loop.
@@ -17,6 +19,8 @@
 mod commit;
 mod config;
 mod input;
+mod merge;
+mod merged;
 mod rebalance;
 mod session;
 mod ticks;
@@ -30,8 +34,9 @@ use rdkafka::producer::{FutureProducer, Producer};
 use rdkafka::Message;
 use tracing::{error, info, warn};
 
-pub use self::config::{StageRunConfig, StageStats};
+pub use self::config::{InputOrder, StageRunConfig, StageStats, DEFAULT_MAX_TASK_IDLE};
 use self::input::{input_of, next_offsets};
+use self::merge::Merge;
 use self::rebalance::RebalanceLog;
 use self::session::Session;
 use crate::error::error_chain;
@@ -112,9 +117,16 @@ async fn run_session(
         tokio::task::block_in_place(|| producer.init_transactions(Duration::from_secs(60)))
             .map_err(RuntimeError::kafka("init transactions"))?;
     }
-    let consumer: StreamConsumer<RebalanceLog> = config
-        .kafka
-        .consumer(&config.group)
+    let mut consumer_config = config.kafka.consumer(&config.group);
+    let merge = match config.input_order {
+        InputOrder::Arrival => None,
+        InputOrder::EventTime { max_idle } => {
+            // The merge stops waiting for a partition the consumer reports caught up.
+            consumer_config.set("enable.partition.eof", "true");
+            Some(Merge::new(max_idle))
+        }
+    };
+    let consumer: StreamConsumer<RebalanceLog> = consumer_config
         .create_with_context(RebalanceLog::default())
         .map_err(RuntimeError::kafka("create consumer"))?;
     let topics: Vec<&str> = config.inputs.iter().map(String::as_str).collect();
@@ -133,6 +145,8 @@ async fn run_session(
         last_snapshot: Instant::now(),
         last_activity: BTreeMap::new(),
         stopped,
+        merge,
+        full: BTreeSet::new(),
     };
     loop {
         let Some(batch) = session.next_batch(stage, shutdown).await? else {

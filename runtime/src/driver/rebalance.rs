@@ -3,8 +3,9 @@
 use std::sync::Mutex;
 
 use rdkafka::consumer::{BaseConsumer, ConsumerContext, Rebalance};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::{ClientContext, TopicPartitionList};
-use tracing::warn;
+use tracing::{error, warn};
 
 /// Records rebalance events so the loop can act on them between polls.
 #[derive(Default)]
@@ -17,7 +18,19 @@ pub(super) enum RebalanceEvent {
     Revoked(Vec<(String, i32)>),
 }
 
-impl ClientContext for RebalanceLog {}
+impl ClientContext for RebalanceLog {
+    /// Logs client errors, except the end-of-partition events a merging session asks for
+    /// (`enable.partition.eof`): librdkafka reports them here as well as to the consumer.
+    fn error(&self, error: KafkaError, reason: &str) {
+        let end_of_partition = matches!(
+            error,
+            KafkaError::PartitionEOF(_) | KafkaError::Global(RDKafkaErrorCode::PartitionEOF)
+        );
+        if !end_of_partition {
+            error!(%error, reason, "librdkafka client error");
+        }
+    }
+}
 
 impl ConsumerContext for RebalanceLog {
     fn post_rebalance(&self, _consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {

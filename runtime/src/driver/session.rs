@@ -12,6 +12,7 @@ use rdkafka::{Message, TopicPartitionList};
 use tracing::{info, warn};
 
 use super::config::{StageRunConfig, StageStats};
+use super::merge::{Lane, Merge};
 use super::rebalance::{RebalanceEvent, RebalanceLog};
 use crate::error::error_chain;
 use crate::restore::{restore, SnapshotPolicy};
@@ -34,17 +35,25 @@ pub(super) struct Session<'a> {
     pub(super) last_activity: BTreeMap<i32, Instant>,
     /// Partitions stopped by an internal error: kept assigned and paused.
     pub(super) stopped: &'a BTreeSet<i32>,
+    /// With [`super::InputOrder::EventTime`]: consumed records not yet released to a batch.
+    pub(super) merge: Option<Merge<OwnedMessage>>,
+    /// Partitions paused because the merge holds `max_batch` of their records.
+    pub(super) full: BTreeSet<Lane>,
 }
 
 impl Session<'_> {
-    /// Collects up to `max_batch` records, waiting at most `linger` after the first one.
-    /// Returns `None` on shutdown. Records of partitions revoked meanwhile are dropped: their
-    /// next owner resumes from the committed offset.
+    /// Collects up to `max_batch` records, waiting at most `linger` after the first one, in
+    /// arrival order (or as the merge releases them, see `merged.rs`). Returns `None` on
+    /// shutdown. Records of partitions revoked meanwhile are dropped, held ones too: their next
+    /// owner resumes from the committed offset.
     pub(super) async fn next_batch(
         &mut self,
         stage: &mut dyn Stage,
         shutdown: &Shutdown,
     ) -> Result<Option<Vec<OwnedMessage>>, RuntimeError> {
+        if self.merge.is_some() {
+            return self.next_merged_batch(stage, shutdown).await;
+        }
         let mut batch: Vec<OwnedMessage> = Vec::new();
         let idle = Duration::from_millis(200);
         let first = tokio::select! {
@@ -92,6 +101,12 @@ impl Session<'_> {
                 RebalanceEvent::Revoked(partitions) => {
                     let revoked: BTreeSet<i32> = partitions.iter().map(|(_, p)| *p).collect();
                     batch.retain(|m| !revoked.contains(&m.partition()));
+                    if let Some(merge) = self.merge.as_mut() {
+                        for lane in &partitions {
+                            merge.revoke(lane);
+                            self.full.remove(lane);
+                        }
+                    }
                     for partition in revoked {
                         stage.revoke(partition);
                         self.owned.remove(&partition);
@@ -106,8 +121,13 @@ impl Session<'_> {
                     for (topic, partition) in &partitions {
                         if self.stopped.contains(partition) {
                             paused.add_partition(topic, *partition);
-                        } else if !self.owned.contains(partition) {
-                            self.to_restore.insert(*partition);
+                        } else {
+                            if !self.owned.contains(partition) {
+                                self.to_restore.insert(*partition);
+                            }
+                            if let Some(merge) = self.merge.as_mut() {
+                                merge.assign((topic.clone(), *partition));
+                            }
                         }
                     }
                     if paused.count() > 0 {

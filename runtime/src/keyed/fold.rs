@@ -41,6 +41,12 @@ pub trait Fold: Send + Sized {
         Box::pin(std::future::ready(Ok(())))
     }
 
+    /// The time `input` is ordered by when the driver merges input partitions (see
+    /// [`crate::stage::Stage::order_time`]); the default is its Kafka timestamp.
+    fn order_time(&self, input: &Input<'_>) -> Option<i64> {
+        input.timestamp_ms
+    }
+
     /// Applies one input record of `keys`' partition, appending what it produces to `out`.
     ///
     /// # Errors

@@ -210,6 +210,10 @@ impl<S: KeyedStage> Stage for S {
         keys.advance(fold, tick_ms, out)
     }
 
+    fn order_time(&self, input: &Input<'_>) -> Option<i64> {
+        self.keyed().fold.order_time(input)
+    }
+
     fn event_time(&self, partition: i32) -> Option<i64> {
         self.keyed().timers.event_time(partition)
     }
