@@ -9,8 +9,9 @@
 use super::dialect::Dialect;
 use crate::tables::ddl::{qualified, table};
 
-/// Nodes whose state is not current: counted, but left out of the drift figures.
-const EXCLUDED: &str = "connectivity IN ('DISCONNECTED', 'REPLAYING')";
+/// Nodes whose state is not current: counted, but left out of the drift figures (also in the
+/// hierarchical rollup, [`super::hierarchy`]).
+pub const EXCLUDED: &str = "connectivity IN ('DISCONNECTED', 'REPLAYING')";
 
 /// An expression longer than this gets its alias on a line of its own.
 const LONG_EXPRESSION: usize = 100;
