@@ -10,6 +10,8 @@ use sxfleet_schemas::{
     SupplyChain, SyncDebt, TransitionMachine,
 };
 
+pub mod tree;
+
 /// 2026-02-25T06:13:20.123Z
 pub const T0: i64 = 1_772_000_000_123;
 

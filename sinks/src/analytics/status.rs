@@ -1,7 +1,7 @@
 //! The status rule of a domain's rollup row (`domain_tree_rollup.status`) and its
 //! `connectivity_summary`, once as pure Rust ([`status`], [`connectivity_summary`]) and once as
 //! the SQL that computes the same in either [`Dialect`] ([`status_sql`], [`summary_sql`]), both
-//! written from the same constants. `docs/projections.md` states the rule.
+//! written from the same constants. `docs/contracts.md` ("ClickHouse tables") states the rule.
 //!
 //! - `Autonomous` when the domain's authority status is `AUTONOMOUS` (its master acts without an
 //!   upstream: its nodes being cut off is expected);

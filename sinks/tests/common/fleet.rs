@@ -75,5 +75,7 @@ pub fn expected_summary() -> Summary {
         by_reported_version: pairs(&[("", 1), ("2.3.1", 2), ("2.4.0", 2)]),
         by_drift_status: pairs(&[("UNASSIGNED", 1), ("DRIFTED", 4)]),
         by_trust: pairs(&[("UNVERIFIED", 1), ("VIOLATED", 4)]),
+        // The twins have no domain path.
+        tree: Vec::new(),
     }
 }
