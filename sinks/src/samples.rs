@@ -6,7 +6,7 @@ use sxfleet_schemas::{
     ActualState, AttestationResult, AttestationStatus, AuthorityLevel, ConnectivityMode,
     DeadLetter, DesiredState, EventPayload, Firmware, FleetEvent, Hardware, Health, Heartbeat,
     LifecyclePhase, LinkQuality, Node, NodeAttention, NodeAuthority, NodeConnectivity, NodeDrift,
-    NodeKind, NodeLifecycle, NodeRuntime, NodeTrust, Register, Source, StateTransition,
+    NodeEdge, NodeKind, NodeLifecycle, NodeRuntime, NodeTrust, Register, Source, StateTransition,
     SupplyChain, SyncDebt, TransitionMachine,
 };
 
@@ -31,6 +31,7 @@ pub fn heartbeat_event(node_id: &str, seq: i64) -> FleetEvent {
             backlog_messages: Some(12),
             health: Health::Degraded,
             uptime_s: Some(3_600),
+            via: Some(vec!["relay-7".to_owned(), "sat-link-2".to_owned()]),
         }),
     }
 }
@@ -90,6 +91,7 @@ pub fn node(id: &str, version: i64) -> Node {
                 replay_required: true,
             },
             replay: None,
+            last_sync_ms: Some(T0 - 25),
         },
         desired_state: DesiredState {
             policy_bundle_id: Some("bundle-7".to_owned()),
@@ -160,6 +162,14 @@ pub fn node(id: &str, version: i64) -> Node {
         last_event_id: Some(format!("{id}:77")),
         updated_ms: T0,
         events_applied: 70,
+        domain_path: vec!["global".to_owned(), "dom-eu".to_owned()],
+        relay_path: vec!["relay-1".to_owned()],
+        edges: vec![NodeEdge {
+            peer_id: "peer-1".to_owned(),
+            relation: "CONTROL".to_owned(),
+            state: "UP".to_owned(),
+            changed_ms: T0 - 70,
+        }],
     }
 }
 

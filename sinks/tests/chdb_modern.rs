@@ -13,15 +13,15 @@ use std::process::Command;
 
 use common::{fleet, random_name, samples, TWIN_AT};
 use serde_json::json;
+use sxfleet_sinks::analytics::status::check::{rule_check_sql, rule_in_rust};
+use sxfleet_sinks::cookbook::Dialect;
 use sxfleet_sinks::migrate::MIGRATIONS;
+use sxfleet_sinks::summary::tree_sql;
 use sxfleet_sinks::tables::ddl;
 use sxfleet_sinks::tables::events::event_row;
 use sxfleet_sinks::tables::node_state::node_state_row;
 use sxfleet_sinks::tables::transitions::transition_row;
 use sxfleet_sinks::tables::Coords;
-use sxfleet_sinks::analytics::status::check::{rule_check_sql, rule_in_rust};
-use sxfleet_sinks::cookbook::Dialect;
-use sxfleet_sinks::summary::tree_sql;
 use sxfleet_sinks::{cookbook, summary_sql, ServerCaps, Summary};
 
 /// Runs `steps` (SQL, optional answer name) in one fresh chDB session.
@@ -171,6 +171,7 @@ fn modern_ddl_and_overview_run_on_chdb() {
          events\tevent_time_ms\tInt64\n\
          node_state\tregion\tLowCardinality(String)\n\
          node_state\trtt_ms\tNullable(Float64)\n\
+         policy_bundles\tevent_time_ms\tInt64\n\
          transitions\tfrom_state\tLowCardinality(String)\n"
     );
     assert_eq!(

@@ -16,7 +16,7 @@ use sxfleet_sinks::cookbook::Dialect;
 use sxfleet_sinks::query::{run, session};
 use sxfleet_sinks::tables::ddl::table;
 use sxfleet_sinks::tables::domains::DomainRow;
-use sxfleet_sinks::{Backend, ClickHouse};
+use sxfleet_sinks::{fleet_summary, Backend, ClickHouse};
 
 async fn ch_tsv(ch: &ClickHouse, sql: &str) -> String {
     let mut cursor = ch
@@ -61,7 +61,10 @@ async fn the_hierarchy_lands_and_answers_on_clickhouse_and_parquet() {
     assert_eq!(region_a.authority_status, "AUTHORITATIVE");
     assert_eq!(region_a.path, ["global", "region-a"]);
     assert_eq!(
-        (region_a.master_controller_id.as_str(), region_a.master_level.as_str()),
+        (
+            region_a.master_controller_id.as_str(),
+            region_a.master_level.as_str()
+        ),
         ("region-a-control", "REGION")
     );
     assert_eq!(region_a.upstream_peer, "global-control");
@@ -115,8 +118,43 @@ async fn the_hierarchy_lands_and_answers_on_clickhouse_and_parquet() {
     for (name, params, rows, first) in expected_heads() {
         let got = ch_tsv(&ch, &query(name, Dialect::ClickHouse).bind(&params)).await;
         assert_eq!(got.lines().count(), rows, "{name} {params:?}\n{got}");
-        assert_eq!(got.lines().next(), Some(first.as_str()), "{name} {params:?}");
+        assert_eq!(
+            got.lines().next(),
+            Some(first.as_str()),
+            "{name} {params:?}"
+        );
     }
+
+    // `sxfleet summary`'s tree is the Global Fleet View (as of the latest twin update, the
+    // scenario's end).
+    let summary = fleet_summary(&ch.client(), &db.name)
+        .await
+        .expect("summary");
+    assert_eq!(summary.total_nodes, 105);
+    let lines: String = (summary.tree.iter())
+        .map(|l| {
+            format!(
+                "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
+                l.domain_id,
+                l.depth,
+                l.level,
+                l.nodes,
+                l.shown_status,
+                l.drift_objects,
+                l.authority,
+                l.sync_debt_h
+            )
+        })
+        .collect();
+    assert_eq!(lines, expected()[0].2);
+    let text = summary.to_string();
+    assert!(
+        text.contains(
+            "\n      edge-zone-a2: 25 nodes, Live (23/25), Delayed (2/25), 0 drift objects, \
+             authority LOCAL, sync debt 0 h\n"
+        ),
+        "{text}"
+    );
 
     // The same records on the Parquet backend, read by DataFusion.
     let dir = tempfile::tempdir().expect("tempdir");
@@ -128,15 +166,16 @@ async fn the_hierarchy_lands_and_answers_on_clickhouse_and_parquet() {
     let sink = start(&config, &shutdown);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
-        let landed = match session(dir.path()).await {
-            Ok(ctx) => df_tsv(
-                &ctx,
-                "SELECT (SELECT count(*) FROM node_state) + (SELECT count(*) FROM domains) \
+        let landed =
+            match session(dir.path()).await {
+                Ok(ctx) => df_tsv(
+                    &ctx,
+                    "SELECT (SELECT count(*) FROM node_state) + (SELECT count(*) FROM domains) \
                  + (SELECT count(*) FROM policy_bundles)",
-            )
-            .await,
-            Err(_) => String::new(),
-        };
+                )
+                .await,
+                Err(_) => String::new(),
+            };
         if landed == "123\n" {
             break;
         }
@@ -157,11 +196,18 @@ async fn the_hierarchy_lands_and_answers_on_clickhouse_and_parquet() {
     for (name, params, rows, first) in expected_heads() {
         let got = df_tsv(&ctx, &query(name, Dialect::DataFusion).bind(&params)).await;
         assert_eq!(got.lines().count(), rows, "{name} {params:?}\n{got}");
-        assert_eq!(got.lines().next(), Some(first.as_str()), "{name} {params:?}");
+        assert_eq!(
+            got.lines().next(),
+            Some(first.as_str()),
+            "{name} {params:?}"
+        );
     }
-    let hops = run(&ctx, "SELECT hop FROM relay_paths WHERE node_id = 'a2-00' ORDER BY hop")
-        .await
-        .expect("hops");
+    let hops = run(
+        &ctx,
+        "SELECT hop FROM relay_paths WHERE node_id = 'a2-00' ORDER BY hop",
+    )
+    .await
+    .expect("hops");
     assert_eq!(hops.iter().map(|b| b.num_rows()).sum::<usize>(), 2);
     kafka.delete().await;
 }

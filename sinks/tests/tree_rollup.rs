@@ -102,13 +102,22 @@ fn twin(id: usize, spec: &Spec, parents: &[usize]) -> Node {
     n.domain_id = format!("d{domain}");
     n.domain_path = path(parents, domain);
     n.connectivity.mode = MODES[spec.mode];
-    n.actual_state.runtime.health = if spec.failed { Health::Failed } else { Health::Ok };
+    n.actual_state.runtime.health = if spec.failed {
+        Health::Failed
+    } else {
+        Health::Ok
+    };
     n.lifecycle.phase = if spec.quarantined {
         LifecyclePhase::Quarantined
     } else {
         LifecyclePhase::Active
     };
-    n.drift.status = if spec.drift_objects > 0 { "DRIFTED" } else { "IN_SPEC" }.to_owned();
+    n.drift.status = if spec.drift_objects > 0 {
+        "DRIFTED"
+    } else {
+        "IN_SPEC"
+    }
+    .to_owned();
     n.drift.objects_out_of_spec = spec.drift_objects;
     n.attention.alert_open = spec.alert;
     n.connectivity.sync_debt.seconds_behind = spec.behind;
@@ -122,7 +131,12 @@ fn column(batches: &[RecordBatch], name: &str) -> Vec<i64> {
     for batch in batches {
         let index = batch.schema().index_of(name).expect(name);
         let values = cast(batch.column(index), &DataType::Int64).expect("cast");
-        out.extend(values.as_primitive::<Int64Type>().iter().map(|v| v.unwrap_or(0)));
+        out.extend(
+            values
+                .as_primitive::<Int64Type>()
+                .iter()
+                .map(|v| v.unwrap_or(0)),
+        );
     }
     out
 }
@@ -132,7 +146,12 @@ fn strings(batches: &[RecordBatch], name: &str) -> Vec<String> {
     for batch in batches {
         let index = batch.schema().index_of(name).expect(name);
         let values = cast(batch.column(index), &DataType::Utf8).expect("cast");
-        out.extend(values.as_string::<i32>().iter().map(|v| v.unwrap_or("").to_owned()));
+        out.extend(
+            values
+                .as_string::<i32>()
+                .iter()
+                .map(|v| v.unwrap_or("").to_owned()),
+        );
     }
     out
 }
@@ -144,7 +163,10 @@ async fn rollup(nodes: &[Node]) -> BTreeMap<String, (Vec<i64>, i64, i64)> {
         partition: 0,
         offset: 0,
     };
-    let rows: Vec<_> = nodes.iter().map(|n| node_state_row(n, at).unwrap()).collect();
+    let rows: Vec<_> = nodes
+        .iter()
+        .map(|n| node_state_row(n, at).unwrap())
+        .collect();
     let refs: Vec<_> = rows.iter().collect();
     let batch = record_batch(NodeState::NAME, &NodeState::columns(), &refs).unwrap();
     let tables: Vec<(Entry, Vec<RecordBatch>)> = landed()

@@ -132,7 +132,9 @@ fn tree_rollup(dialect: Dialect, node_state: &str, domains: &str) -> String {
     );
     let from = match d {
         Dialect::ClickHouse => {
-            format!("(\n    {nodes}\n)\nANY LEFT JOIN\n(\n    {domain_side}\n) USING subtree_id")
+            format!(
+                "(\n    {nodes}\n) AS n\nANY LEFT JOIN\n(\n    {domain_side}\n) AS d USING subtree_id"
+            )
         }
         Dialect::DataFusion => format!(
             "(SELECT n.*, {joined}\nFROM (\n    {nodes}\n) AS n\nLEFT JOIN ({domain_side}) AS d \
@@ -160,7 +162,7 @@ fn path_to(dialect: Dialect) -> &'static str {
         }
         Dialect::DataFusion => {
             "array_to_string(array_slice(domain_path, 1, \
-             array_position(domain_path, subtree_id)), '/')"
+             CAST(array_position(domain_path, subtree_id) AS BIGINT)), '/')"
         }
     }
 }
@@ -201,8 +203,8 @@ fn authority(dialect: Dialect, domains: &str, rollup: &str) -> String {
     match dialect {
         Dialect::ClickHouse => format!(
             "SELECT {columns}, arrayStringConcat(path, '/') AS tree_path, {subtree}\n\
-             FROM (SELECT * FROM {domains})\n\
-             ANY LEFT JOIN (SELECT domain_id, {subtree} FROM {rollup}) USING domain_id"
+             FROM (SELECT * FROM {domains}) AS a\n\
+             ANY LEFT JOIN (SELECT domain_id, {subtree} FROM {rollup}) AS r USING domain_id"
         ),
         Dialect::DataFusion => {
             let left: Vec<String> = columns.split(", ").map(|c| format!("a.{c}")).collect();

@@ -289,7 +289,10 @@ Domains:
         for dialect in Dialect::ALL {
             let sql = tree_sql(dialect).unwrap();
             assert!(sql.contains("concat('%/', 'global', '/%')"), "{sql}");
-            assert!(sql.contains("(SELECT max(updated_ms) FROM node_state"), "{sql}");
+            assert!(
+                sql.contains("(SELECT max(updated_ms) FROM node_state"),
+                "{sql}"
+            );
         }
     }
 }

@@ -59,7 +59,7 @@ pub fn selects(dialect: Dialect, database: &str) -> Vec<(&'static str, String)> 
                     "SELECT node_id, domain_id, CAST(hop AS BIGINT) AS hop, relay_id, mode, health\n\
                      FROM (SELECT node_id, domain_id, connectivity AS mode, health, \
                      unnest(relay_path) AS relay_id, \
-                     unnest(range(1, cardinality(relay_path) + 1)) AS hop\n\
+                     unnest(range(1, CAST(cardinality(relay_path) AS BIGINT) + 1)) AS hop\n\
                      FROM {node_state} WHERE cardinality(relay_path) > 0)"
                 ),
                 format!(
@@ -101,7 +101,9 @@ fn relay_health(dialect: Dialect, relay_paths: &str, node_state: &str) -> String
     );
     let joined = match d {
         Dialect::ClickHouse => {
-            format!("(\n    {per_relay}\n)\nANY LEFT JOIN\n(\n    {own}\n) USING relay_id")
+            format!(
+                "(\n    {per_relay}\n) AS r\nANY LEFT JOIN\n(\n    {own}\n) AS o USING relay_id"
+            )
         }
         Dialect::DataFusion => format!(
             "(SELECT r.relay_id AS relay_id, r.downstream AS downstream, r.degraded AS degraded, \

@@ -9,8 +9,8 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    ArrayRef, BinaryBuilder, Float64Array, Int32Array, Int64Array, Int64Builder, ListBuilder, RecordBatch,
-    StringBuilder, TimestampSecondArray, UInt64Array, UInt8Array, UInt8Builder,
+    ArrayRef, BinaryBuilder, Float64Array, Int32Array, Int64Array, Int64Builder, ListBuilder,
+    RecordBatch, StringBuilder, TimestampSecondArray, UInt64Array, UInt8Array, UInt8Builder,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use datafusion::arrow::error::ArrowError;

@@ -40,7 +40,10 @@ impl Table for Domains {
             col("autonomy", Kind::Str(|r| &r.autonomy)),
             col("path", Kind::Strings(|r| &r.path)),
             col("version", Kind::U64(|r| r.version)),
-            col("master_controller_id", Kind::Str(|r| &r.master_controller_id)),
+            col(
+                "master_controller_id",
+                Kind::Str(|r| &r.master_controller_id),
+            ),
             col("master_level", Kind::Str(|r| &r.master_level)),
             col("master_epoch", Kind::I64(|r| r.master_epoch)),
             col("master_since_ms", Kind::I64(|r| r.master_since_ms)),
@@ -55,14 +58,23 @@ impl Table for Domains {
                 Kind::Str(|r| &r.upstream_controller_id),
             ),
             col("upstream_peer", Kind::Str(|r| &r.upstream_peer)),
-            col("upstream_last_sync_ms", Kind::I64(|r| r.upstream_last_sync_ms)),
-            col("upstream_frequency_ms", Kind::I64(|r| r.upstream_frequency_ms)),
+            col(
+                "upstream_last_sync_ms",
+                Kind::I64(|r| r.upstream_last_sync_ms),
+            ),
+            col(
+                "upstream_frequency_ms",
+                Kind::I64(|r| r.upstream_frequency_ms),
+            ),
             col("upstream_mode", Kind::Str(|r| &r.upstream_mode)),
             col(
                 "upstream_pending_changes",
                 Kind::I64(|r| r.upstream_pending_changes),
             ),
-            col("upstream_sync_debt_s", Kind::I64(|r| r.upstream_sync_debt_s)),
+            col(
+                "upstream_sync_debt_s",
+                Kind::I64(|r| r.upstream_sync_debt_s),
+            ),
             col("upstream_overdue", Kind::U8(|r| r.upstream_overdue)),
             col("authority_status", Kind::Str(|r| &r.authority_status)),
             col("authority_reason", Kind::Str(|r| &r.authority_reason)),

@@ -19,6 +19,8 @@ fn node(
     node.connectivity.mode = mode;
     node.lifecycle.phase = phase;
     node.actual_state.reported_version = reported.map(str::to_owned);
+    // No domain tree here (`tree.rs` has one): the overview's tree stays empty.
+    node.domain_path = Vec::new();
     node
 }
 

@@ -23,9 +23,12 @@ pub fn bundles() -> Vec<BundleVersion> {
             version: v.to_owned(),
             target_version: "2.4.0".to_owned(),
             policy_version: format!("policy-{v}"),
-            config: [("rate".to_owned(), v.to_owned()), ("mode".to_owned(), "hard".to_owned())]
-                .into_iter()
-                .collect(),
+            config: [
+                ("rate".to_owned(), v.to_owned()),
+                ("mode".to_owned(), "hard".to_owned()),
+            ]
+            .into_iter()
+            .collect(),
             constraints: [("max_parallel".to_owned(), "10%".to_owned())]
                 .into_iter()
                 .collect(),

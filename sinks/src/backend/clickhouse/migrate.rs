@@ -19,12 +19,12 @@ use crate::analytics::dialect::Dialect;
 use crate::analytics::{domain_minute, hierarchy, rollups, topology};
 use crate::caps::ServerCaps;
 use crate::error::ClickHouseError;
-use crate::tables::ddl;
 pub use crate::tables::ddl::Step;
 use crate::tables::{
     alerts, authority_audit, dlq, domains, drift_evaluations, events, node_state, policy_bundles,
     transitions, Table,
 };
+use crate::tables::{ddl, enums};
 
 /// One schema change.
 #[derive(Clone, Copy)]
@@ -101,7 +101,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 8,
         description: "events.kind: TRUST_VIOLATION (FleetEvent v2)",
-        steps: |db, _| sql(events::events_kind_widened(db)),
+        steps: |db, _| sql(events::events_kind_widened(db, enums::EVENT_KIND_V2)),
     },
     Migration {
         version: 9,
@@ -145,6 +145,11 @@ pub const MIGRATIONS: &[Migration] = &[
                 .map(|(view, select)| Step::Sql(rollups::create_view(db, view, &select)))
                 .collect()
         },
+    },
+    Migration {
+        version: 15,
+        description: "events.kind: EDGE (FleetEvent v3)",
+        steps: |db, _| sql(events::events_kind_widened(db, enums::EVENT_KIND)),
     },
 ];
 

@@ -22,10 +22,10 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type, SchemaRef};
 use datafusion::arrow::error::ArrowError;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
-use datafusion::datasource::MemTable;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
+use datafusion::datasource::MemTable;
 use datafusion::error::DataFusionError;
 use datafusion::prelude::SessionContext;
 
@@ -92,7 +92,10 @@ pub async fn session_of(dir: &Path, tables: &[Entry]) -> Result<SessionContext, 
             landed += 1;
         } else {
             // Nothing landed in this table yet: an empty one, so every view plans.
-            ctx.register_table(table.name, Arc::new(MemTable::try_new(schema, vec![vec![]])?))?;
+            ctx.register_table(
+                table.name,
+                Arc::new(MemTable::try_new(schema, vec![vec![]])?),
+            )?;
         }
     }
     if landed == 0 {
@@ -131,7 +134,10 @@ async fn create_views(ctx: &SessionContext, tables: &[Entry]) -> Result<(), Quer
     let has = |wanted: &str| tables.iter().any(|table| table.name == wanted);
     let mut views = Vec::new();
     if has(table::NODE_STATE) {
-        views.extend(rollups::rollup_selects(Dialect::DataFusion, table::NODE_STATE));
+        views.extend(rollups::rollup_selects(
+            Dialect::DataFusion,
+            table::NODE_STATE,
+        ));
     }
     if [table::NODE_STATE, table::DOMAINS, table::AUTHORITY_AUDIT]
         .into_iter()
@@ -293,7 +299,9 @@ fn tree_lines(batches: &[RecordBatch]) -> Result<Vec<TreeLine>, QueryError> {
     for batch in batches {
         if batch.num_columns() != 8 {
             let columns = batch.num_columns();
-            return Err(QueryError::Shape(format!("{columns} tree columns, expected 8")));
+            return Err(QueryError::Shape(format!(
+                "{columns} tree columns, expected 8"
+            )));
         }
         let text = |i: usize| cast(batch.column(i), &DataType::Utf8);
         let int = |i: usize| cast(batch.column(i), &DataType::Int64);

@@ -104,10 +104,7 @@ fn every_table_has_the_ddl_columns_in_order() {
         names::<Transitions>(),
         with_added(table::TRANSITIONS, transitions::create(db, &caps))
     );
-    assert_eq!(
-        names::<Domains>(),
-        ddl_columns(&domains::create(db, &caps))
-    );
+    assert_eq!(names::<Domains>(), ddl_columns(&domains::create(db, &caps)));
     assert_eq!(
         names::<PolicyBundles>(),
         ddl_columns(&policy_bundles::create(db, &caps))
@@ -153,7 +150,13 @@ fn node_state_edges_convert_to_parallel_lists() {
     let a1 = twins.iter().find(|n| n.id == "a1-00").unwrap();
     let row = node_state_row(a1, AT).unwrap();
     let batch = batch_of::<NodeState>(&[&row]).unwrap();
-    let list = |name: &str| batch.column_by_name(name).unwrap().as_list::<i32>().value(0);
+    let list = |name: &str| {
+        batch
+            .column_by_name(name)
+            .unwrap()
+            .as_list::<i32>()
+            .value(0)
+    };
     let changed = list("edge_changed_ms");
     let changed = changed.as_primitive::<Int64Type>();
     assert_eq!((changed.len(), changed.value(1)), (2, T0));

@@ -92,14 +92,21 @@ fn transitions_dedupe_by_entry() {
 fn domains_and_bundles_replace_by_revision() {
     for caps in [old(), new()] {
         let sql = domains::create("db", &caps);
-        assert!(sql.contains("ENGINE = ReplacingMergeTree(revision)\nORDER BY domain_id"), "{sql}");
+        assert!(
+            sql.contains("ENGINE = ReplacingMergeTree(revision)\nORDER BY domain_id"),
+            "{sql}"
+        );
         assert!(sql.contains("path Array(String),"), "{sql}");
         let sql = policy_bundles::create("db", &caps);
         assert!(
             sql.contains("ENGINE = ReplacingMergeTree(revision)\nORDER BY (bundle_id, version)"),
             "{sql}"
         );
-        assert_eq!(sql.contains("LowCardinality"), caps.low_cardinality, "{sql}");
+        assert_eq!(
+            sql.contains("LowCardinality"),
+            caps.low_cardinality,
+            "{sql}"
+        );
         assert!(!sql.contains("Nullable"), "{sql}");
     }
 }

@@ -5,10 +5,10 @@ use sxfleet_schemas::{LifecyclePhase, NodeKind, Source, TransitionMachine};
 
 use crate::tables::dlq::dlq_row;
 use crate::tables::domains::domain_row;
-use crate::tables::policy_bundles::bundle_row;
 use crate::tables::enums as ddl;
 use crate::tables::events::event_row;
 use crate::tables::node_state::node_state_row;
+use crate::tables::policy_bundles::bundle_row;
 use crate::tables::row::datetime;
 use crate::tables::transitions::{transition_row, TransitionRow};
 use crate::tables::{Coords, RowError};
@@ -37,7 +37,7 @@ fn heartbeat_event_row() {
     assert_eq!(row.received_ms, T0 + 5_250);
     assert_eq!(
         row.payload,
-        r#"{"rtt_ms":42.5,"loss_pct":0.25,"bandwidth_kbps":5000,"backlog_messages":12,"health":"DEGRADED","uptime_s":3600}"#
+        r#"{"rtt_ms":42.5,"loss_pct":0.25,"bandwidth_kbps":5000,"backlog_messages":12,"health":"DEGRADED","uptime_s":3600,"via":["relay-7","sat-link-2"]}"#
     );
     assert_eq!(row.topic, "t.events");
     assert_eq!(row.partition, 3);
@@ -317,13 +317,21 @@ fn domain_row_flattens_master_sync_and_authority() {
     assert_eq!(row.path, ["global", "region-a"]);
     assert_eq!(row.version, 1);
     assert_eq!(
-        (row.master_controller_id.as_str(), row.master_level.as_str(), row.master_epoch),
+        (
+            row.master_controller_id.as_str(),
+            row.master_level.as_str(),
+            row.master_epoch
+        ),
         ("region-a-control", "REGION", 1)
     );
     assert_eq!(row.master_since_ms, T0);
     assert_eq!(row.split_brain, 0);
     assert_eq!(
-        (row.sync_upstream.as_str(), row.sync_frequency_ms, row.sync_mode.as_str()),
+        (
+            row.sync_upstream.as_str(),
+            row.sync_frequency_ms,
+            row.sync_mode.as_str()
+        ),
         ("global-control", 900_000, "continuous")
     );
     assert_eq!(row.upstream_controller_id, "region-a-control");
@@ -335,13 +343,25 @@ fn domain_row_flattens_master_sync_and_authority() {
     assert_eq!(row.authority_reason, "");
     assert_eq!(row.revision, 3);
     assert_eq!(row.updated_at, datetime(row.updated_ms));
-    assert_eq!((row.topic.as_str(), row.partition, row.offset), ("t.events", 3, 41));
+    assert_eq!(
+        (row.topic.as_str(), row.partition, row.offset),
+        ("t.events", 3, 41)
+    );
 
     // No master, no upstream sync: empty strings and zeros.
-    let b1 = domains.iter().find(|d| d.domain_id == "edge-zone-b1").unwrap();
+    let b1 = domains
+        .iter()
+        .find(|d| d.domain_id == "edge-zone-b1")
+        .unwrap();
     let row = domain_row(b1, AT).unwrap();
-    assert_eq!((row.master_controller_id.as_str(), row.master_epoch), ("", 0));
-    assert_eq!((row.upstream_peer.as_str(), row.upstream_last_sync_ms), ("", 0));
+    assert_eq!(
+        (row.master_controller_id.as_str(), row.master_epoch),
+        ("", 0)
+    );
+    assert_eq!(
+        (row.upstream_peer.as_str(), row.upstream_last_sync_ms),
+        ("", 0)
+    );
     assert_eq!(row.authority_reason, "NO_MASTER");
 
     let mut bad = b1.clone();
@@ -364,7 +384,10 @@ fn bundle_row_has_sorted_parallel_maps() {
             version: "1.2.0".to_owned(),
             target_version: "2.4.0".to_owned(),
             policy_version: "p-3".to_owned(),
-            config: BTreeMap::from([("z".to_owned(), "1".to_owned()), ("a".to_owned(), "2".to_owned())]),
+            config: BTreeMap::from([
+                ("z".to_owned(), "1".to_owned()),
+                ("a".to_owned(), "2".to_owned()),
+            ]),
             constraints: BTreeMap::from([("max".to_owned(), "10%".to_owned())]),
         },
         event_time_ms: T0,
@@ -374,8 +397,14 @@ fn bundle_row_has_sorted_parallel_maps() {
         revision: 4,
     };
     let row = bundle_row(&bundle, AT).unwrap();
-    assert_eq!((row.bundle_id.as_str(), row.version.as_str()), ("b-1", "1.2.0"));
-    assert_eq!((row.target_version.as_str(), row.policy_version.as_str()), ("2.4.0", "p-3"));
+    assert_eq!(
+        (row.bundle_id.as_str(), row.version.as_str()),
+        ("b-1", "1.2.0")
+    );
+    assert_eq!(
+        (row.target_version.as_str(), row.policy_version.as_str()),
+        ("2.4.0", "p-3")
+    );
     assert_eq!(row.config_keys, ["a", "z"]);
     assert_eq!(row.config_values, ["2", "1"]);
     assert_eq!(row.constraint_keys, ["max"]);
