@@ -24,8 +24,19 @@ pub const AS_OF: i64 = T0 + 10 * 3_600_000;
 /// Zone C's last sync: 3.75 h (13 500 s) before [`AS_OF`].
 pub const ZONE_C_LAST_SYNC: i64 = AS_OF - 13_500_000;
 
-/// The domains: id, parent, level, master's controller and level, authority status.
-const DOMAINS: [(&str, Option<&str>, DomainLevel, &str, AuthorityLevel, &str); 7] = [
+/// A domain of the scenario: id, parent, level, master's controller (`''` none) and level,
+/// authority status.
+type DomainSpec = (
+    &'static str,
+    Option<&'static str>,
+    DomainLevel,
+    &'static str,
+    AuthorityLevel,
+    &'static str,
+);
+
+/// The domains.
+const DOMAINS: [DomainSpec; 7] = [
     (
         "global",
         None,
