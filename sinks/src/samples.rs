@@ -6,9 +6,11 @@ use sxfleet_schemas::{
     ActualState, AttestationResult, AttestationStatus, AuthorityLevel, ConnectivityMode,
     DeadLetter, DesiredState, EventPayload, Firmware, FleetEvent, Hardware, Health, Heartbeat,
     LifecyclePhase, LinkQuality, Node, NodeAttention, NodeAuthority, NodeConnectivity, NodeDrift,
-    NodeKind, NodeLifecycle, NodeRuntime, NodeTrust, Register, Source, StateTransition,
+    NodeEdge, NodeKind, NodeLifecycle, NodeRuntime, NodeTrust, Register, Source, StateTransition,
     SupplyChain, SyncDebt, TransitionMachine,
 };
+
+pub mod tree;
 
 /// 2026-02-25T06:13:20.123Z
 pub const T0: i64 = 1_772_000_000_123;
@@ -29,7 +31,7 @@ pub fn heartbeat_event(node_id: &str, seq: i64) -> FleetEvent {
             backlog_messages: Some(12),
             health: Health::Degraded,
             uptime_s: Some(3_600),
-            via: None,
+            via: Some(vec!["relay-7".to_owned(), "sat-link-2".to_owned()]),
         }),
     }
 }
@@ -89,7 +91,7 @@ pub fn node(id: &str, version: i64) -> Node {
                 replay_required: true,
             },
             replay: None,
-            last_sync_ms: None,
+            last_sync_ms: Some(T0 - 25),
         },
         desired_state: DesiredState {
             policy_bundle_id: Some("bundle-7".to_owned()),
@@ -129,9 +131,6 @@ pub fn node(id: &str, version: i64) -> Node {
             alert_open: true,
             reasons: vec!["supply_chain".to_owned(), "drift".to_owned()],
         },
-        domain_path: Vec::new(),
-        relay_path: Vec::new(),
-        edges: Vec::new(),
         supply_chain: SupplyChain {
             hardware: Hardware {
                 serial: Some("SN-42".to_owned()),
@@ -163,6 +162,14 @@ pub fn node(id: &str, version: i64) -> Node {
         last_event_id: Some(format!("{id}:77")),
         updated_ms: T0,
         events_applied: 70,
+        domain_path: vec!["global".to_owned(), "dom-eu".to_owned()],
+        relay_path: vec!["relay-1".to_owned()],
+        edges: vec![NodeEdge {
+            peer_id: "peer-1".to_owned(),
+            relation: "CONTROL".to_owned(),
+            state: "UP".to_owned(),
+            changed_ms: T0 - 70,
+        }],
     }
 }
 

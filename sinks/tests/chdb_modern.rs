@@ -13,7 +13,10 @@ use std::process::Command;
 
 use common::{fleet, random_name, samples, TWIN_AT};
 use serde_json::json;
+use sxfleet_sinks::analytics::status::check::{rule_check_sql, rule_in_rust};
+use sxfleet_sinks::cookbook::Dialect;
 use sxfleet_sinks::migrate::MIGRATIONS;
+use sxfleet_sinks::summary::tree_sql;
 use sxfleet_sinks::tables::ddl;
 use sxfleet_sinks::tables::events::event_row;
 use sxfleet_sinks::tables::node_state::node_state_row;
@@ -158,6 +161,8 @@ fn modern_ddl_and_overview_run_on_chdb() {
     for (query, name) in sql.breakdowns.iter().zip(names) {
         steps.push((query.clone(), Some(name)));
     }
+    steps.push((format!("USE {db}"), None));
+    steps.push((tree_sql(Dialect::ClickHouse).expect("tree"), Some("tree")));
 
     let answers = chdb(&steps);
     assert_eq!(
@@ -166,6 +171,7 @@ fn modern_ddl_and_overview_run_on_chdb() {
          events\tevent_time_ms\tInt64\n\
          node_state\tregion\tLowCardinality(String)\n\
          node_state\trtt_ms\tNullable(Float64)\n\
+         policy_bundles\tevent_time_ms\tInt64\n\
          transitions\tfrom_state\tLowCardinality(String)\n"
     );
     assert_eq!(
@@ -188,7 +194,9 @@ fn modern_ddl_and_overview_run_on_chdb() {
         by_reported_version: parse_breakdown(&answers["version"]),
         by_drift_status: parse_breakdown(&answers["drift"]),
         by_trust: parse_breakdown(&answers["trust"]),
+        tree: Vec::new(),
     };
+    assert_eq!(answers["tree"], "", "no twin has a domain path");
     assert_eq!(summary, fleet::expected_summary());
 }
 
@@ -239,4 +247,74 @@ fn cookbook_queries_run_on_chdb() {
         "{}",
         answers["node_replay"]
     );
+}
+
+/// Seed 000's fleet (`samples::tree`) in `node_state`, `domains` and `policy_bundles` on the
+/// current engine: the hierarchy and topology queries answer what they answer on 18.16 and on
+/// the Parquet backend (`tests/hierarchy.rs`), and the status rule's SQL says what the Rust rule
+/// says.
+#[test]
+fn hierarchy_queries_answer_on_chdb() {
+    use sxfleet_sinks::samples::tree as seed;
+    use sxfleet_sinks::tables::domains::domain_row;
+    use sxfleet_sinks::tables::policy_bundles::bundle_row;
+
+    let version = chdb(&[("SELECT version()".to_owned(), Some("version"))]);
+    let caps = ServerCaps::from_version(&version["version"]).expect("version");
+    let db = "fleet_tree";
+    let mut steps: Vec<(String, Option<&str>)> = vec![
+        (ddl::create_database(db), None),
+        (ddl::schema_migrations(db), None),
+    ];
+    for migration in MIGRATIONS {
+        for step in (migration.steps)(db, &caps) {
+            steps.push((step.sql(db, &caps), None));
+        }
+    }
+    let twins: Vec<String> = seed::twins()
+        .iter()
+        .map(|n| serde_json::to_string(&node_state_row(n, TWIN_AT).expect("row")).expect("json"))
+        .collect();
+    let domains: Vec<String> = seed::domains()
+        .iter()
+        .map(|d| serde_json::to_string(&domain_row(d, TWIN_AT).expect("row")).expect("json"))
+        .collect();
+    let bundles: Vec<String> = common::tree::bundles()
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let at = Coords {
+                offset: i as i64,
+                ..TWIN_AT
+            };
+            serde_json::to_string(&bundle_row(b, at).expect("row")).expect("json")
+        })
+        .collect();
+    for (table, rows) in [
+        (ddl::table::NODE_STATE, &twins),
+        (ddl::table::DOMAINS, &domains),
+        (ddl::table::POLICY_BUNDLES, &bundles),
+    ] {
+        steps.push((
+            format!(
+                "INSERT INTO {} FORMAT JSONEachRow\n{}",
+                ddl::qualified(db, table),
+                rows.join("\n")
+            ),
+            None,
+        ));
+    }
+    steps.push((format!("USE {db}"), None));
+    steps.push((rule_check_sql(Dialect::ClickHouse), Some("rule")));
+    let expected = common::tree::expected();
+    let names: Vec<String> = (0..expected.len()).map(|i| format!("q{i}")).collect();
+    for ((name, params, _), key) in expected.iter().zip(&names) {
+        let sql = common::tree::query(name, Dialect::ClickHouse).bind(params);
+        steps.push((sql, Some(key.as_str())));
+    }
+    let answers = chdb(&steps);
+    assert_eq!(answers["rule"], rule_in_rust());
+    for ((name, params, want), key) in expected.iter().zip(&names) {
+        assert_eq!(&answers[key], want, "{name} {params:?}");
+    }
 }

@@ -7,9 +7,11 @@ use common::{samples, TestDb, TWIN_AT};
 use sxfleet_sinks::backend::clickhouse::insert::insert_rows;
 use sxfleet_sinks::migrate::migrate;
 use sxfleet_sinks::tables::dlq::{dlq_row, DlqRow};
+use sxfleet_sinks::tables::domains::{domain_row, DomainRow};
 use sxfleet_sinks::tables::events::{event_row, EventRow};
 use sxfleet_sinks::tables::node_state::node_state_row;
 use sxfleet_sinks::tables::node_state::NodeStateRow;
+use sxfleet_sinks::tables::policy_bundles::{bundle_row, BundleRow};
 use sxfleet_sinks::tables::Coords;
 
 fn at(topic: &str, offset: i64) -> Coords<'_> {
@@ -88,7 +90,8 @@ async fn every_table_round_trips() {
     assert_eq!(
         text,
         "HEARTBEAT\tHTTP\t2026-02-25 06:13:22\t{\"rtt_ms\":42.5,\"loss_pct\":0.25,\
-         \"bandwidth_kbps\":5000,\"backlog_messages\":12,\"health\":\"DEGRADED\",\"uptime_s\":3600}\n"
+         \"bandwidth_kbps\":5000,\"backlog_messages\":12,\"health\":\"DEGRADED\",\"uptime_s\":3600,\
+         \"via\":[\"relay-7\",\"sat-link-2\"]}\n"
     );
     let text = common::tsv(
         &ch,
@@ -104,6 +107,49 @@ async fn every_table_round_trips() {
         text,
         "EDGE\tREPLAYING\tQUARANTINED\tFAILED\tVERIFIED\t1772000000\t120.25\ta|b c\n\
          UNKNOWN\tUNKNOWN\tPROVISIONING\tUNKNOWN\tNONE\t0\t\\N\t\n"
+    );
+
+    // Domains and bundle versions (Domain v2, BundleVersion).
+    let domains: Vec<DomainRow> = (samples::tree::domains().iter().enumerate())
+        .map(|(i, d)| domain_row(d, at("t.dom", i as i64)).unwrap())
+        .collect();
+    insert_rows(&client, "domains", &domains, None)
+        .await
+        .expect("insert domains");
+    let back: Vec<DomainRow> = client
+        .query("SELECT ?fields FROM domains FINAL ORDER BY offset")
+        .fetch_all()
+        .await
+        .expect("read domains");
+    assert_eq!(back, domains);
+    let bundles: Vec<BundleRow> = (common::tree::bundles().iter().enumerate())
+        .map(|(i, b)| bundle_row(b, at("t.bun", i as i64)).unwrap())
+        .collect();
+    insert_rows(&client, "policy_bundles", &bundles, None)
+        .await
+        .expect("insert bundles");
+    let back: Vec<BundleRow> = client
+        .query("SELECT ?fields FROM policy_bundles ORDER BY offset")
+        .fetch_all()
+        .await
+        .expect("read bundles");
+    assert_eq!(back, bundles);
+    let text = common::tsv(
+        &ch,
+        &format!(
+            "SELECT edge_peers, edge_changed_ms, domain_path, last_sync_ms FROM `{}`.node_state \
+             FINAL WHERE node_id = 'edge-7'",
+            db.name
+        ),
+    )
+    .await;
+    assert_eq!(
+        text,
+        format!(
+            "['peer-1']\t[{}]\t['global','dom-eu']\t{}\n",
+            samples::T0 - 70,
+            samples::T0 - 25
+        )
     );
 }
 

@@ -59,14 +59,17 @@ async fn migrations_apply_once_and_are_idempotent() {
     .await;
     assert_eq!(
         engines,
-        "alerts\tReplacingMergeTree\nattention_queue\tView\n\
-         authority_audit\tReplacingMergeTree\ndlq\tMergeTree\n\
+        "alerts\tReplacingMergeTree\nassignments\tView\nattention_queue\tView\n\
+         authority_audit\tReplacingMergeTree\ndlq\tMergeTree\ndomain_authority\tView\n\
          domain_minute\tSummingMergeTree\ndomain_minute_alerts_mv\tMaterializedView\n\
          domain_minute_drift_mv\tMaterializedView\n\
          domain_minute_transitions_mv\tMaterializedView\ndomain_rollup\tView\n\
-         drift_evaluations\tReplacingMergeTree\nevents\tMergeTree\n\
-         node_state\tReplacingMergeTree\nrollout_status\tView\n\
-         schema_migrations\tReplacingMergeTree\ntransitions\tReplacingMergeTree\n"
+         domain_tree_rollup\tView\ndomains\tReplacingMergeTree\n\
+         drift_evaluations\tReplacingMergeTree\nedges\tView\nevents\tMergeTree\n\
+         masters_of_record\tView\nnode_state\tReplacingMergeTree\n\
+         policy_bundles\tReplacingMergeTree\nrelay_health\tView\nrelay_paths\tView\n\
+         rollout_status\tView\nschema_migrations\tReplacingMergeTree\n\
+         transitions\tReplacingMergeTree\n"
     );
 
     let second = migrate(&ch).await.expect("second migrate");

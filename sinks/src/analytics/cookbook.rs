@@ -19,18 +19,69 @@ pub struct Query {
     pub name: String,
     /// The SQL dialect it is written in.
     pub dialect: Dialect,
-    /// The SQL, with `{node_id}` where a quoted node id goes.
+    /// The SQL, with `{node_id}` where a quoted node id goes, `{domain_id}` where a quoted
+    /// domain id goes and `{as_of_ms}` where the as-of time goes (see [`Params`]).
     pub sql: String,
 }
 
+/// What a query's placeholders stand for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Params<'a> {
+    /// `{node_id}`.
+    pub node_id: &'a str,
+    /// `{domain_id}`: the domain whose subtree a query covers.
+    pub domain_id: &'a str,
+    /// `{as_of_ms}`: the time sync debt is read at, epoch milliseconds; `None` for the latest
+    /// twin update (the latest event time the twins have seen).
+    pub as_of_ms: Option<i64>,
+}
+
+impl Default for Params<'_> {
+    /// No node, the whole fleet (`global`), as of the latest twin update.
+    fn default() -> Self {
+        Self {
+            node_id: "",
+            domain_id: DEFAULT_DOMAIN,
+            as_of_ms: None,
+        }
+    }
+}
+
+/// The domain of [`Params::default`]: the root of seed 000's tree.
+pub const DEFAULT_DOMAIN: &str = "global";
+
 impl Query {
-    /// The SQL for `node_id`, quoted as the query's dialect reads a string literal.
+    /// The SQL for `node_id`, quoted as the query's dialect reads a string literal, with the
+    /// other placeholders as in [`Params::default`].
     pub fn for_node(&self, node_id: &str) -> String {
-        let quoted = match self.dialect {
-            Dialect::ClickHouse => node_id.replace('\\', "\\\\").replace('\'', "\\'"),
-            Dialect::DataFusion => node_id.replace('\'', "''"),
+        self.bind(&Params {
+            node_id,
+            ..Params::default()
+        })
+    }
+
+    /// The SQL with every placeholder replaced by `params`.
+    pub fn bind(&self, params: &Params<'_>) -> String {
+        let as_of = match params.as_of_ms {
+            Some(ms) => ms.to_string(),
+            None => format!(
+                "(SELECT max(updated_ms) FROM {})",
+                self.dialect.final_table("node_state")
+            ),
         };
-        self.sql.replace("{node_id}", &format!("'{quoted}'"))
+        self.sql
+            .replace("{node_id}", &self.quoted(params.node_id))
+            .replace("{domain_id}", &self.quoted(params.domain_id))
+            .replace("{as_of_ms}", &as_of)
+    }
+
+    /// `text` as a string literal of the query's dialect.
+    fn quoted(&self, text: &str) -> String {
+        let escaped = match self.dialect {
+            Dialect::ClickHouse => text.replace('\\', "\\\\").replace('\'', "\\'"),
+            Dialect::DataFusion => text.replace('\'', "''"),
+        };
+        format!("'{escaped}'")
     }
 }
 
@@ -163,6 +214,32 @@ mod tests {
         assert_eq!(
             query(Dialect::DataFusion).for_node("a'b\\c"),
             "SELECT 1 WHERE node_id = 'a''b\\c'"
+        );
+    }
+
+    #[test]
+    fn domains_and_as_of_times_are_bound() {
+        let query = |dialect| Query {
+            name: "q".to_owned(),
+            dialect,
+            sql: "SELECT {as_of_ms} WHERE d = {domain_id} AND n = {node_id}".to_owned(),
+        };
+        let params = Params {
+            node_id: "n'1",
+            domain_id: "region-a",
+            as_of_ms: Some(1_772_000_000_000),
+        };
+        assert_eq!(
+            query(Dialect::ClickHouse).bind(&params),
+            "SELECT 1772000000000 WHERE d = 'region-a' AND n = 'n\\'1'"
+        );
+        assert_eq!(
+            query(Dialect::DataFusion).for_node("n"),
+            "SELECT (SELECT max(updated_ms) FROM node_state_final) WHERE d = 'global' AND n = 'n'"
+        );
+        assert_eq!(
+            query(Dialect::ClickHouse).for_node("n"),
+            "SELECT (SELECT max(updated_ms) FROM node_state FINAL) WHERE d = 'global' AND n = 'n'"
         );
     }
 }

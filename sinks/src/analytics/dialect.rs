@@ -2,6 +2,8 @@
 //! DataFusion's (the embedded Parquet backend), with the few constructs that differ between
 //! them, so SQL that must mean the same on both (the rollup views) is written once.
 
+use crate::tables::ddl::qualified;
+
 /// A SQL dialect of one analytics backend.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Dialect {
@@ -82,6 +84,15 @@ impl Dialect {
             (_, "Float64") => "0.0",
             (Dialect::ClickHouse, _) => "toUInt64(0)",
             (Dialect::DataFusion, _) => "0",
+        }
+    }
+
+    /// Table or view `name` of ClickHouse database `database` as the dialect names it:
+    /// qualified in ClickHouse, plain in DataFusion (one session, no databases).
+    pub fn table(self, database: &str, name: &str) -> String {
+        match self {
+            Dialect::ClickHouse => qualified(database, name),
+            Dialect::DataFusion => name.to_owned(),
         }
     }
 

@@ -9,8 +9,9 @@
 use super::dialect::Dialect;
 use crate::tables::ddl::{qualified, table};
 
-/// Nodes whose state is not current: counted, but left out of the drift figures.
-const EXCLUDED: &str = "connectivity IN ('DISCONNECTED', 'REPLAYING')";
+/// Nodes whose state is not current: counted, but left out of the drift figures (also in the
+/// hierarchical rollup, [`super::hierarchy`]).
+pub const EXCLUDED: &str = "connectivity IN ('DISCONNECTED', 'REPLAYING')";
 
 /// An expression longer than this gets its alias on a line of its own.
 const LONG_EXPRESSION: usize = 100;
@@ -21,13 +22,16 @@ pub fn rollup_views(database: &str) -> Vec<String> {
     let node_state = qualified(database, table::NODE_STATE);
     rollup_selects(Dialect::ClickHouse, &node_state)
         .into_iter()
-        .map(|(view, select)| {
-            format!(
-                "CREATE VIEW IF NOT EXISTS {} AS\n{select}",
-                qualified(database, view)
-            )
-        })
+        .map(|(view, select)| create_view(database, view, &select))
         .collect()
+}
+
+/// `CREATE VIEW IF NOT EXISTS` of ClickHouse view `view` in `database` as `select`.
+pub fn create_view(database: &str, view: &str, select: &str) -> String {
+    format!(
+        "CREATE VIEW IF NOT EXISTS {} AS\n{select}",
+        qualified(database, view)
+    )
 }
 
 /// Each rollup view's name and its `SELECT` in `dialect`, over `node_state` (the table's name

@@ -37,8 +37,8 @@ pub enum Routed {
         /// Why it cannot be read.
         detail: String,
     },
-    /// A tombstone on the compacted twin topic: nothing to insert (`node_state` keeps the
-    /// twin's history; deleting nodes is not part of the contract yet).
+    /// A tombstone on a compacted topic (twins, domains, bundles): nothing to insert (the
+    /// tables keep the history; deleting nodes or domains is not part of the contract yet).
     Tombstone,
     /// A processor's tick record on the events topic (wall-clock punctuation, recognised by
     /// its header as every reader does, see [`sxfleet_runtime::tick`]): not an event, nothing
@@ -56,7 +56,7 @@ pub enum Routed {
 pub fn route(role: TopicRole, record: &Record<'_>) -> Routed {
     let Some(payload) = record.payload else {
         return match role {
-            TopicRole::Twin => Routed::Tombstone,
+            TopicRole::Twin | TopicRole::Domains | TopicRole::Bundles => Routed::Tombstone,
             TopicRole::Events if record.tick_ms.is_some() => Routed::Tick,
             TopicRole::Events
             | TopicRole::Transitions

@@ -3,14 +3,14 @@
 //!
 //! Arrow types follow the ClickHouse ones: `String` -> `Utf8`, `Enum8` -> `Utf8` holding the
 //! symbol (what ClickHouse returns for the column), `DateTime('UTC')` -> `Timestamp(Second,
-//! "UTC")`, `Array(String)` -> `List(Utf8)`, a byte string -> `Binary`, `Nullable(T)` -> a
+//! "UTC")`, `Array(String)` -> `List(Utf8)`, `Array(Int64)` -> `List(Int64)`, a byte string -> `Binary`, `Nullable(T)` -> a
 //! nullable `T`, integers and floats -> the same width and signedness.
 
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    ArrayRef, BinaryBuilder, Float64Array, Int32Array, Int64Array, ListBuilder, RecordBatch,
-    StringBuilder, TimestampSecondArray, UInt64Array, UInt8Array, UInt8Builder,
+    ArrayRef, BinaryBuilder, Float64Array, Int32Array, Int64Array, Int64Builder, ListBuilder,
+    RecordBatch, StringBuilder, TimestampSecondArray, UInt64Array, UInt8Array, UInt8Builder,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use datafusion::arrow::error::ArrowError;
@@ -45,6 +45,8 @@ pub enum Kind<R> {
     Bytes(fn(&R) -> &[u8]),
     /// `Array(UInt8)` (flags).
     Flags(fn(&R) -> &[u8]),
+    /// `Array(Int64)`.
+    I64s(fn(&R) -> &[i64]),
 }
 
 /// One column of a table: its name and its [`Kind`].
@@ -111,6 +113,10 @@ fn field<R>(name: &str, kind: &Kind<R>) -> Field {
         Kind::Bytes(_) => (DataType::Binary, false),
         Kind::Flags(_) => (
             DataType::List(Arc::new(Field::new("item", DataType::UInt8, true))),
+            false,
+        ),
+        Kind::I64s(_) => (
+            DataType::List(Arc::new(Field::new("item", DataType::Int64, true))),
             false,
         ),
     };
@@ -194,6 +200,14 @@ fn array<R>(
         }
         Kind::Flags(get) => {
             let mut builder = ListBuilder::new(UInt8Builder::new());
+            for &row in rows {
+                builder.values().append_slice(get(row));
+                builder.append(true);
+            }
+            Arc::new(builder.finish())
+        }
+        Kind::I64s(get) => {
+            let mut builder = ListBuilder::new(Int64Builder::new());
             for &row in rows {
                 builder.values().append_slice(get(row));
                 builder.append(true);

@@ -39,6 +39,24 @@ pub mod table {
     pub const ATTENTION_QUEUE: &str = "attention_queue";
     /// Rollup per domain and minute, fed by materialized views.
     pub const DOMAIN_MINUTE: &str = "domain_minute";
+    /// Domains (`Domain` v2), one live row per domain under `FINAL`.
+    pub const DOMAINS: &str = "domains";
+    /// Policy bundle versions (`BundleVersion`), one live row per `(bundle_id, version)`.
+    pub const POLICY_BUNDLES: &str = "policy_bundles";
+    /// View: the master of record of each domain.
+    pub const MASTERS_OF_RECORD: &str = "masters_of_record";
+    /// View: accepted and rejected bundle assignments.
+    pub const ASSIGNMENTS: &str = "assignments";
+    /// View: one row per node and relay hop of its path.
+    pub const RELAY_PATHS: &str = "relay_paths";
+    /// View: one row per declared edge of a node.
+    pub const EDGES: &str = "edges";
+    /// View: per relay, its downstream nodes and how many of them are degraded.
+    pub const RELAY_HEALTH: &str = "relay_health";
+    /// View: per domain, the rollup of its whole subtree, with its status.
+    pub const DOMAIN_TREE_ROLLUP: &str = "domain_tree_rollup";
+    /// View: per domain, its authority status, upstream sync and subtree sync debt.
+    pub const DOMAIN_AUTHORITY: &str = "domain_authority";
 }
 
 /// How a ReplacingMergeTree table of the sink collapses under `FINAL`: rows with equal sorting

@@ -8,8 +8,24 @@ use std::fmt::Write as _;
 /// A fixed set of names and their Enum8 codes.
 pub type Enum8Values = &'static [(&'static str, i8)];
 
-/// `events.kind`: the canonical event kinds (Avro `EventKind`).
+/// `events.kind`: the canonical event kinds (Avro `EventKind`, FleetEvent v3).
 pub const EVENT_KIND: Enum8Values = &[
+    ("UNKNOWN", 0),
+    ("REGISTER", 1),
+    ("HEARTBEAT", 2),
+    ("LINK", 3),
+    ("SNAPSHOT", 4),
+    ("LIFECYCLE", 5),
+    ("ATTESTATION", 6),
+    ("REPLAY", 7),
+    ("TRUST_VIOLATION", 8),
+    ("EDGE", 9),
+];
+
+/// `events.kind` as FleetEvent v2 knew it: the type of the shipped texts of migrations 1
+/// (`CREATE TABLE events`) and 8, which must not change; migration 15 widens it to
+/// [`EVENT_KIND`].
+pub const EVENT_KIND_V2: Enum8Values = &[
     ("UNKNOWN", 0),
     ("REGISTER", 1),
     ("HEARTBEAT", 2),

@@ -6,7 +6,7 @@ use sxfleet_schemas::{EventPayload, FleetEvent};
 
 use super::arrow::{col, Column, Kind};
 use super::ddl::{delta_codec, low_cardinality_string, qualified, table};
-use super::enums::{self, enum8, EVENT_KIND, SOURCE};
+use super::enums::{self, enum8, SOURCE};
 use super::role::TopicRole;
 use super::row::{code, datetime, unsigned, Coords, RowError, SourceRow};
 use super::table::Table;
@@ -131,20 +131,22 @@ ENGINE = MergeTree()
 PARTITION BY toYYYYMM(event_time)
 ORDER BY (node_id, event_time_ms, seq)",
         table = qualified(database, table::EVENTS),
-        kind = enum8(EVENT_KIND),
+        // Created with the kinds of its shipped text; migration 15 adds EDGE.
+        kind = enum8(enums::EVENT_KIND_V2),
         source = enum8(SOURCE),
         codec = delta_codec(caps),
         lc = low_cardinality_string(caps),
     )
 }
 
-/// Widens `events.kind` to the current [`EVENT_KIND`] (adding Enum8 values changes only
-/// metadata, on 18.16 too; running it again changes nothing).
-pub fn events_kind_widened(database: &str) -> String {
+/// Widens `events.kind` to `kinds` (adding Enum8 values changes only metadata, on 18.16 too;
+/// running it again changes nothing): [`enums::EVENT_KIND_V2`] in migration 8,
+/// [`enums::EVENT_KIND`] in migration 15.
+pub fn events_kind_widened(database: &str, kinds: enums::Enum8Values) -> String {
     format!(
         "ALTER TABLE {table} MODIFY COLUMN kind {kind}",
         table = qualified(database, table::EVENTS),
-        kind = enum8(EVENT_KIND),
+        kind = enum8(kinds),
     )
 }
 

@@ -5,7 +5,7 @@
 //!
 //! Layout:
 //! - [`events`], [`node_state`], [`dlq`], [`transitions`], [`drift_evaluations`], [`alerts`],
-//!   [`authority_audit`]: the tables.
+//!   [`authority_audit`], [`domains`], [`policy_bundles`]: the tables.
 //! - [`table`]: the [`Table`] trait.
 //! - [`any`]: rows of any table ([`TableRow`], [`AnyRows`]) and the type-erased [`Entry`].
 //! - [`role`]: the sink's input topics ([`TopicRole`]).
@@ -23,10 +23,12 @@ pub mod arrow;
 pub mod authority_audit;
 pub mod ddl;
 pub mod dlq;
+pub mod domains;
 pub mod drift_evaluations;
 pub mod enums;
 pub mod events;
 pub mod node_state;
+pub mod policy_bundles;
 pub mod role;
 pub mod row;
 pub mod table;
@@ -54,6 +56,8 @@ pub fn each(visit: &mut impl Visit) {
     visit.table::<drift_evaluations::DriftEvaluations>();
     visit.table::<alerts::Alerts>();
     visit.table::<authority_audit::AuthorityAudit>();
+    visit.table::<domains::Domains>();
+    visit.table::<policy_bundles::PolicyBundles>();
 }
 
 /// Every table of [`each`] as an [`Entry`], in the same order.

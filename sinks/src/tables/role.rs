@@ -19,11 +19,15 @@ pub enum TopicRole {
     Alerts,
     /// Authority decisions (`AuthorityDecision`).
     Authority,
+    /// Domains as the processor publishes them (`Domain`).
+    Domains,
+    /// Policy bundle versions and their status (`BundleVersion`).
+    Bundles,
 }
 
 impl TopicRole {
     /// Every input of the sink.
-    pub const ALL: [TopicRole; 7] = [
+    pub const ALL: [TopicRole; 9] = [
         TopicRole::Events,
         TopicRole::Twin,
         TopicRole::DeadLetters,
@@ -31,6 +35,8 @@ impl TopicRole {
         TopicRole::Drift,
         TopicRole::Alerts,
         TopicRole::Authority,
+        TopicRole::Domains,
+        TopicRole::Bundles,
     ];
 
     /// The topic of this role among `topics`.
@@ -43,6 +49,8 @@ impl TopicRole {
             TopicRole::Drift => &topics.drift,
             TopicRole::Alerts => &topics.alerts,
             TopicRole::Authority => &topics.authority,
+            TopicRole::Domains => &topics.domains,
+            TopicRole::Bundles => &topics.bundles,
         }
     }
 

@@ -19,6 +19,8 @@ fn node(
     node.connectivity.mode = mode;
     node.lifecycle.phase = phase;
     node.actual_state.reported_version = reported.map(str::to_owned);
+    // No domain tree here (`tree.rs` has one): the overview's tree stays empty.
+    node.domain_path = Vec::new();
     node
 }
 
@@ -75,5 +77,7 @@ pub fn expected_summary() -> Summary {
         by_reported_version: pairs(&[("", 1), ("2.3.1", 2), ("2.4.0", 2)]),
         by_drift_status: pairs(&[("UNASSIGNED", 1), ("DRIFTED", 4)]),
         by_trust: pairs(&[("UNVERIFIED", 1), ("VIOLATED", 4)]),
+        // The twins have no domain path.
+        tree: Vec::new(),
     }
 }

@@ -13,7 +13,8 @@ use tokio::task::JoinHandle;
 
 use super::{kafka_bootstrap, random_name, try_tsv, TestDb};
 
-/// The sink's four input topics under a random prefix, 4 partitions each, and a producer.
+/// Six of the sink's input topics under a random prefix (events, twins, DLQ and ledger with 4
+/// partitions each; domains and bundles with 1, as the processor writes them), and a producer.
 pub struct TestTopics {
     pub kafka: KafkaConfig,
     pub topics: Topics,
@@ -38,12 +39,14 @@ impl TestTopics {
         }
     }
 
-    fn specs(topics: &Topics) -> [TopicSpec; 4] {
+    fn specs(topics: &Topics) -> [TopicSpec; 6] {
         [
             TopicSpec::new(&topics.events, 4),
             TopicSpec::new(&topics.twin, 4).compacted(),
             TopicSpec::new(&topics.dlq, 4),
             TopicSpec::new(&topics.transitions, 4),
+            TopicSpec::new(&topics.domains, 1).compacted(),
+            TopicSpec::new(&topics.bundles, 1).compacted(),
         ]
     }
 

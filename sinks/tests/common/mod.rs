@@ -12,6 +12,7 @@ use sxfleet_sinks::{ClickHouse, ClickHouseConfig};
 
 pub mod fleet;
 pub mod kafka;
+pub mod tree;
 pub use sxfleet_sinks::samples;
 
 /// ClickHouse HTTP endpoint: `CLICKHOUSE_URL`, else the one `dev/services` starts.

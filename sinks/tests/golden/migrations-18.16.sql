@@ -519,3 +519,174 @@ SELECT
 FROM `fleet`.`alerts` FINAL
 GROUP BY domain_id, toStartOfMinute(at);
 
+-- migration 12 step 1 (add column node_state.domain_path): node_state: domain path, relay path, last sync and edges (Node v3)
+ALTER TABLE `fleet`.`node_state` ADD COLUMN `domain_path` Array(String) DEFAULT [];
+
+-- migration 12 step 2 (add column node_state.relay_path): node_state: domain path, relay path, last sync and edges (Node v3)
+ALTER TABLE `fleet`.`node_state` ADD COLUMN `relay_path` Array(String) DEFAULT [];
+
+-- migration 12 step 3 (add column node_state.last_sync_ms): node_state: domain path, relay path, last sync and edges (Node v3)
+ALTER TABLE `fleet`.`node_state` ADD COLUMN `last_sync_ms` Int64 DEFAULT 0;
+
+-- migration 12 step 4 (add column node_state.edge_peers): node_state: domain path, relay path, last sync and edges (Node v3)
+ALTER TABLE `fleet`.`node_state` ADD COLUMN `edge_peers` Array(String) DEFAULT [];
+
+-- migration 12 step 5 (add column node_state.edge_relations): node_state: domain path, relay path, last sync and edges (Node v3)
+ALTER TABLE `fleet`.`node_state` ADD COLUMN `edge_relations` Array(String) DEFAULT [];
+
+-- migration 12 step 6 (add column node_state.edge_states): node_state: domain path, relay path, last sync and edges (Node v3)
+ALTER TABLE `fleet`.`node_state` ADD COLUMN `edge_states` Array(String) DEFAULT [];
+
+-- migration 12 step 7 (add column node_state.edge_changed_ms): node_state: domain path, relay path, last sync and edges (Node v3)
+ALTER TABLE `fleet`.`node_state` ADD COLUMN `edge_changed_ms` Array(Int64) DEFAULT [];
+
+-- migration 13 step 1 (sql): domains (Domain v2) and policy_bundles (BundleVersion)
+CREATE TABLE IF NOT EXISTS `fleet`.`domains`
+(
+    domain_id String,
+    name String,
+    parent_id String,
+    level String,
+    autonomy String,
+    path Array(String),
+    version UInt64,
+    master_controller_id String,
+    master_level String,
+    master_epoch Int64,
+    master_since_ms Int64,
+    split_brain UInt8,
+    contenders Array(String),
+    sync_upstream String,
+    sync_frequency_ms Int64,
+    sync_mode String,
+    can_operate_isolated UInt8,
+    upstream_controller_id String,
+    upstream_peer String,
+    upstream_last_sync_ms Int64,
+    upstream_frequency_ms Int64,
+    upstream_mode String,
+    upstream_pending_changes Int64,
+    upstream_sync_debt_s Int64,
+    upstream_overdue UInt8,
+    authority_status String,
+    authority_reason String,
+    updated_ms Int64,
+    updated_at DateTime('UTC'),
+    revision UInt64,
+    topic String,
+    partition Int32,
+    offset Int64
+)
+ENGINE = ReplacingMergeTree(revision)
+ORDER BY domain_id;
+
+-- migration 13 step 2 (sql): domains (Domain v2) and policy_bundles (BundleVersion)
+CREATE TABLE IF NOT EXISTS `fleet`.`policy_bundles`
+(
+    bundle_id String,
+    version String,
+    target_version String,
+    policy_version String,
+    config_keys Array(String),
+    config_values Array(String),
+    constraint_keys Array(String),
+    constraint_values Array(String),
+    status String,
+    event_time_ms Int64,
+    decided_ms Int64,
+    decided_at DateTime('UTC'),
+    superseded_by String,
+    revision UInt64,
+    topic String,
+    partition Int32,
+    offset Int64
+)
+ENGINE = ReplacingMergeTree(revision)
+ORDER BY (bundle_id, version);
+
+-- migration 14 step 1 (sql): hierarchy and topology views: domain_tree_rollup, domain_authority, masters_of_record, assignments, relay_paths, edges, relay_health
+CREATE VIEW IF NOT EXISTS `fleet`.`domain_tree_rollup` AS
+SELECT
+    subtree_id AS domain_id, tree_path, depth, level, parent_id, nodes, direct_nodes, excluded, covered,
+    unknown_mode, live, delayed, edge_cached, autonomous, disconnected, returning, replaying,
+    impaired, drifted, drift_objects_total AS drift_objects, open_alerts, worst_sync_debt_s, oldest_sync_ms,
+    master_controller_id, authority_level, authority_status, authority_reason,
+    CASE WHEN authority_status = 'AUTONOMOUS' THEN 'Autonomous' WHEN authority_status = 'DEGRADED' OR impaired * 100 > nodes * 10 THEN 'Degraded' ELSE 'Healthy' END AS status,
+    CASE WHEN nodes = 0 THEN '' WHEN unknown_mode = nodes THEN 'Unknown' WHEN live = nodes THEN 'Live' WHEN delayed = nodes THEN 'Delayed' WHEN edge_cached = nodes THEN 'Edge cached' WHEN autonomous = nodes THEN 'Autonomous' WHEN disconnected = nodes THEN 'Disconnected' WHEN returning = nodes THEN 'Returning' WHEN replaying = nodes THEN 'Replaying' ELSE arrayStringConcat(arrayFilter(part -> part != '', [if(unknown_mode > 0, concat('Unknown (', toString(unknown_mode), '/', toString(nodes), ')'), ''), if(live > 0, concat('Live (', toString(live), '/', toString(nodes), ')'), ''), if(delayed > 0, concat('Delayed (', toString(delayed), '/', toString(nodes), ')'), ''), if(edge_cached > 0, concat('Edge cached (', toString(edge_cached), '/', toString(nodes), ')'), ''), if(autonomous > 0, concat('Autonomous (', toString(autonomous), '/', toString(nodes), ')'), ''), if(disconnected > 0, concat('Disconnected (', toString(disconnected), '/', toString(nodes), ')'), ''), if(returning > 0, concat('Returning (', toString(returning), '/', toString(nodes), ')'), ''), if(replaying > 0, concat('Replaying (', toString(replaying), '/', toString(nodes), ')'), '')]), ', ') END
+        AS connectivity_summary
+FROM (
+    SELECT
+        subtree_id,
+        max(arrayStringConcat(arraySlice(domain_path, 1, indexOf(domain_path, subtree_id)), '/')) AS tree_path,
+        toInt64(max(indexOf(domain_path, subtree_id))) - 1 AS depth,
+        count() AS nodes,
+        countIf(domain_id = subtree_id) AS direct_nodes,
+        countIf(connectivity IN ('DISCONNECTED', 'REPLAYING')) AS excluded,
+        count() - countIf(connectivity IN ('DISCONNECTED', 'REPLAYING')) AS covered,
+        countIf(connectivity = 'UNKNOWN') AS unknown_mode,
+        countIf(connectivity = 'LIVE') AS live,
+        countIf(connectivity = 'DELAYED') AS delayed,
+        countIf(connectivity = 'EDGE_CACHED') AS edge_cached,
+        countIf(connectivity = 'AUTONOMOUS') AS autonomous,
+        countIf(connectivity = 'DISCONNECTED') AS disconnected,
+        countIf(connectivity = 'RETURNING') AS returning,
+        countIf(connectivity = 'REPLAYING') AS replaying,
+        countIf((connectivity IN ('DELAYED', 'DISCONNECTED') OR health = 'FAILED' OR lifecycle_phase = 'QUARANTINED')) AS impaired,
+        countIf(drift_status = 'DRIFTED' AND NOT connectivity IN ('DISCONNECTED', 'REPLAYING')) AS drifted,
+        sumIf(toInt64(drift_objects), NOT connectivity IN ('DISCONNECTED', 'REPLAYING')) AS drift_objects_total,
+        countIf(alert_open = 1) AS open_alerts,
+        max(seconds_behind) AS worst_sync_debt_s,
+        minIf(last_sync_ms, last_sync_ms > 0) AS oldest_sync_ms
+    FROM `fleet`.`node_state` FINAL
+    ARRAY JOIN domain_path AS subtree_id
+    GROUP BY subtree_id
+) AS n
+ANY LEFT JOIN
+(
+    SELECT domain_id AS subtree_id, level, parent_id, master_controller_id, master_level AS authority_level, authority_status, authority_reason FROM `fleet`.`domains` FINAL
+) AS d USING subtree_id;
+
+-- migration 14 step 2 (sql): hierarchy and topology views: domain_tree_rollup, domain_authority, masters_of_record, assignments, relay_paths, edges, relay_health
+CREATE VIEW IF NOT EXISTS `fleet`.`domain_authority` AS
+SELECT domain_id, level, parent_id, master_controller_id, master_level, master_epoch, split_brain, authority_status, authority_reason, can_operate_isolated, upstream_peer, upstream_last_sync_ms, upstream_frequency_ms, upstream_sync_debt_s, upstream_overdue, arrayStringConcat(path, '/') AS tree_path, nodes, worst_sync_debt_s, oldest_sync_ms
+FROM (SELECT * FROM `fleet`.`domains` FINAL) AS a
+ANY LEFT JOIN (SELECT domain_id, nodes, worst_sync_debt_s, oldest_sync_ms FROM `fleet`.`domain_tree_rollup`) AS r USING domain_id;
+
+-- migration 14 step 3 (sql): hierarchy and topology views: domain_tree_rollup, domain_authority, masters_of_record, assignments, relay_paths, edges, relay_health
+CREATE VIEW IF NOT EXISTS `fleet`.`masters_of_record` AS
+SELECT domain_id, level, master_controller_id AS controller_id, master_level, master_epoch AS epoch, master_since_ms AS since_ms, split_brain, contenders, authority_status, authority_reason
+FROM `fleet`.`domains` FINAL;
+
+-- migration 14 step 4 (sql): hierarchy and topology views: domain_tree_rollup, domain_authority, masters_of_record, assignments, relay_paths, edges, relay_health
+CREATE VIEW IF NOT EXISTS `fleet`.`assignments` AS
+SELECT at_ms, domain_id, decision, controller_id, level, epoch, target_kind, target_id, bundle_id, rule, reason, detail, "partition", "offset"
+FROM `fleet`.`authority_audit` FINAL
+WHERE subject = 'ASSIGNMENT' AND decision IN ('ACCEPTED', 'REJECTED');
+
+-- migration 14 step 5 (sql): hierarchy and topology views: domain_tree_rollup, domain_authority, masters_of_record, assignments, relay_paths, edges, relay_health
+CREATE VIEW IF NOT EXISTS `fleet`.`relay_paths` AS
+SELECT node_id, domain_id, toInt64(hop_number) AS hop, relay_id, connectivity AS mode, health
+FROM `fleet`.`node_state` FINAL
+ARRAY JOIN relay_path AS relay_id, arrayEnumerate(relay_path) AS hop_number;
+
+-- migration 14 step 6 (sql): hierarchy and topology views: domain_tree_rollup, domain_authority, masters_of_record, assignments, relay_paths, edges, relay_health
+CREATE VIEW IF NOT EXISTS `fleet`.`edges` AS
+SELECT node_id, domain_id, peer_id, relation, state, changed_ms
+FROM `fleet`.`node_state` FINAL
+ARRAY JOIN edge_peers AS peer_id, edge_relations AS relation, edge_states AS state, edge_changed_ms AS changed_ms;
+
+-- migration 14 step 7 (sql): hierarchy and topology views: domain_tree_rollup, domain_authority, masters_of_record, assignments, relay_paths, edges, relay_health
+CREATE VIEW IF NOT EXISTS `fleet`.`relay_health` AS
+SELECT relay_id, relay_mode, relay_health, downstream, degraded, round(degraded / downstream, 3) AS degraded_share,
+    CASE WHEN (degraded * 2 >= downstream AND degraded >= 2) OR relay_mode IN ('AUTONOMOUS', 'DISCONNECTED') OR relay_health = 'FAILED' THEN 'FAILING' ELSE 'OK' END AS status
+FROM (
+    SELECT relay_id, count() AS downstream, countIf((mode IN ('DELAYED', 'AUTONOMOUS', 'DISCONNECTED', 'RETURNING', 'REPLAYING') OR health = 'FAILED')) AS degraded FROM `fleet`.`relay_paths` GROUP BY relay_id
+) AS r
+ANY LEFT JOIN
+(
+    SELECT node_id AS relay_id, toString(connectivity) AS relay_mode, toString(health) AS relay_health FROM `fleet`.`node_state` FINAL
+) AS o USING relay_id;
+
+-- migration 15 step 1 (sql): events.kind: EDGE (FleetEvent v3)
+ALTER TABLE `fleet`.`events` MODIFY COLUMN kind Enum8('UNKNOWN' = 0, 'REGISTER' = 1, 'HEARTBEAT' = 2, 'LINK' = 3, 'SNAPSHOT' = 4, 'LIFECYCLE' = 5, 'ATTESTATION' = 6, 'REPLAY' = 7, 'TRUST_VIOLATION' = 8, 'EDGE' = 9);
+

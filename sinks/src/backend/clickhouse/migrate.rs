@@ -15,14 +15,16 @@
 use tracing::{info, warn};
 
 use super::client::ClickHouse;
-use crate::analytics::{domain_minute, rollups};
+use crate::analytics::dialect::Dialect;
+use crate::analytics::{domain_minute, hierarchy, rollups, topology};
 use crate::caps::ServerCaps;
 use crate::error::ClickHouseError;
-use crate::tables::ddl;
 pub use crate::tables::ddl::Step;
 use crate::tables::{
-    alerts, authority_audit, dlq, drift_evaluations, events, node_state, transitions, Table,
+    alerts, authority_audit, dlq, domains, drift_evaluations, events, node_state, policy_bundles,
+    transitions, Table,
 };
+use crate::tables::{ddl, enums};
 
 /// One schema change.
 #[derive(Clone, Copy)]
@@ -99,7 +101,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 8,
         description: "events.kind: TRUST_VIOLATION (FleetEvent v2)",
-        steps: |db, _| sql(events::events_kind_widened(db)),
+        steps: |db, _| sql(events::events_kind_widened(db, enums::EVENT_KIND_V2)),
     },
     Migration {
         version: 9,
@@ -115,6 +117,39 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 11,
         description: "domain_minute: rollup per domain and minute, fed by materialized views",
         steps: domain_minute::domain_minute,
+    },
+    Migration {
+        version: 12,
+        description: "node_state: domain path, relay path, last sync and edges (Node v3)",
+        steps: |_, _| node_state::node_state_v3_columns(),
+    },
+    Migration {
+        version: 13,
+        description: "domains (Domain v2) and policy_bundles (BundleVersion)",
+        steps: |db, caps| {
+            vec![
+                Step::Sql(domains::Domains::create(db, caps)),
+                Step::Sql(policy_bundles::PolicyBundles::create(db, caps)),
+            ]
+        },
+    },
+    Migration {
+        version: 14,
+        description: "hierarchy and topology views: domain_tree_rollup, domain_authority, \
+                      masters_of_record, assignments, relay_paths, edges, relay_health",
+        steps: |db, _| {
+            let selects = hierarchy::selects(Dialect::ClickHouse, db)
+                .into_iter()
+                .chain(topology::selects(Dialect::ClickHouse, db));
+            selects
+                .map(|(view, select)| Step::Sql(rollups::create_view(db, view, &select)))
+                .collect()
+        },
+    },
+    Migration {
+        version: 15,
+        description: "events.kind: EDGE (FleetEvent v3)",
+        steps: |db, _| sql(events::events_kind_widened(db, enums::EVENT_KIND)),
     },
 ];
 

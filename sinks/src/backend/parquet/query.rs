@@ -4,8 +4,11 @@
 //!
 //! ClickHouse -> DataFusion: `<table> FINAL` is the view `<table>_final` for each replacing
 //! table ([`crate::tables::Table::REPLACING`]: `node_state`, `transitions`,
-//! `drift_evaluations`, `alerts`, `authority_audit`), `domain_rollup`, `rollout_status` and
-//! `attention_queue` are views of the same names ([`rollups`]), `count()` is `count(*)`, and an
+//! `drift_evaluations`, `alerts`, `authority_audit`, `domains`, `policy_bundles`),
+//! `domain_rollup`, `rollout_status`, `attention_queue` ([`rollups`]), `domain_tree_rollup`,
+//! `domain_authority`, `masters_of_record`, `assignments` ([`hierarchy`]), `relay_paths`,
+//! `edges` and `relay_health` ([`topology`]) are views of the same names, `count()` is
+//! `count(*)`, `ARRAY JOIN` is `unnest`, and an
 //! Enum8 column already reads as its symbol (no `toString`); `docs/embedded.md` has the whole
 //! table, and every query of `docs/sql-cookbook.md` has its DataFusion twin there.
 //! [`fleet_summary`] gives the same [`Summary`] as [`crate::analytics::summary::fleet_summary`]
@@ -16,19 +19,20 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Int64Type, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type, SchemaRef};
 use datafusion::arrow::error::ArrowError;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
+use datafusion::datasource::MemTable;
 use datafusion::error::DataFusionError;
 use datafusion::prelude::SessionContext;
 
 use super::files::EXTENSION;
 use crate::analytics::dialect::Dialect;
-use crate::analytics::summary::{Summary, SummarySql};
-use crate::analytics::{domain_minute, rollups};
+use crate::analytics::summary::{hours_text, tree_sql, Summary, SummarySql, TreeLine};
+use crate::analytics::{domain_minute, hierarchy, rollups, topology};
 use crate::tables::ddl::{table, Replacing};
 use crate::tables::enums::{self, Enum8Values};
 use crate::tables::{self, Entry};
@@ -61,8 +65,9 @@ pub enum Format {
     Json,
 }
 
-/// A session with every table directory under `dir` registered, a `<table>_final` view for
-/// each replacing table among them, and the rollup views when `node_state` is there.
+/// A session with every table directory under `dir` registered (a table that has no directory
+/// yet is registered empty), a `<table>_final` view for each replacing table, the rollup views,
+/// and the hierarchy and topology views ([`hierarchy`], [`topology`]).
 ///
 /// # Errors
 /// [`QueryError::NoTables`] when `dir` has no table directory; [`QueryError::DataFusion`] when a
@@ -71,35 +76,78 @@ pub async fn session(dir: &Path) -> Result<SessionContext, QueryError> {
     session_of(dir, tables::landed()).await
 }
 
-/// [`session`] over the directories of `tables` (the landed ones and, in tests, others).
+/// [`session`] over the directories of `tables` (the landed ones and, in tests, others); the
+/// views are created when the tables they read are among `tables`.
 ///
 /// # Errors
 /// As [`session`].
 pub async fn session_of(dir: &Path, tables: &[Entry]) -> Result<SessionContext, QueryError> {
     let ctx = SessionContext::new();
-    let mut registered = Vec::new();
+    let mut landed = 0;
     for table in tables {
         let path = dir.join(table.name);
-        if !path.is_dir() {
-            continue;
-        }
         let schema = table.schema();
-        ctx.register_table(table.name, listing_table(&path, schema.clone())?)?;
-        registered.push((table, schema));
+        if path.is_dir() {
+            ctx.register_table(table.name, listing_table(&path, schema)?)?;
+            landed += 1;
+        } else {
+            // Nothing landed in this table yet: an empty one, so every view plans.
+            ctx.register_table(
+                table.name,
+                Arc::new(MemTable::try_new(schema, vec![vec![]])?),
+            )?;
+        }
     }
-    if registered.is_empty() {
+    if landed == 0 {
         return Err(QueryError::NoTables(dir.display().to_string()));
     }
-    for (table, schema) in &registered {
+    create_views(&ctx, tables).await?;
+    Ok(ctx)
+}
+
+/// A session like [`session_of`] over rows held in memory: each table of `tables` with its
+/// record batches (none for an empty table). For tests and in-process checks of the views.
+///
+/// # Errors
+/// [`QueryError::DataFusion`] when a batch does not have its table's schema.
+pub async fn session_in_memory(
+    tables: &[(Entry, Vec<RecordBatch>)],
+) -> Result<SessionContext, QueryError> {
+    let ctx = SessionContext::new();
+    for (table, batches) in tables {
+        let provider = MemTable::try_new(table.schema(), vec![batches.clone()])?;
+        ctx.register_table(table.name, Arc::new(provider))?;
+    }
+    let entries: Vec<Entry> = tables.iter().map(|(table, _)| *table).collect();
+    create_views(&ctx, &entries).await?;
+    Ok(ctx)
+}
+
+/// The `<table>_final` views of the replacing tables among `tables`, and every analytics view
+/// whose tables are among them.
+async fn create_views(ctx: &SessionContext, tables: &[Entry]) -> Result<(), QueryError> {
+    for table in tables {
         if let Some(replacing) = &table.replacing {
-            ctx.sql(&final_view(replacing, schema)).await?;
+            ctx.sql(&final_view(replacing, &table.schema())).await?;
         }
     }
-    let has = |wanted: &str| registered.iter().any(|(table, _)| table.name == wanted);
+    let has = |wanted: &str| tables.iter().any(|table| table.name == wanted);
+    let mut views = Vec::new();
     if has(table::NODE_STATE) {
-        for (view, select) in rollups::rollup_selects(Dialect::DataFusion, table::NODE_STATE) {
-            ctx.sql(&format!("CREATE VIEW {view} AS\n{select}")).await?;
-        }
+        views.extend(rollups::rollup_selects(
+            Dialect::DataFusion,
+            table::NODE_STATE,
+        ));
+    }
+    if [table::NODE_STATE, table::DOMAINS, table::AUTHORITY_AUDIT]
+        .into_iter()
+        .all(has)
+    {
+        views.extend(hierarchy::selects(Dialect::DataFusion, ""));
+        views.extend(topology::selects(Dialect::DataFusion, ""));
+    }
+    for (view, select) in views {
+        ctx.sql(&format!("CREATE VIEW {view} AS\n{select}")).await?;
     }
     if [table::TRANSITIONS, table::DRIFT_EVALUATIONS, table::ALERTS]
         .into_iter()
@@ -111,7 +159,7 @@ pub async fn session_of(dir: &Path, tables: &[Entry]) -> Result<SessionContext, 
         ctx.sql(&format!("CREATE VIEW {} AS {rows}", table::DOMAIN_MINUTE))
             .await?;
     }
-    Ok(ctx)
+    Ok(())
 }
 
 fn listing_table(path: &Path, schema: SchemaRef) -> Result<Arc<ListingTable>, DataFusionError> {
@@ -235,7 +283,48 @@ pub async fn fleet_summary(ctx: &SessionContext) -> Result<Summary, QueryError> 
         by_reported_version: labelled_counts(&run(ctx, version).await?, true)?,
         by_drift_status: labelled_counts(&run(ctx, drift).await?, true)?,
         by_trust: labelled_counts(&run(ctx, trust).await?, true)?,
+        tree: match tree_sql(Dialect::DataFusion) {
+            Some(sql) => tree_lines(&run(ctx, &sql).await?)?,
+            None => Vec::new(),
+        },
     })
+}
+
+/// The rows of the cookbook's `fleet_tree` as [`TreeLine`]s.
+///
+/// # Errors
+/// [`QueryError::Shape`] for other columns; [`QueryError::Format`] for uncastable ones.
+fn tree_lines(batches: &[RecordBatch]) -> Result<Vec<TreeLine>, QueryError> {
+    let mut out = Vec::new();
+    for batch in batches {
+        if batch.num_columns() != 8 {
+            let columns = batch.num_columns();
+            return Err(QueryError::Shape(format!(
+                "{columns} tree columns, expected 8"
+            )));
+        }
+        let text = |i: usize| cast(batch.column(i), &DataType::Utf8);
+        let int = |i: usize| cast(batch.column(i), &DataType::Int64);
+        let (id, level, status, authority) = (text(0)?, text(2)?, text(4)?, text(6)?);
+        let (depth, nodes, drift) = (int(1)?, int(3)?, int(5)?);
+        let hours = cast(batch.column(7), &DataType::Float64)?;
+        let hours = hours.as_primitive::<Float64Type>();
+        for row in 0..batch.num_rows() {
+            let string = |a: &dyn Array| a.as_string::<i32>().value(row).to_owned();
+            let number = |a: &dyn Array| a.as_primitive::<Int64Type>().value(row);
+            out.push(TreeLine {
+                domain_id: string(&id),
+                depth: number(&depth),
+                level: string(&level),
+                nodes: u64::try_from(number(&nodes)).unwrap_or(0),
+                shown_status: string(&status),
+                drift_objects: number(&drift),
+                authority: string(&authority),
+                sync_debt_h: hours_text(hours.value(row)),
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// Rows of `(label, count)` (or of `(count)` without a label) as Rust values.

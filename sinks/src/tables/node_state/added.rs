@@ -1,5 +1,5 @@
 //! The columns `node_state` gained after its first definition, as `ADD COLUMN` migration steps
-//! (migrations 5 and 9); the table's current definition is [`super::create`].
+//! (migrations 5, 9 and 12); the table's current definition is [`super::create`].
 
 use crate::caps::ServerCaps;
 use crate::tables::ddl::{low_cardinality_string, table, Step};
@@ -61,5 +61,20 @@ pub fn node_state_coordinates(caps: &ServerCaps) -> Vec<Step> {
         ),
         column("partition", "Int32 DEFAULT -1".to_owned()),
         column("offset", "Int64 DEFAULT -1".to_owned()),
+    ]
+}
+
+/// Migration 12: the hierarchy and topology of Node v3: the domain path, the relay path, the
+/// last sync and the declared edges (parallel arrays). Rows written before have `[]` and `0`.
+pub fn node_state_v3_columns() -> Vec<Step> {
+    let strings = || "Array(String) DEFAULT []".to_owned();
+    vec![
+        column("domain_path", strings()),
+        column("relay_path", strings()),
+        column("last_sync_ms", "Int64 DEFAULT 0".to_owned()),
+        column("edge_peers", strings()),
+        column("edge_relations", strings()),
+        column("edge_states", strings()),
+        column("edge_changed_ms", "Array(Int64) DEFAULT []".to_owned()),
     ]
 }

@@ -14,7 +14,7 @@ use crate::caps::ServerCaps;
 
 mod added;
 
-pub use self::added::{node_state_coordinates, node_state_v2_columns};
+pub use self::added::{node_state_coordinates, node_state_v2_columns, node_state_v3_columns};
 
 /// The `node_state` table.
 #[derive(Clone, Copy, Debug)]
@@ -131,6 +131,13 @@ impl Table for NodeState {
             col("topic", Kind::Str(|r| &r.topic)),
             col("partition", Kind::I32(|r| r.partition)),
             col("offset", Kind::I64(|r| r.offset)),
+            col("domain_path", Kind::Strings(|r| &r.domain_path)),
+            col("relay_path", Kind::Strings(|r| &r.relay_path)),
+            col("last_sync_ms", Kind::I64(|r| r.last_sync_ms)),
+            col("edge_peers", Kind::Strings(|r| &r.edge_peers)),
+            col("edge_relations", Kind::Strings(|r| &r.edge_relations)),
+            col("edge_states", Kind::Strings(|r| &r.edge_states)),
+            col("edge_changed_ms", Kind::I64s(|r| &r.edge_changed_ms)),
         ]
     }
 }
@@ -217,6 +224,18 @@ pub struct NodeStateRow {
     pub topic: String,
     pub partition: i32,
     pub offset: i64,
+    /// Domains from the root to the node's own (migration 12, Node v3).
+    pub domain_path: Vec<String>,
+    /// Relays the node's traffic takes, nearest first.
+    pub relay_path: Vec<String>,
+    /// Last synchronisation with the control plane; `0` = never.
+    pub last_sync_ms: i64,
+    /// The node's declared edges, one element per edge in each array, sorted by
+    /// `(peer, relation)`.
+    pub edge_peers: Vec<String>,
+    pub edge_relations: Vec<String>,
+    pub edge_states: Vec<String>,
+    pub edge_changed_ms: Vec<i64>,
 }
 
 /// The `node_state` row for a twin, read at `at`.
@@ -312,6 +331,13 @@ pub fn node_state_row(node: &Node, at: Coords<'_>) -> Result<NodeStateRow, RowEr
         topic: at.topic.to_owned(),
         partition: at.partition,
         offset: at.offset,
+        domain_path: node.domain_path.clone(),
+        relay_path: node.relay_path.clone(),
+        last_sync_ms: conn.last_sync_ms.unwrap_or(0),
+        edge_peers: node.edges.iter().map(|e| e.peer_id.clone()).collect(),
+        edge_relations: node.edges.iter().map(|e| e.relation.clone()).collect(),
+        edge_states: node.edges.iter().map(|e| e.state.clone()).collect(),
+        edge_changed_ms: node.edges.iter().map(|e| e.changed_ms).collect(),
     })
 }
 

@@ -14,9 +14,11 @@ use crate::tables::arrow::{record_batch, schema, ConvertError};
 use crate::tables::authority_audit::{self, AuthorityAudit};
 use crate::tables::ddl::{table, Step};
 use crate::tables::dlq::{self, dlq_row, Dlq};
+use crate::tables::domains::{self, Domains};
 use crate::tables::drift_evaluations::{self, DriftEvaluations};
 use crate::tables::events::{self, event_row, Events};
 use crate::tables::node_state::{self, node_state_row, NodeState};
+use crate::tables::policy_bundles::{self, PolicyBundles};
 use crate::tables::transitions::{self, transition_row, Transitions};
 use crate::tables::{Coords, Table};
 
@@ -102,6 +104,11 @@ fn every_table_has_the_ddl_columns_in_order() {
         names::<Transitions>(),
         with_added(table::TRANSITIONS, transitions::create(db, &caps))
     );
+    assert_eq!(names::<Domains>(), ddl_columns(&domains::create(db, &caps)));
+    assert_eq!(
+        names::<PolicyBundles>(),
+        ddl_columns(&policy_bundles::create(db, &caps))
+    );
     assert_eq!(names::<Events>().len(), 13);
 }
 
@@ -135,6 +142,33 @@ fn event_rows_convert_with_symbols_and_seconds() {
     assert_eq!(column("partition").as_primitive::<Int32Type>().value(1), 3);
     assert_eq!(column("offset").as_primitive::<Int64Type>().value(1), 41);
     assert_eq!(column("node_id").as_string::<i32>().value(1), "edge-2");
+}
+
+#[test]
+fn node_state_edges_convert_to_parallel_lists() {
+    let twins = samples::tree::twins();
+    let a1 = twins.iter().find(|n| n.id == "a1-00").unwrap();
+    let row = node_state_row(a1, AT).unwrap();
+    let batch = batch_of::<NodeState>(&[&row]).unwrap();
+    let list = |name: &str| {
+        batch
+            .column_by_name(name)
+            .unwrap()
+            .as_list::<i32>()
+            .value(0)
+    };
+    let changed = list("edge_changed_ms");
+    let changed = changed.as_primitive::<Int64Type>();
+    assert_eq!((changed.len(), changed.value(1)), (2, T0));
+    let peers = list("edge_peers");
+    assert_eq!(peers.as_string::<i32>().value(1), "a2-00");
+    let path = list("domain_path");
+    assert_eq!(path.as_string::<i32>().value(2), "edge-zone-a1");
+    let last_sync = batch.column_by_name("last_sync_ms").unwrap();
+    assert_eq!(
+        last_sync.as_primitive::<Int64Type>().value(0),
+        samples::tree::AS_OF - 10_000
+    );
 }
 
 #[test]

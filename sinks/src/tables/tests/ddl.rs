@@ -3,7 +3,7 @@
 use crate::caps::ServerCaps;
 use crate::tables::ddl::is_identifier;
 use crate::tables::enums::*;
-use crate::tables::{dlq, events, node_state, transitions};
+use crate::tables::{dlq, domains, events, node_state, policy_bundles, transitions};
 
 fn old() -> ServerCaps {
     ServerCaps::from_version("18.16.1").unwrap()
@@ -86,6 +86,29 @@ fn transitions_dedupe_by_entry() {
         sql.contains("machine Enum8('UNKNOWN' = 0, 'CONNECTIVITY' = 1, 'LIFECYCLE' = 2)"),
         "{sql}"
     );
+}
+
+#[test]
+fn domains_and_bundles_replace_by_revision() {
+    for caps in [old(), new()] {
+        let sql = domains::create("db", &caps);
+        assert!(
+            sql.contains("ENGINE = ReplacingMergeTree(revision)\nORDER BY domain_id"),
+            "{sql}"
+        );
+        assert!(sql.contains("path Array(String),"), "{sql}");
+        let sql = policy_bundles::create("db", &caps);
+        assert!(
+            sql.contains("ENGINE = ReplacingMergeTree(revision)\nORDER BY (bundle_id, version)"),
+            "{sql}"
+        );
+        assert_eq!(
+            sql.contains("LowCardinality"),
+            caps.low_cardinality,
+            "{sql}"
+        );
+        assert!(!sql.contains("Nullable"), "{sql}");
+    }
 }
 
 #[test]

@@ -2,4 +2,5 @@
 
 mod arrow;
 mod ddl;
+mod federation;
 mod rows;
