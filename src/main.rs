@@ -148,6 +148,8 @@ enum FormatArg {
     Table,
     Csv,
     Json,
+    /// Tab-separated, no header (as ClickHouse's TabSeparated).
+    Tsv,
 }
 
 #[derive(Subcommand)]
@@ -413,6 +415,7 @@ async fn main() -> anyhow::Result<()> {
                 FormatArg::Table => query::Format::Table,
                 FormatArg::Csv => query::Format::Csv,
                 FormatArg::Json => query::Format::Json,
+                FormatArg::Tsv => query::Format::TabSeparated,
             };
             println!("{}", query::render(&batches, format)?);
         }

@@ -2,14 +2,10 @@
 //! and what the cookbook's hierarchy and topology queries must answer over it, as
 //! TabSeparated text, the same on every backend.
 
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
-use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Float64Type};
-use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::prelude::SessionContext;
 use sxfleet_schemas::{encode, BundleVersion, PolicyBundle};
 use sxfleet_sinks::cookbook::{self, Dialect, Params};
-use sxfleet_sinks::query::run;
+use sxfleet_sinks::query::{render, run, Format};
 use sxfleet_sinks::samples::tree;
 
 use super::kafka::TestTopics;
@@ -189,36 +185,8 @@ pub fn query(name: &str, dialect: Dialect) -> cookbook::Query {
         .unwrap_or_else(|| panic!("no cookbook query {name}"))
 }
 
-/// A DataFusion answer as ClickHouse's TabSeparated text would print it: floats in their
-/// shortest form (`1`, `3.75`), everything else as Arrow displays it.
+/// A DataFusion answer as ClickHouse's TabSeparated text would print it.
 pub async fn df_tsv(ctx: &SessionContext, sql: &str) -> String {
-    let batches: Vec<RecordBatch> = run(ctx, sql).await.expect(sql);
-    let mut out = String::new();
-    for batch in &batches {
-        for row in 0..batch.num_rows() {
-            let cells: Vec<String> = batch
-                .columns()
-                .iter()
-                .map(|column| cell(column.as_ref(), row))
-                .collect();
-            out.push_str(&cells.join("\t"));
-            out.push('\n');
-        }
-    }
-    out
-}
-
-fn cell(column: &dyn Array, row: usize) -> String {
-    if column.is_null(row) {
-        return "\\N".to_owned();
-    }
-    if matches!(column.data_type(), DataType::Float64 | DataType::Float32) {
-        let values = cast(column, &DataType::Float64).expect("cast");
-        return values.as_primitive::<Float64Type>().value(row).to_string();
-    }
-    let options = FormatOptions::default();
-    ArrayFormatter::try_new(column, &options)
-        .expect("formatter")
-        .value(row)
-        .to_string()
+    let batches = run(ctx, sql).await.expect(sql);
+    render(&batches, Format::TabSeparated).expect(sql)
 }
