@@ -11,40 +11,12 @@ use sxfleet_schemas::{
     ConnectivityMode, EpochMillis, EventPayload, FleetEvent, LinkQuality, LinkState, ReplayPhase,
 };
 
+pub use self::config::ConnectivityConfig;
+
 use ConnectivityMode as Mode;
 
-const MINUTE_MS: i64 = 60_000;
-
-/// Thresholds of the connectivity machine. Defaults are documented per field; a domain may
-/// override any of them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ConnectivityConfig {
-    /// Round-trip time above which a connected node is DELAYED (default 1000 ms).
-    pub delayed_rtt_ms: f64,
-    /// Packet loss above which a connected node is DELAYED (default 5 %).
-    pub delayed_loss_pct: f64,
-    /// A contact after a silence longer than this (and not longer than `autonomous_after_ms`)
-    /// means the node syncs only periodically: EDGE_CACHED (default 10 min).
-    pub edge_cached_after_ms: i64,
-    /// Silence longer than this moves a connected, returning or replaying node to AUTONOMOUS
-    /// (default 30 min).
-    pub autonomous_after_ms: i64,
-    /// Silence longer than this moves an AUTONOMOUS node to DISCONNECTED (default 6 h).
-    pub disconnected_after_ms: i64,
-}
-
-impl Default for ConnectivityConfig {
-    fn default() -> Self {
-        ConnectivityConfig {
-            delayed_rtt_ms: 1_000.0,
-            delayed_loss_pct: 5.0,
-            edge_cached_after_ms: 10 * MINUTE_MS,
-            autonomous_after_ms: 30 * MINUTE_MS,
-            disconnected_after_ms: 6 * 60 * MINUTE_MS,
-        }
-    }
-}
+mod config;
+mod debt;
 
 /// Connectivity of one node, folded from its events and ticks.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -227,6 +199,66 @@ pub fn next_deadline(state: &ConnectivityState, config: &ConnectivityConfig) -> 
         Mode::Disconnected | Mode::Unknown => return None,
     };
     Some(last_seen.saturating_add(after).saturating_add(1))
+}
+
+/// When a silent node's sync debt is next refreshed: the first `last_sync + k * refresh` after
+/// the state's time, while the node is not LIVE and has a last sync; `None` otherwise.
+pub fn next_refresh(state: &ConnectivityState, config: &ConnectivityConfig) -> Option<i64> {
+    let last_sync = refreshed(state)?;
+    let now = state.now_ms.unwrap_or(last_sync);
+    debt::next_refresh(last_sync, now, config.sync_debt_refresh_ms)
+}
+
+/// The node's timer: the earlier of its silence deadline and its sync-debt refresh.
+pub fn next_timer(state: &ConnectivityState, config: &ConnectivityConfig) -> Option<i64> {
+    match (next_deadline(state, config), next_refresh(state, config)) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Fires the node's timers that fell due by `now_ms`, each at its own instant, earliest first:
+/// silence transitions (as [`on_tick`] does) and sync-debt refreshes (the debt then reads
+/// `(instant - last_sync) / 1000`). Time moves to those instants, never to `now_ms` itself,
+/// so the outcome does not depend on when the firing happens. Returns the ledger entries and
+/// the latest instant reached (`None` when nothing was due).
+pub fn on_timer(
+    state: &mut ConnectivityState,
+    config: &ConnectivityConfig,
+    now_ms: EpochMillis,
+) -> (Vec<ConnectivityTransition>, Option<EpochMillis>) {
+    let mut out = Vec::new();
+    let mut reached = None;
+    loop {
+        let silence = next_deadline(state, config).filter(|due| *due <= now_ms);
+        let horizon = silence.unwrap_or(now_ms);
+        // Of the refreshes due before the next silence rule, only the latest shows.
+        let refresh = refreshed(state)
+            .and_then(|sync| debt::last_refresh(sync, horizon, config.sync_debt_refresh_ms))
+            .filter(|at| state.now_ms.is_none_or(|now| *at > now));
+        if let Some(at) = refresh {
+            advance(state, at);
+            reached = Some(at);
+        }
+        let Some(due) = silence else { break };
+        advance(state, due);
+        reached = Some(due);
+        if state.mode == Mode::Autonomous {
+            transition(state, due, Mode::Disconnected, "silence", &mut out);
+        } else {
+            lose_link(state, due, "silence", &mut out);
+        }
+    }
+    refresh(state);
+    (out, reached)
+}
+
+/// The last sync of a node whose sync debt is refreshed by timers (not LIVE, ever synced).
+fn refreshed(state: &ConnectivityState) -> Option<EpochMillis> {
+    match state.mode {
+        Mode::Live | Mode::Unknown => None,
+        _ => state.last_sync_ms,
+    }
 }
 
 /// A live contact from the node at `t`. `slow` is the heartbeat's link verdict (`None` for

@@ -72,9 +72,9 @@ impl NodeState {
         }
     }
 
-    /// When a silence timer of this node falls due, if any.
+    /// When a timer of this node (silence or sync-debt refresh) falls due, if any.
     pub fn deadline(&self, config: &ConnectivityConfig) -> Option<i64> {
-        connectivity::next_deadline(&self.connectivity, config)
+        connectivity::next_timer(&self.connectivity, config)
     }
 }
 
@@ -156,23 +156,40 @@ fn on_trust_violation(
     record_lifecycle(state, outcome, event_id, ledger);
 }
 
-/// Fires the node's silence timer at event time `now_ms`. Returns the ledger entries; an empty
-/// list when nothing was due after all.
-pub fn on_timer(
-    state: &mut NodeState,
-    now_ms: EpochMillis,
-    rules: NodeRules<'_>,
-) -> Vec<StateTransition> {
+/// What a timer firing did to a node.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Fired {
+    /// Ledger entries (silence transitions and what followed them).
+    pub ledger: Vec<StateTransition>,
+    /// The latest timer instant reached (`None` when nothing was due): the time the firing is
+    /// dated by.
+    pub at_ms: Option<EpochMillis>,
+    /// The twin changed (a transition, or a refreshed sync debt); its version moved by one.
+    pub changed: bool,
+}
+
+/// Fires the node's timers due by event time `now_ms` (silence rules and sync-debt refreshes,
+/// see [`connectivity::on_timer`]).
+pub fn on_timer(state: &mut NodeState, now_ms: EpochMillis, rules: NodeRules<'_>) -> Fired {
     let mut ledger = Vec::new();
-    let moves = connectivity::on_tick(&mut state.connectivity, rules.connectivity, now_ms);
-    if moves.is_empty() {
-        return ledger;
+    let (moves, at_ms) =
+        connectivity::on_timer(&mut state.connectivity, rules.connectivity, now_ms);
+    if at_ms.is_none() {
+        return Fired::default();
     }
+    let before = state.twin.connectivity.clone();
     follow_connectivity(state, moves, rules, None, &mut ledger);
     sync_twin(state);
-    state.twin.version += 1;
-    state.twin.updated_ms = state.twin.updated_ms.max(now_ms);
-    ledger
+    let changed = !ledger.is_empty() || state.twin.connectivity != before;
+    if changed {
+        state.twin.version += 1;
+        state.twin.updated_ms = state.twin.updated_ms.max(at_ms.unwrap_or(now_ms));
+    }
+    Fired {
+        ledger,
+        at_ms,
+        changed,
+    }
 }
 
 /// Records connectivity moves, feeds them to the lifecycle machine, and settles a finished
