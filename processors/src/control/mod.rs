@@ -19,6 +19,10 @@ use crate::attention::{self, AttentionState, Subject as AlertSubject};
 use crate::authority::{AuthorityOutput, AuthorityState, Stamp, Subject};
 use crate::drift::DesiredResolver;
 
+pub use status::{authority_status, AuthorityStatus, DegradedReason, StatusInputs};
+
+mod status;
+
 /// Control state of one partition.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ControlState {
@@ -88,7 +92,7 @@ impl ControlState {
                 Vec::new()
             }
             ControlPayload::PolicyBundle(bundle) => {
-                self.desired.upsert_bundle(bundle);
+                self.desired.offer_bundle(bundle, at_ms);
                 Vec::new()
             }
             ControlPayload::Authority(claim) => self.authority.on_claim(claim, at_ms),
