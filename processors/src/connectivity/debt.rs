@@ -40,7 +40,8 @@ mod tests {
     #[test]
     fn refresh_instants_are_last_sync_plus_whole_periods() {
         // (last_sync, now or t, refresh, next after now, latest at or before t)
-        let cases: &[(i64, i64, i64, Option<i64>, Option<i64>)] = &[
+        type Case = (i64, i64, i64, Option<i64>, Option<i64>);
+        let cases: &[Case] = &[
             (0, 0, 15 * MIN, Some(15 * MIN), None),
             (0, 15 * MIN - 1, 15 * MIN, Some(15 * MIN), None),
             (0, 15 * MIN, 15 * MIN, Some(30 * MIN), Some(15 * MIN)),

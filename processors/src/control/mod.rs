@@ -19,7 +19,10 @@ use crate::attention::{self, AttentionState, Subject as AlertSubject};
 use crate::authority::{AuthorityOutput, AuthorityState, Stamp, Subject};
 use crate::drift::DesiredResolver;
 
-pub use status::{authority_status, AuthorityStatus, DegradedReason, StatusInputs};
+pub use status::{
+    authority_status, overdue, overdue_at, sync_debt_s, AuthorityStatus, DegradedReason,
+    StatusInputs,
+};
 
 mod status;
 

@@ -107,7 +107,8 @@ mod tests {
     #[test]
     fn the_authority_status_rule() {
         // (master level, split brain, has parent, upstream overdue, status)
-        let cases: &[(Option<L>, bool, bool, bool, S)] = &[
+        type Case = (Option<L>, bool, bool, bool, S);
+        let cases: &[Case] = &[
             // Seed 000: region-a-control REGION on region-a, in sync.
             (Some(L::Region), false, true, false, S::Authoritative),
             // global-control on the root: nothing upstream, never SYNC_OVERDUE.
@@ -150,7 +151,8 @@ mod tests {
     fn sync_debt_and_overdue_in_event_time() {
         const MIN: i64 = 60_000;
         // (last sync, frequency, now, debt s, overdue, overdue at)
-        let cases: &[(i64, Option<i64>, i64, i64, bool, Option<i64>)] = &[
+        type Case = (i64, Option<i64>, i64, i64, bool, Option<i64>);
+        let cases: &[Case] = &[
             (0, Some(15 * MIN), 0, 0, false, Some(15 * MIN + 1)),
             (0, Some(15 * MIN), 15 * MIN, 900, false, Some(15 * MIN + 1)),
             (0, Some(15 * MIN), 15 * MIN + 1, 900, true, None),
