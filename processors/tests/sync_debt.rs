@@ -57,9 +57,9 @@ fn node<'a>(stage: &'a TwinStage, id: &str) -> &'a NodeState {
 /// The last twin of `id` published on the twin topic in `out`.
 fn published(out: &[Output], topics: &Topics, id: &str) -> Option<Node> {
     out.iter()
+        .rev()
         .filter(|o| o.topic == topics.twin && o.key.as_deref() == Some(id.as_bytes()))
-        .filter_map(|o| o.payload.as_deref().and_then(|p| decode::<Node>(p).ok()))
-        .last()
+        .find_map(|o| o.payload.as_deref().and_then(|p| decode::<Node>(p).ok()))
 }
 
 fn stage() -> (TwinStage, Topics) {

@@ -420,7 +420,8 @@ fn bundle_versions_never_go_backwards() {
         b
     };
     // (version, target_version, minute, verdict, version in force after, replaced)
-    let cases: &[(&str, &str, i64, Verdict, &str, Option<&str>)] = &[
+    type Case<'a> = (&'a str, &'a str, i64, Verdict, &'a str, Option<&'a str>);
+    let cases: &[Case] = &[
         (
             "1.1.0",
             "1.4.6",

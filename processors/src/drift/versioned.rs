@@ -81,7 +81,8 @@ mod tests {
     fn versions_first_then_event_time_then_content() {
         use Ordering::{Equal, Greater, Less};
         use VersionRule as R;
-        let cases: &[(Option<(i64, &str)>, (i64, &str), Ordering, Verdict)] = &[
+        type Case<'a> = (Option<(i64, &'a str)>, (i64, &'a str), Ordering, Verdict);
+        let cases: &[Case] = &[
             (None, (5, "a"), Equal, Verdict::Accepted(R::First)),
             // A newer version wins even when it is older in event time.
             (
