@@ -304,6 +304,14 @@ impl AuthorityState {
             .is_some_and(|at_epoch| at_epoch.contains_key(controller_id))
     }
 
+    /// The path of `domain_id` from its root down to itself (`[domain_id]` for a domain not
+    /// declared). A cycle in the parent links ends the walk at the first repeated domain.
+    pub fn path(&self, domain_id: &str) -> Vec<String> {
+        let mut path = self.chain(domain_id);
+        path.reverse();
+        path
+    }
+
     /// `domain_id` and its ancestors, nearest first; a cycle in the parent links ends it.
     fn chain(&self, domain_id: &str) -> Vec<String> {
         let mut seen = BTreeSet::new();

@@ -2,8 +2,9 @@
 //! LIVE / DELAYED / EDGE_CACHED / AUTONOMOUS / DISCONNECTED / RETURNING / REPLAYING, with sync
 //! debt, replay progress and a ledger of transitions (seed 003's "ConnectivityLedger").
 //!
-//! Pure and deterministic: time comes only from event times and from explicit ticks
-//! ([`on_tick`]), which the runtime fires at [`next_deadline`]. Every rule, threshold and
+//! Pure and deterministic: time comes only from event times and from timer firings
+//! ([`on_timer`]), which the runtime fires at [`next_timer`]: silence deadlines
+//! ([`next_deadline`]) and sync-debt refreshes ([`next_refresh`]). Every rule, threshold and
 //! formula is written down in `docs/projections.md` ("Connectivity").
 
 use serde::{Deserialize, Serialize};
