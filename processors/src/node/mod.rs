@@ -17,8 +17,12 @@ use crate::lifecycle::{self, LifecycleOutcome, LifecycleState, ReplayVerdict};
 use crate::trust::{self, TrustState};
 use crate::twin::{self, Applied};
 
-/// Version of [`NodeState`]'s changelog format: one version byte, then JSON.
-pub const NODE_STATE_FORMAT: u8 = 2;
+/// Version of [`NodeState`]'s changelog format: one version byte, then JSON. Format 4 added the
+/// topology, the twin's hierarchy and topology fields and `last_sync_ms`.
+pub const NODE_STATE_FORMAT: u8 = 4;
+
+/// The previous format (JSON without the fields format 4 added), still read: they default.
+pub const NODE_STATE_FORMAT_V2: u8 = 2;
 
 /// Everything the processor keeps per node.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -88,10 +92,10 @@ impl StoreCodec for NodeState {
 
     fn decode(bytes: &[u8]) -> Result<Self, InternalError> {
         match bytes.split_first() {
-            Some((&NODE_STATE_FORMAT, json)) => serde_json::from_slice(json)
+            Some((&(NODE_STATE_FORMAT | NODE_STATE_FORMAT_V2), json)) => serde_json::from_slice(json)
                 .map_err(|error| InternalError(format!("node state does not decode: {error}"))),
             Some((version, _)) => Err(InternalError(format!(
-                "node state format {version}, expected {NODE_STATE_FORMAT}"
+                "node state format {version}, expected {NODE_STATE_FORMAT} (or {NODE_STATE_FORMAT_V2})"
             ))),
             None => Err(InternalError("empty node state".to_owned())),
         }
