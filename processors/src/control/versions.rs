@@ -6,9 +6,9 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use sxfleet_schemas::{AuthorityDecision, EpochMillis};
+use sxfleet_schemas::{AuthorityDecision, BundleVersion, EpochMillis, PolicyBundle};
 
-use crate::drift::{Verdict, VersionRule};
+use crate::drift::{DesiredResolver, Verdict, VersionRule};
 
 /// Status of a bundle version: in force.
 pub const IN_FORCE: &str = "IN_FORCE";
@@ -134,6 +134,48 @@ pub fn bundle_statuses(
         }
         Verdict::Rejected(_) | Verdict::Duplicate => Vec::new(),
     }
+}
+
+/// Applies a `policy_bundle` record made at `at_ms`: offers it to the resolver (which keeps
+/// the version in force) and writes the decision down. Returns its audit record and the
+/// `BundleVersion` records to publish; `history` keeps the per-bundle revision and statuses.
+pub fn on_bundle(
+    history: &mut BTreeMap<String, BundleHistory>,
+    resolver: &mut DesiredResolver,
+    bundle: &PolicyBundle,
+    at_ms: EpochMillis,
+) -> (AuthorityDecision, Vec<BundleVersion>) {
+    let id = &bundle.bundle_id;
+    let held = resolver.bundles.get(id).map(|b| b.version.clone());
+    let (verdict, replaced) = resolver.offer_bundle(bundle, at_ms);
+    let audit = audit(Versioned::Bundle(id), &bundle.version, held.as_deref(), verdict, at_ms);
+    let book = history.entry(id.clone()).or_default();
+    let replaced_version = replaced.as_ref().map(|(b, _)| b.version.as_str());
+    let statuses = bundle_statuses(book, &bundle.version, replaced_version, verdict);
+    if statuses.is_empty() {
+        return (audit, Vec::new());
+    }
+    book.revision += 1;
+    let in_force = resolver.bundles.get(id).map(|b| b.version.clone());
+    let records = statuses
+        .into_iter()
+        .map(|(version, status)| {
+            book.versions.insert(version.clone(), status.to_owned());
+            let (shown, event_time_ms) = match &replaced {
+                Some((old, old_at)) if status == SUPERSEDED => (old.clone(), *old_at),
+                _ => (bundle.clone(), at_ms),
+            };
+            BundleVersion {
+                bundle: shown,
+                event_time_ms,
+                status: status.to_owned(),
+                decided_ms: at_ms,
+                superseded_by: (status != IN_FORCE).then(|| in_force.clone()).flatten(),
+                revision: book.revision,
+            }
+        })
+        .collect();
+    (audit, records)
 }
 
 #[cfg(test)]

@@ -77,12 +77,12 @@ impl DesiredResolver {
     /// Offers a bundle definition made at `at_ms`: it replaces the one in force only when its
     /// version is greater, or equal with a greater (event time, content) (see
     /// [`super::versioned::decide`]); an older version never replaces a newer one. Returns the
-    /// verdict and, when accepted, the bundle it replaced.
+    /// verdict and, when accepted, the bundle it replaced with that one's event time.
     pub fn offer_bundle(
         &mut self,
         bundle: &PolicyBundle,
         at_ms: EpochMillis,
-    ) -> (Verdict, Option<PolicyBundle>) {
+    ) -> (Verdict, Option<(PolicyBundle, EpochMillis)>) {
         let id = &bundle.bundle_id;
         let offered = canonical(bundle);
         let held = self.bundles.get(id).map(|held| (held, canonical(held)));
@@ -102,9 +102,9 @@ impl DesiredResolver {
         if !matches!(verdict, Verdict::Accepted(_)) {
             return (verdict, None);
         }
-        self.bundle_times.insert(id.clone(), at_ms);
+        let replaced_at = self.bundle_times.insert(id.clone(), at_ms).unwrap_or(0);
         let replaced = self.bundles.insert(id.clone(), bundle.clone());
-        (verdict, replaced)
+        (verdict, replaced.map(|old| (old, replaced_at)))
     }
 
     /// Records the assignment in force for a domain.

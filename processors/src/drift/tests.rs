@@ -491,7 +491,7 @@ fn bundle_versions_never_go_backwards() {
     for (version, target, minute, verdict, in_force, replaced) in cases {
         let (got, old) = r.offer_bundle(&offer(version, target), at(0, *minute));
         assert_eq!(got, *verdict, "{version} at minute {minute}");
-        assert_eq!(old.map(|b| b.version).as_deref(), *replaced, "{version}");
+        assert_eq!(old.map(|(b, _)| b.version).as_deref(), *replaced, "{version}");
         assert_eq!(
             r.bundles["b-region-a"].version, *in_force,
             "after {version}"

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use sxfleet_runtime::stage::InternalError;
 use sxfleet_runtime::store::StoreCodec;
 use sxfleet_schemas::{
-    AttestationResult, ConnectivityMode, EpochMillis, FleetEvent, Node, NodeConnectivity,
+    AttestationResult, ConnectivityMode, EpochMillis, EventPayload, FleetEvent, Node, NodeConnectivity,
     ReplayProgress, StateTransition, TransitionMachine,
 };
 
@@ -16,6 +16,10 @@ use crate::drift::{DriftEvaluation, DriftStatus};
 use crate::lifecycle::{self, LifecycleOutcome, LifecycleState, ReplayVerdict};
 use crate::trust::{self, TrustState};
 use crate::twin::{self, Applied};
+
+pub use self::topology::TopologyState;
+
+mod topology;
 
 /// Version of [`NodeState`]'s changelog format: one version byte, then JSON. Format 4 added the
 /// topology, the twin's hierarchy and topology fields and `last_sync_ms`.
@@ -47,6 +51,9 @@ pub struct NodeState {
     /// Attention score and alert state.
     #[serde(default)]
     pub attention: AttentionState,
+    /// Declared edges to peers.
+    #[serde(default)]
+    pub topology: TopologyState,
 }
 
 /// The rules one node is moved by.
@@ -73,6 +80,7 @@ impl NodeState {
             drift: None,
             drift_seq: 0,
             attention: AttentionState::default(),
+            topology: TopologyState::default(),
         }
     }
 
@@ -109,8 +117,17 @@ pub fn on_event(
     event: &FleetEvent,
     rules: NodeRules<'_>,
 ) -> Option<Vec<StateTransition>> {
-    if twin::apply(&mut state.twin, event) == Applied::Stale && !event.replayed {
+    let applied = twin::apply(&mut state.twin, event);
+    if applied == Applied::Stale && !event.replayed {
         return None;
+    }
+    if let EventPayload::Edge(edge) = &event.payload {
+        let changed = topology::declare(&mut state.topology, edge, event.seq, event.event_time_ms);
+        // A replayed declaration the twin did not apply still moves it when it changed an edge.
+        if changed && applied == Applied::Stale {
+            state.twin.version += 1;
+            state.twin.updated_ms = state.twin.updated_ms.max(event.event_time_ms);
+        }
     }
     let mut ledger = Vec::new();
     let event_id = Some(event.event_id.as_str());
@@ -326,7 +343,9 @@ fn sync_twin(state: &mut NodeState) {
             events_received: replay.replayed,
             backlog_total: replay.backlog_total,
         }),
+        last_sync_ms: conn.last_sync_ms,
     };
+    state.twin.edges = topology::edges(&state.topology);
     let life = &state.lifecycle;
     state.twin.lifecycle.phase = life.state.phase();
     state.twin.lifecycle.state = life.state.as_str().to_owned();
