@@ -80,3 +80,32 @@ impl StoreCodec for Entry {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A control state stored in format 3 (before domains, sync reports and bundle versions)
+    /// still reads; the fields added since start empty.
+    #[test]
+    fn the_previous_control_format_still_reads() {
+        let mut control = ControlState::default();
+        control.authority.parents.insert("eu".into(), None);
+        let entry = Entry::Control(Box::new(control.clone()));
+        let bytes = entry.encode().unwrap();
+        assert_eq!(bytes[0], CONTROL_STATE_FORMAT);
+        let mut json: serde_json::Value = serde_json::from_slice(&bytes[1..]).unwrap();
+        let fields = json.as_object_mut().unwrap();
+        for added in ["domains", "syncs", "bundle_versions", "now_ms", "publishes"] {
+            assert!(fields.remove(added).is_some(), "{added}");
+        }
+        fields["desired"]
+            .as_object_mut()
+            .unwrap()
+            .remove("bundle_times");
+        let mut old = vec![CONTROL_STATE_FORMAT_V3];
+        old.extend(serde_json::to_vec(&json).unwrap());
+        assert_eq!(Entry::decode(&old).unwrap(), entry);
+        assert!(Entry::decode(&[9, b'{', b'}']).is_err());
+    }
+}

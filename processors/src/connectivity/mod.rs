@@ -157,7 +157,8 @@ pub fn on_event(
         EventPayload::Register(_)
         | EventPayload::Snapshot(_)
         | EventPayload::Lifecycle(_)
-        | EventPayload::Attestation(_) => contact(state, config, t, None, &mut out),
+        | EventPayload::Attestation(_)
+        | EventPayload::Edge(_) => contact(state, config, t, None, &mut out),
         // Emitted by the normalizer, not sent by the node: no contact.
         EventPayload::TrustViolation(_) => {}
     }

@@ -45,7 +45,8 @@ impl DomainBook {
                 .cmp(&held_version.unwrap_or(i64::MIN)),
         );
         if matches!(verdict, Verdict::Accepted(_)) {
-            self.defs.insert(def.domain_id.clone(), (def.clone(), at_ms));
+            self.defs
+                .insert(def.domain_id.clone(), (def.clone(), at_ms));
         }
         (verdict, held_version)
     }
@@ -96,7 +97,9 @@ impl DomainBook {
         self.known(authority, syncs)
             .iter()
             .filter_map(|domain_id| {
-                let master = authority.master(domain_id).map(|m| m.controller_id.as_str());
+                let master = authority
+                    .master(domain_id)
+                    .map(|m| m.controller_id.as_str());
                 let report = syncs.upstream(domain_id, master)?;
                 becomes_overdue(report, self.declared_frequency(domain_id), now_ms)
             })

@@ -28,7 +28,7 @@ use crate::drift::{DesiredResolver, Verdict};
 use self::audit::decision;
 pub use self::domains::DomainBook;
 pub use self::sync::SyncReports;
-use self::versions::{Versioned, BundleHistory};
+use self::versions::{BundleHistory, Versioned};
 pub use status::{
     authority_status, overdue, overdue_at, sync_debt_s, AuthorityStatus, DegradedReason,
     StatusInputs,
@@ -244,7 +244,8 @@ impl ControlState {
                 current,
             } = &output
             {
-                self.domains.on_master(domain_id, previous.as_ref(), current);
+                self.domains
+                    .on_master(domain_id, previous.as_ref(), current);
             }
             if let AuthorityOutput::Accepted {
                 target_kind,
@@ -330,6 +331,6 @@ impl ControlState {
 }
 
 #[cfg(test)]
-pub(crate) mod tests;
-#[cfg(test)]
 mod federation_tests;
+#[cfg(test)]
+pub(crate) mod tests;

@@ -21,7 +21,9 @@ impl SyncReports {
     /// Returns whether anything changed.
     pub fn record(&mut self, report: &FederationSync) -> bool {
         let by_controller = self.by_domain.entry(report.domain_id.clone()).or_default();
-        let by_direction = by_controller.entry(report.controller_id.clone()).or_default();
+        let by_direction = by_controller
+            .entry(report.controller_id.clone())
+            .or_default();
         let direction = report.direction.symbol().to_owned();
         match by_direction.get(&direction) {
             Some(held) if held.last_sync_ms > report.last_sync_ms || held == report => false,
@@ -117,13 +119,49 @@ mod tests {
         // region-a-control: its last sync)
         type Case<'a> = (&'a str, SyncDirection, i64, bool, Option<i64>);
         let cases: &[Case] = &[
-            ("other-control", SyncDirection::Upstream, 50 * MIN, true, Some(50 * MIN)),
-            ("region-a-control", SyncDirection::Downstream, 60 * MIN, true, Some(50 * MIN)),
-            ("region-a-control", SyncDirection::Upstream, 10 * MIN, true, Some(10 * MIN)),
+            (
+                "other-control",
+                SyncDirection::Upstream,
+                50 * MIN,
+                true,
+                Some(50 * MIN),
+            ),
+            (
+                "region-a-control",
+                SyncDirection::Downstream,
+                60 * MIN,
+                true,
+                Some(50 * MIN),
+            ),
+            (
+                "region-a-control",
+                SyncDirection::Upstream,
+                10 * MIN,
+                true,
+                Some(10 * MIN),
+            ),
             // An older report changes nothing; the same one again neither.
-            ("region-a-control", SyncDirection::Upstream, 5 * MIN, false, Some(10 * MIN)),
-            ("region-a-control", SyncDirection::Upstream, 10 * MIN, false, Some(10 * MIN)),
-            ("region-a-control", SyncDirection::Upstream, 20 * MIN, true, Some(20 * MIN)),
+            (
+                "region-a-control",
+                SyncDirection::Upstream,
+                5 * MIN,
+                false,
+                Some(10 * MIN),
+            ),
+            (
+                "region-a-control",
+                SyncDirection::Upstream,
+                10 * MIN,
+                false,
+                Some(10 * MIN),
+            ),
+            (
+                "region-a-control",
+                SyncDirection::Upstream,
+                20 * MIN,
+                true,
+                Some(20 * MIN),
+            ),
         ];
         for (controller, direction, last, changed, upstream) in cases {
             let got = reports.record(&report(controller, *direction, *last));
@@ -132,7 +170,9 @@ mod tests {
             assert_eq!(up.map(|r| r.last_sync_ms), *upstream, "{controller} {last}");
         }
         // Without a master (or one that does not report), the latest of any controller.
-        let any = reports.upstream("region-a", None).map(|r| r.controller_id.as_str());
+        let any = reports
+            .upstream("region-a", None)
+            .map(|r| r.controller_id.as_str());
         assert_eq!(any, Some("other-control"));
         assert_eq!(reports.upstream("region-b", None), None);
         assert_eq!(reports.domains().collect::<Vec<_>>(), ["region-a"]);

@@ -32,6 +32,8 @@ pub(crate) fn domain(at_ms: i64, id: &str, parent: Option<&str>) -> ControlEvent
                 DomainLevel::Global
             },
             autonomy: None,
+            version: None,
+            sync: None,
         }),
     )
 }
@@ -115,7 +117,14 @@ fn domain_decisions_are_published_by_one_partition_and_applied_by_all() {
     }
     assert_eq!(
         published,
-        ["ACCEPTED", "ACCEPTED", "AUDIT", "MASTER_CHANGED", "AUDIT", "ACCEPTED"],
+        [
+            "ACCEPTED",
+            "ACCEPTED",
+            "AUDIT",
+            "MASTER_CHANGED",
+            "AUDIT",
+            "ACCEPTED"
+        ],
         "domain and bundle: accepted; claim: audit + master changed; assignment: audit + accepted"
     );
     assert!(publisher.publishes && !other.publishes);

@@ -148,7 +148,13 @@ pub fn on_bundle(
     let id = &bundle.bundle_id;
     let held = resolver.bundles.get(id).map(|b| b.version.clone());
     let (verdict, replaced) = resolver.offer_bundle(bundle, at_ms);
-    let audit = audit(Versioned::Bundle(id), &bundle.version, held.as_deref(), verdict, at_ms);
+    let audit = audit(
+        Versioned::Bundle(id),
+        &bundle.version,
+        held.as_deref(),
+        verdict,
+        at_ms,
+    );
     let book = history.entry(id.clone()).or_default();
     let replaced_version = replaced.as_ref().map(|(b, _)| b.version.as_str());
     let statuses = bundle_statuses(book, &bundle.version, replaced_version, verdict);
@@ -276,7 +282,8 @@ mod tests {
         use VersionRule as R;
         let mut history = BundleHistory::default();
         history.versions.insert("1.1.0".into(), SUPERSEDED.into());
-        let cases: &[(&str, Option<&str>, Verdict, &[(&str, &str)])] = &[
+        type Case<'a> = (&'a str, Option<&'a str>, Verdict, &'a [(&'a str, &'a str)]);
+        let cases: &[Case] = &[
             (
                 "1.2.0",
                 None,

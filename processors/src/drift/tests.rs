@@ -263,6 +263,8 @@ fn domain(id: &str, parent: Option<&str>) -> DomainDef {
         parent_id: parent.map(String::from),
         level: DomainLevel::Region,
         autonomy: None,
+        version: None,
+        sync: None,
     }
 }
 
@@ -491,7 +493,11 @@ fn bundle_versions_never_go_backwards() {
     for (version, target, minute, verdict, in_force, replaced) in cases {
         let (got, old) = r.offer_bundle(&offer(version, target), at(0, *minute));
         assert_eq!(got, *verdict, "{version} at minute {minute}");
-        assert_eq!(old.map(|(b, _)| b.version).as_deref(), *replaced, "{version}");
+        assert_eq!(
+            old.map(|(b, _)| b.version).as_deref(),
+            *replaced,
+            "{version}"
+        );
         assert_eq!(
             r.bundles["b-region-a"].version, *in_force,
             "after {version}"

@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use sxfleet_runtime::stage::InternalError;
 use sxfleet_runtime::store::StoreCodec;
 use sxfleet_schemas::{
-    AttestationResult, ConnectivityMode, EpochMillis, EventPayload, FleetEvent, Node, NodeConnectivity,
-    ReplayProgress, StateTransition, TransitionMachine,
+    AttestationResult, ConnectivityMode, EpochMillis, EventPayload, FleetEvent, Node,
+    NodeConnectivity, ReplayProgress, StateTransition, TransitionMachine,
 };
 
 use crate::attention::AttentionState;
@@ -99,9 +99,20 @@ impl StoreCodec for NodeState {
     }
 
     fn decode(bytes: &[u8]) -> Result<Self, InternalError> {
+        let undecodable = |error| InternalError(format!("node state does not decode: {error}"));
         match bytes.split_first() {
-            Some((&(NODE_STATE_FORMAT | NODE_STATE_FORMAT_V2), json)) => serde_json::from_slice(json)
-                .map_err(|error| InternalError(format!("node state does not decode: {error}"))),
+            Some((&NODE_STATE_FORMAT, json)) => serde_json::from_slice(json).map_err(undecodable),
+            Some((&NODE_STATE_FORMAT_V2, json)) => {
+                let mut value: serde_json::Value =
+                    serde_json::from_slice(json).map_err(undecodable)?;
+                // The twin's lists added in format 4 start empty (the next event fills them).
+                if let Some(twin) = value.get_mut("twin").and_then(|t| t.as_object_mut()) {
+                    for list in ["domain_path", "relay_path", "edges"] {
+                        twin.entry(list).or_insert_with(|| serde_json::Value::Array(Vec::new()));
+                    }
+                }
+                serde_json::from_value(value).map_err(undecodable)
+            }
             Some((version, _)) => Err(InternalError(format!(
                 "node state format {version}, expected {NODE_STATE_FORMAT} (or {NODE_STATE_FORMAT_V2})"
             ))),

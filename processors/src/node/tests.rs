@@ -21,7 +21,7 @@ fn rules(connectivity: &ConnectivityConfig) -> NodeRules<'_> {
 }
 
 fn link(state: LinkState) -> EventPayload {
-    EventPayload::Link(Link { state })
+    EventPayload::Link(Link { state, via: None })
 }
 
 fn replay(phase: ReplayPhase, backlog_total: Option<i64>, event_count: i64) -> EventPayload {
@@ -206,6 +206,23 @@ fn node_state_round_trips_through_its_changelog_format() {
     let mut wrong = bytes.clone();
     wrong[0] = 1;
     assert!(NodeState::decode(&wrong).is_err());
+    // A state stored in format 2 (before the hierarchy and topology fields) still reads.
+    let mut json: serde_json::Value = serde_json::from_slice(&bytes[1..]).unwrap();
+    let twin = json["twin"].as_object_mut().unwrap();
+    for field in ["domain_path", "relay_path", "edges"] {
+        twin.remove(field);
+    }
+    twin["connectivity"]
+        .as_object_mut()
+        .unwrap()
+        .remove("last_sync_ms");
+    json.as_object_mut().unwrap().remove("topology");
+    let mut old = vec![super::NODE_STATE_FORMAT_V2];
+    old.extend(serde_json::to_vec(&json).unwrap());
+    let read = NodeState::decode(&old).unwrap();
+    let mut want = state.clone();
+    want.twin.connectivity.last_sync_ms = None;
+    assert_eq!(read, want);
 }
 
 #[test]

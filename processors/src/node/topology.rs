@@ -83,9 +83,25 @@ mod tests {
     fn the_latest_declaration_per_peer_and_relation_wins() {
         let mut state = TopologyState::default();
         // (peer, relation, state, seq, at, changed, edges after as (peer, relation, state, changed_ms))
-        type Case<'a> = (&'a str, R, S, i64, i64, bool, &'a [(&'a str, &'a str, &'a str, i64)]);
+        type Case<'a> = (
+            &'a str,
+            R,
+            S,
+            i64,
+            i64,
+            bool,
+            &'a [(&'a str, &'a str, &'a str, i64)],
+        );
         let cases: &[Case] = &[
-            ("relay-7", R::Signaling, S::Up, 1, 100, true, &[("relay-7", "SIGNALING", "UP", 100)]),
+            (
+                "relay-7",
+                R::Signaling,
+                S::Up,
+                1,
+                100,
+                true,
+                &[("relay-7", "SIGNALING", "UP", 100)],
+            ),
             (
                 "node-16",
                 R::Media,
@@ -93,7 +109,10 @@ mod tests {
                 2,
                 200,
                 true,
-                &[("node-16", "MEDIA", "UP", 200), ("relay-7", "SIGNALING", "UP", 100)],
+                &[
+                    ("node-16", "MEDIA", "UP", 200),
+                    ("relay-7", "SIGNALING", "UP", 100),
+                ],
             ),
             // Same state again: nothing the twin shows changes.
             (
@@ -103,7 +122,10 @@ mod tests {
                 3,
                 300,
                 false,
-                &[("node-16", "MEDIA", "UP", 200), ("relay-7", "SIGNALING", "UP", 100)],
+                &[
+                    ("node-16", "MEDIA", "UP", 200),
+                    ("relay-7", "SIGNALING", "UP", 100),
+                ],
             ),
             (
                 "node-16",
@@ -112,7 +134,10 @@ mod tests {
                 5,
                 500,
                 true,
-                &[("node-16", "MEDIA", "REMOVED", 500), ("relay-7", "SIGNALING", "UP", 100)],
+                &[
+                    ("node-16", "MEDIA", "REMOVED", 500),
+                    ("relay-7", "SIGNALING", "UP", 100),
+                ],
             ),
             // An older declaration (a replayed one, say) does not bring it back.
             (
@@ -122,7 +147,10 @@ mod tests {
                 4,
                 400,
                 false,
-                &[("node-16", "MEDIA", "REMOVED", 500), ("relay-7", "SIGNALING", "UP", 100)],
+                &[
+                    ("node-16", "MEDIA", "REMOVED", 500),
+                    ("relay-7", "SIGNALING", "UP", 100),
+                ],
             ),
             (
                 "node-16",
@@ -144,7 +172,14 @@ mod tests {
             let edges = edges(&state);
             let edges: Vec<(&str, &str, &str, i64)> = edges
                 .iter()
-                .map(|e| (e.peer_id.as_str(), e.relation.as_str(), e.state.as_str(), e.changed_ms))
+                .map(|e| {
+                    (
+                        e.peer_id.as_str(),
+                        e.relation.as_str(),
+                        e.state.as_str(),
+                        e.changed_ms,
+                    )
+                })
                 .collect();
             assert_eq!(edges, *want, "seq {seq}");
         }
