@@ -162,8 +162,9 @@ impl ControlState {
                 Vec::new()
             }
             ControlPayload::Sync(report) => {
+                // Node twins do not depend on sync reports; the domain records do.
                 outcome.affected = Affected::Nothing;
-                outcome.changed = self.syncs.record(report);
+                self.syncs.record(report);
                 Vec::new()
             }
             ControlPayload::Authority(claim) => self.authority.on_claim(claim, at_ms),
