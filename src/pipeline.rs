@@ -161,7 +161,9 @@ pub async fn run_http(
     .context("HTTP ingest stopped")
 }
 
-/// Runs the fleet processor (events -> twins and transitions, changelog) until `shutdown`.
+/// Runs the fleet processor (events -> twins, transitions, drift, alerts, authority decisions,
+/// domain records and bundle versions, changelog) until `shutdown`. Every output topic it writes
+/// is one of [`Topics::specs`], which [`create_topics`] creates.
 ///
 /// # Errors
 /// When the stage stops on an internal error.

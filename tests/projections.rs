@@ -352,6 +352,13 @@ async fn authority_audit_records_every_decision_once() {
     assert_eq!(
         got,
         [
+            // Every domain and bundle record is a versioned decision too (subject DOMAIN /
+            // BUNDLE, no controller), published once by partition 0.
+            d("edge-a1", "ACCEPTED", "", 0, ""),
+            d("global", "ACCEPTED", "", 0, ""),
+            d("region-a", "ACCEPTED", "", 0, ""),
+            d("region-b", "ACCEPTED", "", 0, ""),
+            d("", "ACCEPTED", "", 0, ""),
             d("region-a", "AUDIT", "ctl-a", 3, ""),
             d("region-a", "MASTER_CHANGED", "ctl-a", 3, ""),
             d("region-a", "AUDIT", "ctl-a", 3, ""),

@@ -26,7 +26,8 @@ fn rules<'a>(state: &NodeState, config: &'a ProjectionConfig) -> NodeRules<'a> {
     }
 }
 
-/// When the node's silence timer falls due, with its domain's thresholds.
+/// When the node's timer (silence or sync-debt refresh) falls due, with its domain's
+/// thresholds.
 pub fn deadline(state: &NodeState, config: &ProjectionConfig) -> Option<EpochMillis> {
     state.deadline(config.connectivity_for(&state.twin.domain_id))
 }
@@ -52,19 +53,26 @@ pub fn on_event(
     Some(Step { ledger, derived })
 }
 
-/// Fires the node's silence timer at `now_ms`. The twin's version moves when anything changed.
+/// Fires the node's timers due by `now_ms` (silence rules, sync-debt refreshes). The step is
+/// dated by the latest timer instant it reached, not by `now_ms`; the twin's version moves
+/// once when anything changed.
 pub fn on_timer(
     state: &mut NodeState,
     now_ms: EpochMillis,
     control: &ControlState,
     config: &ProjectionConfig,
 ) -> Step {
-    let ledger = node::on_timer(state, now_ms, rules(state, config));
-    let derived = derived::refresh(state, control, now_ms, config);
-    if ledger.is_empty() && derived.changed {
-        bump(state, now_ms);
+    let fired = node::on_timer(state, now_ms, rules(state, config));
+    let at_ms = fired.at_ms.unwrap_or(now_ms);
+    let mut derived = derived::refresh(state, control, at_ms, config);
+    if derived.changed && !fired.changed {
+        bump(state, at_ms);
     }
-    Step { ledger, derived }
+    derived.changed |= fired.changed;
+    Step {
+        ledger: fired.ledger,
+        derived,
+    }
 }
 
 /// Recomputes the node after a control change at `now_ms`.

@@ -1,10 +1,12 @@
 //! The fleet processor as a [`Stage`]: canonical events and the control-plane copies on the
 //! events topic in; per node the twin on `fleet.twin.v1`, the connectivity/lifecycle ledger on
 //! `fleet.transitions.v1`, drift reports on `fleet.drift.v1` and attention alerts on
-//! `fleet.alerts.v1`; authority decisions on `fleet.authority.v1` and split-brain alerts.
+//! `fleet.alerts.v1`; authority decisions on `fleet.authority.v1`, split-brain alerts, domain
+//! records on `fleet.domains.v1` and bundle versions on `fleet.bundles.v1`.
 //! State lives in one changelog-backed store (nodes, and the partition's control state under
-//! [`CONTROL_KEY`]); silence timers fire as the partition's event time passes them (events, and
-//! tick records while the partition is idle). The store and timer glue is the runtime's keyed
+//! [`CONTROL_KEY`]); timers (a node's silence and sync-debt refresh, the control state's
+//! overdue syncs) fire as the partition's event time passes them (events, and tick records
+//! while the partition is idle). The store and timer glue is the runtime's keyed
 //! adapter ([`Keyed`]); [`Twin`] is the fold it drives.
 //!
 //! [`Stage`]: sxfleet_runtime::Stage
@@ -195,12 +197,7 @@ impl Twin {
         now_ms: i64,
         out: &mut Vec<Output>,
     ) -> Result<(), InternalError> {
-        for decision in &outcome.decisions {
-            out.push(self.output(&self.topics.authority, &decision.domain_id, decision)?);
-        }
-        for alert in &outcome.alerts {
-            out.push(self.output(&self.topics.alerts, &alert.subject_id, alert)?);
-        }
+        self.publish_control(&outcome, out)?;
         let targets: Vec<String> = match outcome.affected {
             Affected::Nothing => Vec::new(),
             Affected::Node(node_id) => vec![node_id],
@@ -227,6 +224,33 @@ impl Twin {
                 derived,
             };
             self.publish_step(&node_id, step, out)?;
+        }
+        Ok(())
+    }
+
+    /// Publishes what a control change decided: authority decisions (keyed by domain, or by
+    /// bundle for a bundle decision), split-brain alerts, domain records and bundle versions.
+    fn publish_control(
+        &self,
+        outcome: &ControlOutcome,
+        out: &mut Vec<Output>,
+    ) -> Result<(), InternalError> {
+        for decision in &outcome.decisions {
+            let key = match (&decision.domain_id, &decision.target_id) {
+                (domain, Some(target)) if domain.is_empty() => target,
+                (domain, _) => domain,
+            };
+            out.push(self.output(&self.topics.authority, key, decision)?);
+        }
+        for alert in &outcome.alerts {
+            out.push(self.output(&self.topics.alerts, &alert.subject_id, alert)?);
+        }
+        for domain in &outcome.domains {
+            out.push(self.output(&self.topics.domains, &domain.domain_id, domain)?);
+        }
+        for record in &outcome.bundles {
+            let key = format!("{}@{}", record.bundle.bundle_id, record.bundle.version);
+            out.push(self.output(&self.topics.bundles, &key, record)?);
         }
         Ok(())
     }
@@ -292,10 +316,13 @@ impl Fold for Twin {
     const STORE: &'static str = TWIN_STORE;
     const FORMAT_VERSION: u32 = STORE_FORMAT_VERSION;
 
+    /// A node's timer (silence, sync-debt refresh), or the control state's (a domain's
+    /// upstream sync becoming overdue).
     fn deadline(&self, _key: &str, entry: &Entry) -> Option<i64> {
-        entry
-            .node()
-            .and_then(|state| fold::deadline(state, &self.config))
+        match entry {
+            Entry::Node(state) => fold::deadline(state, &self.config),
+            Entry::Control(control) => control.next_deadline(),
+        }
     }
 
     fn process(
@@ -319,7 +346,7 @@ impl Fold for Twin {
         }
     }
 
-    /// Fires the node's silence timer at `now_ms`.
+    /// Fires a node's timers, or the control state's, at `now_ms`.
     fn on_timer(
         &self,
         node_id: &str,
@@ -328,8 +355,14 @@ impl Fold for Twin {
         now_ms: i64,
         out: &mut Vec<Output>,
     ) -> Result<bool, InternalError> {
-        let Some(Entry::Node(state)) = slot.as_mut() else {
-            return Ok(false);
+        let state = match slot.as_mut() {
+            Some(Entry::Node(state)) => state,
+            Some(Entry::Control(control)) => {
+                let outcome = control.on_timer(now_ms);
+                self.publish_control(&outcome, out)?;
+                return Ok(outcome.changed);
+            }
+            None => return Ok(false),
         };
         let empty = ControlState::default();
         let step = fold::on_timer(state, now_ms, control_in(rest, &empty), &self.config);

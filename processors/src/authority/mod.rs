@@ -73,6 +73,15 @@ impl AuthorityState {
             .is_some_and(|(_, top)| top.len() > 1)
     }
 
+    /// The controllers claiming the master's epoch of `domain_id`, sorted (more than one in a
+    /// split brain).
+    pub fn contenders(&self, domain_id: &str) -> Vec<String> {
+        self.claims
+            .get(domain_id)
+            .and_then(BTreeMap::last_key_value)
+            .map_or_else(Vec::new, |(_, top)| top.keys().cloned().collect())
+    }
+
     /// The nearest master on the chain from `domain_id` up: who governs the domain right now.
     pub fn effective_master(&self, domain_id: &str) -> Option<(String, &Stamp)> {
         self.chain(domain_id)
@@ -302,6 +311,14 @@ impl AuthorityState {
             .get(domain_id)
             .and_then(|epochs| epochs.get(&epoch))
             .is_some_and(|at_epoch| at_epoch.contains_key(controller_id))
+    }
+
+    /// The path of `domain_id` from its root down to itself (`[domain_id]` for a domain not
+    /// declared). A cycle in the parent links ends the walk at the first repeated domain.
+    pub fn path(&self, domain_id: &str) -> Vec<String> {
+        let mut path = self.chain(domain_id);
+        path.reverse();
+        path
     }
 
     /// `domain_id` and its ancestors, nearest first; a cycle in the parent links ends it.

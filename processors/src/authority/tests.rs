@@ -494,3 +494,31 @@ fn only_the_highest_epochs_are_kept() {
         Some(6)
     );
 }
+
+/// A domain's path is root first, itself last; an unknown domain is its own path, and a cycle
+/// in the parent links ends the walk.
+#[test]
+fn domain_paths_walk_the_parents_from_the_root() {
+    let mut s = seed_000();
+    let cases: &[(&str, &[&str])] = &[
+        ("global", &["global"]),
+        ("region-a", &["global", "region-a"]),
+        ("edge-zone-a2", &["global", "region-a", "edge-zone-a2"]),
+        ("edge-zone-c", &["global", "edge-zone-c"]),
+        ("nowhere", &["nowhere"]),
+    ];
+    for (domain, want) in cases {
+        assert_eq!(s.path(domain), *want, "{domain}");
+    }
+    for (id, parent) in [("loop-a", "loop-b"), ("loop-b", "loop-a")] {
+        s.on_domain(&DomainDef {
+            domain_id: id.into(),
+            parent_id: Some(parent.into()),
+            level: DomainLevel::Zone,
+            autonomy: None,
+            version: None,
+            sync: None,
+        });
+    }
+    assert_eq!(s.path("loop-a"), ["loop-b", "loop-a"]);
+}

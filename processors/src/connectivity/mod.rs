@@ -2,124 +2,23 @@
 //! LIVE / DELAYED / EDGE_CACHED / AUTONOMOUS / DISCONNECTED / RETURNING / REPLAYING, with sync
 //! debt, replay progress and a ledger of transitions (seed 003's "ConnectivityLedger").
 //!
-//! Pure and deterministic: time comes only from event times and from explicit ticks
-//! ([`on_tick`]), which the runtime fires at [`next_deadline`]. Every rule, threshold and
+//! Pure and deterministic: time comes only from event times and from timer firings
+//! ([`on_timer`]), which the runtime fires at [`next_timer`]: silence deadlines
+//! ([`next_deadline`]) and sync-debt refreshes ([`next_refresh`]). Every rule, threshold and
 //! formula is written down in `docs/projections.md` ("Connectivity").
 
-use serde::{Deserialize, Serialize};
 use sxfleet_schemas::{
-    ConnectivityMode, EpochMillis, EventPayload, FleetEvent, LinkQuality, LinkState, ReplayPhase,
+    ConnectivityMode, EpochMillis, EventPayload, FleetEvent, LinkState, ReplayPhase,
 };
+
+pub use self::config::ConnectivityConfig;
+pub use self::state::{ConnectivityState, ConnectivityTransition, ReplayState, SyncDebtState};
 
 use ConnectivityMode as Mode;
 
-const MINUTE_MS: i64 = 60_000;
-
-/// Thresholds of the connectivity machine. Defaults are documented per field; a domain may
-/// override any of them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ConnectivityConfig {
-    /// Round-trip time above which a connected node is DELAYED (default 1000 ms).
-    pub delayed_rtt_ms: f64,
-    /// Packet loss above which a connected node is DELAYED (default 5 %).
-    pub delayed_loss_pct: f64,
-    /// A contact after a silence longer than this (and not longer than `autonomous_after_ms`)
-    /// means the node syncs only periodically: EDGE_CACHED (default 10 min).
-    pub edge_cached_after_ms: i64,
-    /// Silence longer than this moves a connected, returning or replaying node to AUTONOMOUS
-    /// (default 30 min).
-    pub autonomous_after_ms: i64,
-    /// Silence longer than this moves an AUTONOMOUS node to DISCONNECTED (default 6 h).
-    pub disconnected_after_ms: i64,
-}
-
-impl Default for ConnectivityConfig {
-    fn default() -> Self {
-        ConnectivityConfig {
-            delayed_rtt_ms: 1_000.0,
-            delayed_loss_pct: 5.0,
-            edge_cached_after_ms: 10 * MINUTE_MS,
-            autonomous_after_ms: 30 * MINUTE_MS,
-            disconnected_after_ms: 6 * 60 * MINUTE_MS,
-        }
-    }
-}
-
-/// Connectivity of one node, folded from its events and ticks.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ConnectivityState {
-    /// Current position on the spectrum; `Unknown` until the first contact.
-    pub mode: ConnectivityMode,
-    /// Time the current mode was entered.
-    pub since_ms: Option<EpochMillis>,
-    /// Latest time seen: the newest live event time or tick (the "now" of sync debt).
-    pub now_ms: Option<EpochMillis>,
-    /// Latest event time of a live (not replayed) contact from the node.
-    pub last_seen_ms: Option<EpochMillis>,
-    /// Last time the node was in live contact: the latest contact that left it LIVE.
-    pub last_sync_ms: Option<EpochMillis>,
-    /// `seq` of the latest live event applied (duplicates and older re-deliveries are ignored).
-    pub last_seq: Option<i64>,
-    /// Last reported link quality.
-    pub link: LinkQuality,
-    /// Silence before the latest contact when it exceeded `edge_cached_after_ms`.
-    pub sync_interval_ms: Option<i64>,
-    /// How far the control plane's view lags behind the node.
-    pub sync_debt: SyncDebtState,
-    /// Replay session in flight; `Some` exactly when the mode is REPLAYING.
-    pub replay: Option<ReplayState>,
-}
-
-/// Sync debt: time behind and messages still buffered on the node.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SyncDebtState {
-    /// `(now - last_sync) / 1000`, 0 before the node was ever LIVE.
-    pub seconds_behind: i64,
-    /// While replaying: `backlog_total - replayed`; otherwise the last heartbeat's backlog.
-    pub backlog_messages: i64,
-}
-
-/// Progress of a replay session.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ReplayState {
-    /// Session id, when given.
-    pub session_id: Option<String>,
-    /// Event time of the replay BEGIN (or of the first marker of the session).
-    pub started_ms: EpochMillis,
-    /// Backlog announced by the node, when known.
-    pub backlog_total: Option<i64>,
-    /// Chunk markers received.
-    pub chunks: i64,
-    /// Replayed events received so far.
-    pub replayed: i64,
-    /// Highest `seq` of a replayed event counted (a replayed duplicate is not counted twice).
-    pub max_replayed_seq: Option<i64>,
-    /// Observed rate: `replayed / (now - started)` in events per second.
-    pub rate_per_s: Option<f64>,
-    /// `now + remaining * (now - started) / replayed`, when a rate is known.
-    pub eta_ms: Option<EpochMillis>,
-}
-
-/// One ledger entry: a change of mode and what explains it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ConnectivityTransition {
-    /// When the change happened (event time, or the instant the silence crossed a threshold).
-    pub at_ms: EpochMillis,
-    /// Mode left.
-    pub from: ConnectivityMode,
-    /// Mode entered.
-    pub to: ConnectivityMode,
-    /// Why: `connectivity_live`, `latency_threshold`, `sync_interval_extends`,
-    /// `connection_lost`, `connection_detected`, `backlog_upload`, `replay_complete`, `silence`.
-    pub reason: String,
-    /// Round-trip time, on transitions to LIVE or DELAYED.
-    pub latency_ms: Option<f64>,
-    /// Backlog announced, on transitions to REPLAYING.
-    pub backlog: Option<i64>,
-    /// Observed silence between syncs, on transitions to EDGE_CACHED.
-    pub sync_interval_ms: Option<i64>,
-}
+mod config;
+mod debt;
+mod state;
 
 /// Label of a mode as seed 003's ledger writes it (`"edge-cached"`).
 pub fn ledger_label(mode: ConnectivityMode) -> &'static str {
@@ -184,11 +83,10 @@ pub fn on_event(
         EventPayload::Register(_)
         | EventPayload::Snapshot(_)
         | EventPayload::Lifecycle(_)
-        | EventPayload::Attestation(_) => contact(state, config, t, None, &mut out),
+        | EventPayload::Attestation(_)
+        | EventPayload::Edge(_) => contact(state, config, t, None, &mut out),
         // Emitted by the normalizer, not sent by the node: no contact.
         EventPayload::TrustViolation(_) => {}
-        // issue 12: handled by the processors branch
-        EventPayload::Edge(_) => {}
     }
     refresh(state);
     out
@@ -229,6 +127,66 @@ pub fn next_deadline(state: &ConnectivityState, config: &ConnectivityConfig) -> 
         Mode::Disconnected | Mode::Unknown => return None,
     };
     Some(last_seen.saturating_add(after).saturating_add(1))
+}
+
+/// When a silent node's sync debt is next refreshed: the first `last_sync + k * refresh` after
+/// the state's time, while the node is not LIVE and has a last sync; `None` otherwise.
+pub fn next_refresh(state: &ConnectivityState, config: &ConnectivityConfig) -> Option<i64> {
+    let last_sync = refreshed(state)?;
+    let now = state.now_ms.unwrap_or(last_sync);
+    debt::next_refresh(last_sync, now, config.sync_debt_refresh_ms)
+}
+
+/// The node's timer: the earlier of its silence deadline and its sync-debt refresh.
+pub fn next_timer(state: &ConnectivityState, config: &ConnectivityConfig) -> Option<i64> {
+    match (next_deadline(state, config), next_refresh(state, config)) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Fires the node's timers that fell due by `now_ms`, each at its own instant, earliest first:
+/// silence transitions (as [`on_tick`] does) and sync-debt refreshes (the debt then reads
+/// `(instant - last_sync) / 1000`). Time moves to those instants, never to `now_ms` itself,
+/// so the outcome does not depend on when the firing happens. Returns the ledger entries and
+/// the latest instant reached (`None` when nothing was due).
+pub fn on_timer(
+    state: &mut ConnectivityState,
+    config: &ConnectivityConfig,
+    now_ms: EpochMillis,
+) -> (Vec<ConnectivityTransition>, Option<EpochMillis>) {
+    let mut out = Vec::new();
+    let mut reached = None;
+    loop {
+        let silence = next_deadline(state, config).filter(|due| *due <= now_ms);
+        let horizon = silence.unwrap_or(now_ms);
+        // Of the refreshes due before the next silence rule, only the latest shows.
+        let refresh = refreshed(state)
+            .and_then(|sync| debt::last_refresh(sync, horizon, config.sync_debt_refresh_ms))
+            .filter(|at| state.now_ms.is_none_or(|now| *at > now));
+        if let Some(at) = refresh {
+            advance(state, at);
+            reached = Some(at);
+        }
+        let Some(due) = silence else { break };
+        advance(state, due);
+        reached = Some(due);
+        if state.mode == Mode::Autonomous {
+            transition(state, due, Mode::Disconnected, "silence", &mut out);
+        } else {
+            lose_link(state, due, "silence", &mut out);
+        }
+    }
+    refresh(state);
+    (out, reached)
+}
+
+/// The last sync of a node whose sync debt is refreshed by timers (not LIVE, ever synced).
+fn refreshed(state: &ConnectivityState) -> Option<EpochMillis> {
+    match state.mode {
+        Mode::Live | Mode::Unknown => None,
+        _ => state.last_sync_ms,
+    }
 }
 
 /// A live contact from the node at `t`. `slow` is the heartbeat's link verdict (`None` for

@@ -3,21 +3,42 @@
 //!
 //! Every control record is copied to every partition of the events topic (see the normalizer),
 //! so each partition keeps a full [`ControlState`] next to its nodes and a replay of the
-//! partition reproduces it. Decisions about domains are published by partition 0 only; decisions
-//! about a node's assignment by the partition that holds the node. A node assignment that
-//! arrives before its node is held until the node registers in this partition. Pure.
+//! partition reproduces it. Decisions about domains and bundles, domain records and bundle
+//! versions are published by partition 0 only; decisions about a node's assignment by the
+//! partition that holds the node. A node assignment that arrives before its node is held until
+//! the node registers in this partition. Pure: time is the control records' event time and
+//! the instants of the `#control` timer ([`ControlState::next_deadline`]).
+//!
+//! Layout: `audit` (authority audit records), `versions` (bundle and domain version
+//! decisions), `sync` (federation sync reports), `status` (the authority-status rule),
+//! `domains` (the published domain records).
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use sxfleet_schemas::{
-    Alert, Assign, AssignTarget, AuthorityDecision, AvroEnum, ControlEvent, ControlPayload,
-    EpochMillis,
+    Alert, Assign, AssignTarget, AuthorityDecision, BundleVersion, ControlEvent, ControlPayload,
+    Domain, EpochMillis,
 };
 
 use crate::attention::{self, AttentionState, Subject as AlertSubject};
-use crate::authority::{AuthorityOutput, AuthorityState, Stamp, Subject};
-use crate::drift::DesiredResolver;
+use crate::authority::{AuthorityOutput, AuthorityState};
+use crate::drift::{DesiredResolver, Verdict};
+
+use self::audit::decision;
+pub use self::domains::DomainBook;
+pub use self::sync::SyncReports;
+use self::versions::{BundleHistory, Versioned};
+pub use status::{
+    authority_status, overdue, overdue_at, sync_debt_s, AuthorityStatus, DegradedReason,
+    StatusInputs,
+};
+
+mod audit;
+mod domains;
+mod status;
+mod sync;
+mod versions;
 
 /// Control state of one partition.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -30,6 +51,22 @@ pub struct ControlState {
     pub pending: BTreeMap<String, Vec<(Assign, EpochMillis)>>,
     /// Split-brain alert state per domain.
     pub split_brains: BTreeMap<String, AttentionState>,
+    /// Domain declarations in force, masters' start times, the records published.
+    #[serde(default)]
+    pub domains: DomainBook,
+    /// Federation sync reports.
+    #[serde(default)]
+    pub syncs: SyncReports,
+    /// Per bundle id: revision and status per version.
+    #[serde(default)]
+    pub bundle_versions: BTreeMap<String, BundleHistory>,
+    /// The partition's control time: the latest control record or `#control` timer instant.
+    #[serde(default)]
+    pub now_ms: Option<EpochMillis>,
+    /// This partition publishes domain-level outputs (partition 0), as its last control record
+    /// said; the `#control` timer, which is not told its partition, publishes by it.
+    #[serde(default)]
+    pub publishes: bool,
 }
 
 /// Which nodes of the partition a control change may concern.
@@ -50,10 +87,27 @@ pub struct ControlOutcome {
     pub decisions: Vec<AuthorityDecision>,
     /// Split-brain alerts to publish (likewise).
     pub alerts: Vec<Alert>,
+    /// Domain records to publish on `fleet.domains.v1` (partition 0 only).
+    pub domains: Vec<Domain>,
+    /// Bundle version records to publish on `fleet.bundles.v1` (partition 0 only).
+    pub bundles: Vec<BundleVersion>,
     /// Nodes whose drift and attention must be recomputed.
     pub affected: Affected,
     /// The control state changed (write it to the changelog).
     pub changed: bool,
+}
+
+impl ControlOutcome {
+    fn new(affected: Affected) -> Self {
+        ControlOutcome {
+            decisions: Vec::new(),
+            alerts: Vec::new(),
+            domains: Vec::new(),
+            bundles: Vec::new(),
+            affected,
+            changed: true,
+        }
+    }
 }
 
 /// Where a node-target assignment's node stands in this partition.
@@ -75,20 +129,42 @@ impl ControlState {
         home: impl FnOnce(&str) -> NodeHome,
     ) -> ControlOutcome {
         let at_ms = event.event_time_ms;
-        let mut outcome = ControlOutcome {
-            decisions: Vec::new(),
-            alerts: Vec::new(),
-            affected: Affected::AllNodes,
-            changed: true,
-        };
+        self.publishes = publishes_domains;
+        self.now_ms = Some(self.now_ms.map_or(at_ms, |now| now.max(at_ms)));
+        let mut outcome = ControlOutcome::new(Affected::AllNodes);
         let outputs = match &event.payload {
             ControlPayload::Domain(domain) => {
-                self.authority.on_domain(domain);
-                self.desired.upsert_domain(domain);
+                let (verdict, held) = self.domains.offer(domain, at_ms);
+                let what = Versioned::Domain(&domain.domain_id);
+                let offered = domain.version.unwrap_or(0).to_string();
+                let held = held.map(|v| v.to_string());
+                let audit = versions::audit(what, &offered, held.as_deref(), verdict, at_ms);
+                outcome.decisions.extend(publishes_domains.then_some(audit));
+                if matches!(verdict, Verdict::Accepted(_)) {
+                    self.authority.on_domain(domain);
+                    self.desired.upsert_domain(domain);
+                } else {
+                    outcome.affected = Affected::Nothing;
+                }
                 Vec::new()
             }
             ControlPayload::PolicyBundle(bundle) => {
-                self.desired.upsert_bundle(bundle);
+                let history = &mut self.bundle_versions;
+                let (audit, records) =
+                    versions::on_bundle(history, &mut self.desired, bundle, at_ms);
+                if audit.decision != "ACCEPTED" {
+                    outcome.affected = Affected::Nothing;
+                }
+                if publishes_domains {
+                    outcome.decisions.push(audit);
+                    outcome.bundles = records;
+                }
+                Vec::new()
+            }
+            ControlPayload::Sync(report) => {
+                // Node twins do not depend on sync reports; the domain records do.
+                outcome.affected = Affected::Nothing;
+                self.syncs.record(report);
                 Vec::new()
             }
             ControlPayload::Authority(claim) => self.authority.on_claim(claim, at_ms),
@@ -109,23 +185,46 @@ impl ControlState {
                 return outcome;
             }
             ControlPayload::Assign(assign) => self.authority.on_assign(assign, at_ms, None),
-            // issue 12: handled by the processors branch
-            ControlPayload::Sync(_) => Vec::new(),
         };
         self.absorb(outputs, publishes_domains, &mut outcome);
+        self.refresh_domains(self.now_ms.unwrap_or(at_ms), &mut outcome);
         outcome
+    }
+
+    /// When the `#control` timer falls due: the next instant a domain's upstream sync becomes
+    /// overdue.
+    pub fn next_deadline(&self) -> Option<EpochMillis> {
+        let now = self.now_ms?;
+        self.domains.next_overdue(&self.authority, &self.syncs, now)
+    }
+
+    /// Fires the `#control` timer at event time `now_ms`: every domain that became overdue by
+    /// then is republished, dated by the instant it became overdue.
+    pub fn on_timer(&mut self, now_ms: EpochMillis) -> ControlOutcome {
+        let mut outcome = ControlOutcome::new(Affected::Nothing);
+        outcome.changed = false;
+        while let Some(due) = self.next_deadline().filter(|due| *due <= now_ms) {
+            self.now_ms = Some(due);
+            self.refresh_domains(due, &mut outcome);
+            outcome.changed = true;
+        }
+        outcome
+    }
+
+    /// Recomputes the domain records at `now_ms`; changed ones go out when this partition
+    /// publishes.
+    fn refresh_domains(&mut self, now_ms: EpochMillis, outcome: &mut ControlOutcome) {
+        let records = self.domains.refresh(&self.authority, &self.syncs, now_ms);
+        if self.publishes {
+            outcome.domains.extend(records);
+        }
     }
 
     /// Applies the assignments held for `node_id`, now that it lives here in `domain_id`.
     /// Returns `None` when none were held.
     pub fn release_pending(&mut self, node_id: &str, domain_id: &str) -> Option<ControlOutcome> {
         let held = self.pending.remove(node_id)?;
-        let mut outcome = ControlOutcome {
-            decisions: Vec::new(),
-            alerts: Vec::new(),
-            affected: Affected::Node(node_id.to_owned()),
-            changed: true,
-        };
+        let mut outcome = ControlOutcome::new(Affected::Node(node_id.to_owned()));
         let domain = (!domain_id.is_empty()).then_some(domain_id);
         for (assign, at_ms) in held {
             let outputs = self.authority.on_assign(&assign, at_ms, domain);
@@ -140,6 +239,15 @@ impl ControlState {
         // An accepted write names no domain; it is the one of the audit record before it.
         let mut domain_id = String::new();
         for output in outputs {
+            if let AuthorityOutput::MasterChanged {
+                domain_id,
+                previous,
+                current,
+            } = &output
+            {
+                self.domains
+                    .on_master(domain_id, previous.as_ref(), current);
+            }
             if let AuthorityOutput::Accepted {
                 target_kind,
                 target_id,
@@ -223,151 +331,7 @@ impl ControlState {
     }
 }
 
-/// The audit record of one authority output.
-fn decision(output: &AuthorityOutput) -> AuthorityDecision {
-    let mut d = AuthorityDecision {
-        at_ms: 0,
-        domain_id: String::new(),
-        decision: String::new(),
-        subject: "MASTER_OF_RECORD".to_owned(),
-        target_kind: None,
-        target_id: None,
-        controller_id: String::new(),
-        epoch: 0,
-        level: String::new(),
-        bundle_id: None,
-        loser_controller_id: None,
-        loser_epoch: None,
-        loser_at_ms: None,
-        rule: None,
-        reason: None,
-        controllers: Vec::new(),
-        detail: String::new(),
-    };
-    let winner = |d: &mut AuthorityDecision, stamp: &Stamp| {
-        d.controller_id = stamp.controller_id.clone();
-        d.epoch = stamp.epoch;
-        d.level = stamp.level.symbol().to_owned();
-        d.bundle_id = stamp.bundle_id.clone();
-    };
-    let loser = |d: &mut AuthorityDecision, stamp: Option<&Stamp>| {
-        d.loser_controller_id = stamp.map(|s| s.controller_id.clone());
-        d.loser_epoch = stamp.map(|s| s.epoch);
-        d.loser_at_ms = stamp.map(|s| s.at_ms);
-    };
-    match output {
-        AuthorityOutput::Audit(audit) => {
-            d.decision = "AUDIT".to_owned();
-            d.at_ms = audit.at_ms;
-            d.domain_id = audit.domain_id.clone();
-            subject(&mut d, &audit.target);
-            winner(&mut d, &audit.winner);
-            loser(&mut d, audit.loser.as_ref());
-            d.rule = Some(upper(&audit.rule));
-            d.detail = format!(
-                "{}@{} wins over {} ({})",
-                audit.winner.controller_id,
-                audit.winner.epoch,
-                audit
-                    .loser
-                    .as_ref()
-                    .map_or("nothing".to_owned(), |l| format!(
-                        "{}@{}",
-                        l.controller_id, l.epoch
-                    )),
-                upper(&audit.rule)
-            );
-        }
-        AuthorityOutput::MasterChanged {
-            domain_id,
-            previous,
-            current,
-        } => {
-            d.decision = "MASTER_CHANGED".to_owned();
-            d.at_ms = current.at_ms;
-            d.domain_id = domain_id.clone();
-            winner(&mut d, current);
-            loser(&mut d, previous.as_ref());
-            d.detail = format!(
-                "{} is master of record of {domain_id}",
-                current.controller_id
-            );
-        }
-        AuthorityOutput::SplitBrain(split) => {
-            d.decision = "SPLIT_BRAIN".to_owned();
-            d.at_ms = split.at_ms;
-            d.domain_id = split.domain_id.clone();
-            d.epoch = split.epoch;
-            d.controllers = split.controllers.clone();
-            d.detail = format!(
-                "{} controllers claim epoch {}",
-                split.controllers.len(),
-                split.epoch
-            );
-        }
-        AuthorityOutput::SplitBrainResolved {
-            domain_id,
-            epoch,
-            by,
-            at_ms,
-        } => {
-            d.decision = "SPLIT_BRAIN_RESOLVED".to_owned();
-            d.at_ms = *at_ms;
-            d.domain_id = domain_id.clone();
-            winner(&mut d, by);
-            d.detail = format!("contested epoch {epoch} superseded");
-        }
-        AuthorityOutput::Accepted {
-            target_kind,
-            target_id,
-            write,
-        } => {
-            d.decision = "ACCEPTED".to_owned();
-            d.at_ms = write.at_ms;
-            d.subject = "ASSIGNMENT".to_owned();
-            d.target_kind = Some(target_kind.symbol().to_owned());
-            d.target_id = Some(target_id.clone());
-            winner(&mut d, write);
-            d.detail = format!(
-                "{target_id} now desires {}",
-                d.bundle_id.clone().unwrap_or_default()
-            );
-        }
-        AuthorityOutput::Rejected(rejected) => {
-            d.decision = "REJECTED".to_owned();
-            d.at_ms = rejected.at_ms;
-            d.domain_id = rejected.domain_id.clone().unwrap_or_default();
-            subject(&mut d, &rejected.target);
-            winner(&mut d, &rejected.write);
-            let reason = serde_json::to_value(&rejected.reason).unwrap_or_default();
-            d.reason = reason["code"].as_str().map(str::to_uppercase);
-            d.detail = reason.to_string();
-        }
-    }
-    d
-}
-
-fn subject(d: &mut AuthorityDecision, target: &Subject) {
-    match target {
-        Subject::MasterOfRecord => d.subject = "MASTER_OF_RECORD".to_owned(),
-        Subject::Assignment {
-            target_kind,
-            target_id,
-        } => {
-            d.subject = "ASSIGNMENT".to_owned();
-            d.target_kind = Some(target_kind.symbol().to_owned());
-            d.target_id = Some(target_id.clone());
-        }
-    }
-}
-
-/// A snake_case serde spelling in upper case (`controller_id` -> `CONTROLLER_ID`).
-fn upper<T: Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_uppercase))
-        .unwrap_or_default()
-}
-
+#[cfg(test)]
+mod federation_tests;
 #[cfg(test)]
 pub(crate) mod tests;

@@ -117,12 +117,21 @@ fn domain_decisions_are_published_by_one_partition_and_applied_by_all() {
     }
     assert_eq!(
         published,
-        ["AUDIT", "MASTER_CHANGED", "AUDIT", "ACCEPTED"],
-        "claim: audit + master changed; assignment: audit + accepted"
+        [
+            "ACCEPTED",
+            "ACCEPTED",
+            "AUDIT",
+            "MASTER_CHANGED",
+            "AUDIT",
+            "ACCEPTED"
+        ],
+        "domain and bundle: accepted; claim: audit + master changed; assignment: audit + accepted"
     );
+    assert!(publisher.publishes && !other.publishes);
+    other.publishes = true;
     assert_eq!(
         publisher, other,
-        "every partition holds the same control state"
+        "every partition holds the same control state (which one publishes aside)"
     );
     match other.desired.resolve("n1", Some("eu")) {
         Resolution::Resolved(desired) => assert_eq!(desired.bundle.bundle_id, "b1"),

@@ -1,5 +1,6 @@
-//! What a node's state implies once the control plane is taken into account: its desired
-//! state, drift evaluation, authority and attention score. Recomputed from stored inputs (the
+//! What a node's state implies once the control plane is taken into account: its place in the
+//! domain hierarchy (`domain_path`), desired state, drift evaluation, authority and attention
+//! score. Recomputed from stored inputs (the
 //! node's snapshot and the partition's [`ControlState`]) whenever either side changes; never
 //! primary truth. Pure.
 
@@ -32,6 +33,7 @@ pub fn refresh(
     now_ms: EpochMillis,
     config: &ProjectionConfig,
 ) -> Derived {
+    let path_before = std::mem::take(&mut state.twin.domain_path);
     let before = (
         state.twin.desired_state.clone(),
         state.twin.drift.clone(),
@@ -41,6 +43,7 @@ pub fn refresh(
     let node_id = state.twin.id.clone();
     let domain_id = state.twin.domain_id.clone();
     let domain = (!domain_id.is_empty()).then_some(domain_id.as_str());
+    state.twin.domain_path = domain.map_or_else(Vec::new, |d| control.authority.path(d));
 
     let resolved = match control.desired.resolve(&node_id, domain) {
         Resolution::Resolved(desired) => Some(desired),
@@ -157,7 +160,8 @@ pub fn refresh(
     drift_then.last_evaluated_ms = after.1.last_evaluated_ms;
     drift_then.stale_by_ms = after.1.stale_by_ms;
     drift_then.drift_age_ms = after.1.drift_age_ms;
-    derived.changed = before.0 != *after.0
+    derived.changed = path_before != state.twin.domain_path
+        || before.0 != *after.0
         || drift_then != *after.1
         || before.2 != *after.2
         || before.3 != *after.3;

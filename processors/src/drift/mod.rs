@@ -11,10 +11,12 @@ use serde::{Deserialize, Serialize};
 use sxfleet_schemas::{EpochMillis, Snapshot, StringMap};
 
 pub use resolve::{DesiredResolver, DesiredSource, Resolution, ResolvedDesired};
-pub use version::{compare_versions, ParsedVersion, Severity, VersionGap};
+pub use version::{compare_versions, version_order, ParsedVersion, Severity, VersionGap};
+pub use versioned::{decide, Offer, Verdict, VersionRule};
 
 mod resolve;
 mod version;
+mod versioned;
 
 /// Tunables of the drift evaluation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

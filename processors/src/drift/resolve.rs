@@ -1,10 +1,14 @@
 //! Desired-state resolution for the drift projection: which policy bundle applies to a node,
 //! and where that choice came from ([`ResolvedDesired`], [`DesiredSource`]).
 
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use sxfleet_schemas::{DomainDef, EpochMillis, PolicyBundle};
+
+use super::version::version_order;
+use super::versioned::{decide, Offer, Verdict};
 
 /// Where the desired state of a node comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,8 +41,11 @@ pub struct ResolvedDesired {
 pub struct DesiredResolver {
     /// Parent of each known domain (`None` for a root).
     pub parents: BTreeMap<String, Option<String>>,
-    /// Known bundles by id.
+    /// Known bundles by id: the version in force of each.
     pub bundles: BTreeMap<String, PolicyBundle>,
+    /// Event time of each bundle in force (for last-write-wins at the same version).
+    #[serde(default)]
+    pub bundle_times: BTreeMap<String, EpochMillis>,
     /// Domain assignments: domain id -> (bundle id, assignment time).
     pub domain_assignments: BTreeMap<String, (String, EpochMillis)>,
     /// Node assignments: node id -> (bundle id, assignment time).
@@ -67,10 +74,37 @@ impl DesiredResolver {
             .insert(domain.domain_id.clone(), domain.parent_id.clone());
     }
 
-    /// Records (or replaces) a bundle definition.
-    pub fn upsert_bundle(&mut self, bundle: &PolicyBundle) {
-        self.bundles
-            .insert(bundle.bundle_id.clone(), bundle.clone());
+    /// Offers a bundle definition made at `at_ms`: it replaces the one in force only when its
+    /// version is greater, or equal with a greater (event time, content) (see
+    /// [`super::versioned::decide`]); an older version never replaces a newer one. Returns the
+    /// verdict and, when accepted, the bundle it replaced with that one's event time.
+    pub fn offer_bundle(
+        &mut self,
+        bundle: &PolicyBundle,
+        at_ms: EpochMillis,
+    ) -> (Verdict, Option<(PolicyBundle, EpochMillis)>) {
+        let id = &bundle.bundle_id;
+        let offered = canonical(bundle);
+        let held = self.bundles.get(id).map(|held| (held, canonical(held)));
+        let verdict = decide(
+            held.as_ref().map(|(_, content)| Offer {
+                at_ms: self.bundle_times.get(id).copied().unwrap_or(0),
+                content,
+            }),
+            Offer {
+                at_ms,
+                content: &offered,
+            },
+            held.as_ref().map_or(Ordering::Greater, |(held, _)| {
+                version_order(&bundle.version, &held.version)
+            }),
+        );
+        if !matches!(verdict, Verdict::Accepted(_)) {
+            return (verdict, None);
+        }
+        let replaced_at = self.bundle_times.insert(id.clone(), at_ms).unwrap_or(0);
+        let replaced = self.bundles.insert(id.clone(), bundle.clone());
+        (verdict, replaced.map(|old| (old, replaced_at)))
     }
 
     /// Records the assignment in force for a domain.
@@ -126,4 +160,9 @@ impl DesiredResolver {
         }
         None
     }
+}
+
+/// A bundle's content in one canonical text (its maps are sorted), for content comparison.
+fn canonical(bundle: &PolicyBundle) -> String {
+    serde_json::to_string(bundle).unwrap_or_default()
 }

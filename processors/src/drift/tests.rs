@@ -282,8 +282,8 @@ fn resolver_precedence_and_inheritance() {
     b1.bundle_id = "b-global".into();
     let mut b2 = b1.clone();
     b2.bundle_id = "b-node".into();
-    r.upsert_bundle(&b1);
-    r.upsert_bundle(&b2);
+    r.offer_bundle(&b1, at(0, 0));
+    r.offer_bundle(&b2, at(0, 0));
     assert_eq!(
         r.resolve("n1", Some("edge-zone-a1")),
         Resolution::Unassigned
@@ -407,4 +407,107 @@ proptest! {
         let e = evaluate(Some(&d), Some(&a), None, at(1, 0) + cfg.stale_after_ms + over, &cfg);
         prop_assert_eq!(e.status, DriftStatus::Unknown);
     }
+}
+
+/// Seed example (item 1): bundle versions in any arrival order; the greater version stays in
+/// force, semver components compare as numbers, and an older version is stale.
+#[test]
+fn bundle_versions_never_go_backwards() {
+    use crate::drift::{version_order, Verdict, VersionRule as R};
+    let mut r = DesiredResolver::default();
+    let offer = |version: &str, target: &str| {
+        let mut b = bundle(target, "p1", StringMap::new());
+        b.bundle_id = "b-region-a".into();
+        b.version = version.into();
+        b
+    };
+    // (version, target_version, minute, verdict, version in force after, replaced)
+    type Case<'a> = (&'a str, &'a str, i64, Verdict, &'a str, Option<&'a str>);
+    let cases: &[Case] = &[
+        (
+            "1.1.0",
+            "1.4.6",
+            0,
+            Verdict::Accepted(R::First),
+            "1.1.0",
+            None,
+        ),
+        (
+            "1.2.0",
+            "1.4.7",
+            1,
+            Verdict::Accepted(R::Version),
+            "1.2.0",
+            Some("1.1.0"),
+        ),
+        (
+            "1.1.0",
+            "1.4.6",
+            9,
+            Verdict::Rejected(R::Version),
+            "1.2.0",
+            None,
+        ),
+        ("1.2.0", "1.4.7", 10, Verdict::Duplicate, "1.2.0", None),
+        (
+            "1.2.0",
+            "1.4.8",
+            11,
+            Verdict::Accepted(R::Timestamp),
+            "1.2.0",
+            Some("1.2.0"),
+        ),
+        (
+            "1.2.0",
+            "1.4.9",
+            5,
+            Verdict::Rejected(R::Timestamp),
+            "1.2.0",
+            None,
+        ),
+        (
+            "1.10.0",
+            "1.5.0",
+            6,
+            Verdict::Accepted(R::Version),
+            "1.10.0",
+            Some("1.2.0"),
+        ),
+        (
+            "1.9.0",
+            "1.5.0",
+            20,
+            Verdict::Rejected(R::Version),
+            "1.10.0",
+            None,
+        ),
+        (
+            "1.10.0-rc.1",
+            "1.5.0",
+            21,
+            Verdict::Rejected(R::Version),
+            "1.10.0",
+            None,
+        ),
+    ];
+    for (version, target, minute, verdict, in_force, replaced) in cases {
+        let (got, old) = r.offer_bundle(&offer(version, target), at(0, *minute));
+        assert_eq!(got, *verdict, "{version} at minute {minute}");
+        assert_eq!(
+            old.map(|(b, _)| b.version).as_deref(),
+            *replaced,
+            "{version}"
+        );
+        assert_eq!(
+            r.bundles["b-region-a"].version, *in_force,
+            "after {version}"
+        );
+    }
+    // Not semver: plain string order.
+    assert_eq!(version_order("beta", "alpha"), std::cmp::Ordering::Greater);
+    assert_eq!(version_order("v2", "v10"), std::cmp::Ordering::Less);
+    assert_eq!(
+        version_order("2024-06", "2024-05"),
+        std::cmp::Ordering::Greater
+    );
 }

@@ -166,6 +166,16 @@ fn cmp_pre(a: &[String], b: &[String]) -> Ordering {
     a.len().cmp(&b.len())
 }
 
+/// The order of two versions of one record (a bundle's `version`): semver precedence when both
+/// are versions (numeric components, pre-releases below their release, component prefixes and
+/// build metadata ignored), otherwise the strings themselves.
+pub fn version_order(a: &str, b: &str) -> Ordering {
+    match (ParsedVersion::parse(a), ParsedVersion::parse(b)) {
+        (Some(x), Some(y)) => x.cmp_precedence(&y),
+        _ => a.trim().cmp(b.trim()),
+    }
+}
+
 /// The gap between `desired` and `actual`; `None` when they are the same version (build
 /// metadata ignored) or the same string.
 pub fn compare_versions(desired: &str, actual: &str) -> Option<VersionGap> {

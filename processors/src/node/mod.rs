@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use sxfleet_runtime::stage::InternalError;
 use sxfleet_runtime::store::StoreCodec;
 use sxfleet_schemas::{
-    AttestationResult, ConnectivityMode, EpochMillis, FleetEvent, Node, NodeConnectivity,
-    ReplayProgress, StateTransition, TransitionMachine,
+    AttestationResult, ConnectivityMode, EpochMillis, EventPayload, FleetEvent, Node,
+    NodeConnectivity, ReplayProgress, StateTransition, TransitionMachine,
 };
 
 use crate::attention::AttentionState;
@@ -17,8 +17,16 @@ use crate::lifecycle::{self, LifecycleOutcome, LifecycleState, ReplayVerdict};
 use crate::trust::{self, TrustState};
 use crate::twin::{self, Applied};
 
-/// Version of [`NodeState`]'s changelog format: one version byte, then JSON.
-pub const NODE_STATE_FORMAT: u8 = 2;
+pub use self::topology::TopologyState;
+
+mod topology;
+
+/// Version of [`NodeState`]'s changelog format: one version byte, then JSON. Format 4 added the
+/// topology, the twin's hierarchy and topology fields and `last_sync_ms`.
+pub const NODE_STATE_FORMAT: u8 = 4;
+
+/// The previous format (JSON without the fields format 4 added), still read: they default.
+pub const NODE_STATE_FORMAT_V2: u8 = 2;
 
 /// Everything the processor keeps per node.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -43,6 +51,9 @@ pub struct NodeState {
     /// Attention score and alert state.
     #[serde(default)]
     pub attention: AttentionState,
+    /// Declared edges to peers.
+    #[serde(default)]
+    pub topology: TopologyState,
 }
 
 /// The rules one node is moved by.
@@ -69,12 +80,13 @@ impl NodeState {
             drift: None,
             drift_seq: 0,
             attention: AttentionState::default(),
+            topology: TopologyState::default(),
         }
     }
 
-    /// When a silence timer of this node falls due, if any.
+    /// When a timer of this node (silence or sync-debt refresh) falls due, if any.
     pub fn deadline(&self, config: &ConnectivityConfig) -> Option<i64> {
-        connectivity::next_deadline(&self.connectivity, config)
+        connectivity::next_timer(&self.connectivity, config)
     }
 }
 
@@ -87,11 +99,22 @@ impl StoreCodec for NodeState {
     }
 
     fn decode(bytes: &[u8]) -> Result<Self, InternalError> {
+        let undecodable = |error| InternalError(format!("node state does not decode: {error}"));
         match bytes.split_first() {
-            Some((&NODE_STATE_FORMAT, json)) => serde_json::from_slice(json)
-                .map_err(|error| InternalError(format!("node state does not decode: {error}"))),
+            Some((&NODE_STATE_FORMAT, json)) => serde_json::from_slice(json).map_err(undecodable),
+            Some((&NODE_STATE_FORMAT_V2, json)) => {
+                let mut value: serde_json::Value =
+                    serde_json::from_slice(json).map_err(undecodable)?;
+                // The twin's lists added in format 4 start empty (the next event fills them).
+                if let Some(twin) = value.get_mut("twin").and_then(|t| t.as_object_mut()) {
+                    for list in ["domain_path", "relay_path", "edges"] {
+                        twin.entry(list).or_insert_with(|| serde_json::Value::Array(Vec::new()));
+                    }
+                }
+                serde_json::from_value(value).map_err(undecodable)
+            }
             Some((version, _)) => Err(InternalError(format!(
-                "node state format {version}, expected {NODE_STATE_FORMAT}"
+                "node state format {version}, expected {NODE_STATE_FORMAT} (or {NODE_STATE_FORMAT_V2})"
             ))),
             None => Err(InternalError("empty node state".to_owned())),
         }
@@ -105,8 +128,17 @@ pub fn on_event(
     event: &FleetEvent,
     rules: NodeRules<'_>,
 ) -> Option<Vec<StateTransition>> {
-    if twin::apply(&mut state.twin, event) == Applied::Stale && !event.replayed {
+    let applied = twin::apply(&mut state.twin, event);
+    if applied == Applied::Stale && !event.replayed {
         return None;
+    }
+    if let EventPayload::Edge(edge) = &event.payload {
+        let changed = topology::declare(&mut state.topology, edge, event.seq, event.event_time_ms);
+        // A replayed declaration the twin did not apply still moves it when it changed an edge.
+        if changed && applied == Applied::Stale {
+            state.twin.version += 1;
+            state.twin.updated_ms = state.twin.updated_ms.max(event.event_time_ms);
+        }
     }
     let mut ledger = Vec::new();
     let event_id = Some(event.event_id.as_str());
@@ -156,23 +188,40 @@ fn on_trust_violation(
     record_lifecycle(state, outcome, event_id, ledger);
 }
 
-/// Fires the node's silence timer at event time `now_ms`. Returns the ledger entries; an empty
-/// list when nothing was due after all.
-pub fn on_timer(
-    state: &mut NodeState,
-    now_ms: EpochMillis,
-    rules: NodeRules<'_>,
-) -> Vec<StateTransition> {
+/// What a timer firing did to a node.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Fired {
+    /// Ledger entries (silence transitions and what followed them).
+    pub ledger: Vec<StateTransition>,
+    /// The latest timer instant reached (`None` when nothing was due): the time the firing is
+    /// dated by.
+    pub at_ms: Option<EpochMillis>,
+    /// The twin changed (a transition, or a refreshed sync debt); its version moved by one.
+    pub changed: bool,
+}
+
+/// Fires the node's timers due by event time `now_ms` (silence rules and sync-debt refreshes,
+/// see [`connectivity::on_timer`]).
+pub fn on_timer(state: &mut NodeState, now_ms: EpochMillis, rules: NodeRules<'_>) -> Fired {
     let mut ledger = Vec::new();
-    let moves = connectivity::on_tick(&mut state.connectivity, rules.connectivity, now_ms);
-    if moves.is_empty() {
-        return ledger;
+    let (moves, at_ms) =
+        connectivity::on_timer(&mut state.connectivity, rules.connectivity, now_ms);
+    if at_ms.is_none() {
+        return Fired::default();
     }
+    let before = state.twin.connectivity.clone();
     follow_connectivity(state, moves, rules, None, &mut ledger);
     sync_twin(state);
-    state.twin.version += 1;
-    state.twin.updated_ms = state.twin.updated_ms.max(now_ms);
-    ledger
+    let changed = !ledger.is_empty() || state.twin.connectivity != before;
+    if changed {
+        state.twin.version += 1;
+        state.twin.updated_ms = state.twin.updated_ms.max(at_ms.unwrap_or(now_ms));
+    }
+    Fired {
+        ledger,
+        at_ms,
+        changed,
+    }
 }
 
 /// Records connectivity moves, feeds them to the lifecycle machine, and settles a finished
@@ -305,9 +354,9 @@ fn sync_twin(state: &mut NodeState) {
             events_received: replay.replayed,
             backlog_total: replay.backlog_total,
         }),
-        // issue 12: handled by the processors branch
-        last_sync_ms: None,
+        last_sync_ms: conn.last_sync_ms,
     };
+    state.twin.edges = topology::edges(&state.topology);
     let life = &state.lifecycle;
     state.twin.lifecycle.phase = life.state.phase();
     state.twin.lifecycle.state = life.state.as_str().to_owned();

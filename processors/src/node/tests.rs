@@ -158,22 +158,31 @@ fn silence_timers_move_a_quiet_node_and_bump_the_twin() {
     let version = state.twin.version;
     let due = state.deadline(&config).unwrap();
     assert_eq!(due, T0 + 30 * MIN + 1);
-    assert!(on_timer(&mut state, due - 1, rules(&config)).is_empty());
-    let fired = on_timer(&mut state, due, rules(&config));
+    assert_eq!(
+        on_timer(&mut state, due - 1, rules(&config)),
+        Default::default()
+    );
+    let fired = on_timer(&mut state, due, rules(&config)).ledger;
     assert_eq!(
         states(&fired, TransitionMachine::Connectivity),
         ["autonomous"]
     );
     assert!(fired.iter().all(|t| t.event_id.is_none()));
     assert_eq!(state.twin.version, version + 1);
-    let later = state.deadline(&config).unwrap();
-    let fired = on_timer(&mut state, later + 10 * MIN, rules(&config));
+    // Not LIVE any more: the sync-debt refresh (every 15 min after the last sync) comes first.
+    assert_eq!(state.deadline(&config), Some(T0 + 45 * MIN));
+    let later = T0 + 360 * MIN + 1;
+    let fired = on_timer(&mut state, later + 10 * MIN, rules(&config)).ledger;
     assert_eq!(
         states(&fired, TransitionMachine::Connectivity),
         ["disconnected"]
     );
     assert_eq!(state.twin.connectivity.mode, ConnectivityMode::Disconnected);
-    assert_eq!(state.deadline(&config), None);
+    // Disconnected: no silence rule left, only the sync-debt refresh.
+    let refresh = state.deadline(&config).unwrap();
+    assert_eq!(refresh, T0 + 375 * MIN);
+    // Dated by the DISCONNECTED transition (6 h + 1 ms), not by the late firing.
+    assert_eq!(state.twin.connectivity.sync_debt.seconds_behind, 6 * 3600);
 }
 
 #[test]
@@ -197,6 +206,23 @@ fn node_state_round_trips_through_its_changelog_format() {
     let mut wrong = bytes.clone();
     wrong[0] = 1;
     assert!(NodeState::decode(&wrong).is_err());
+    // A state stored in format 2 (before the hierarchy and topology fields) still reads.
+    let mut json: serde_json::Value = serde_json::from_slice(&bytes[1..]).unwrap();
+    let twin = json["twin"].as_object_mut().unwrap();
+    for field in ["domain_path", "relay_path", "edges"] {
+        twin.remove(field);
+    }
+    twin["connectivity"]
+        .as_object_mut()
+        .unwrap()
+        .remove("last_sync_ms");
+    json.as_object_mut().unwrap().remove("topology");
+    let mut old = vec![super::NODE_STATE_FORMAT_V2];
+    old.extend(serde_json::to_vec(&json).unwrap());
+    let read = NodeState::decode(&old).unwrap();
+    let mut want = state.clone();
+    want.twin.connectivity.last_sync_ms = None;
+    assert_eq!(read, want);
 }
 
 #[test]
@@ -211,7 +237,7 @@ fn debug_hours_of_silence_then_a_heartbeat() {
         ],
     );
     let v = state.twin.version;
-    let fired = on_timer(&mut state, T0 + 360 * MIN, rules(&config));
+    let fired = on_timer(&mut state, T0 + 360 * MIN, rules(&config)).ledger;
     eprintln!("fired {fired:#?}");
     let led = on_event(
         &mut state,

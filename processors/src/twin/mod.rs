@@ -35,6 +35,7 @@ pub fn apply(node: &mut Node, event: &FleetEvent) -> Applied {
             node.supply_chain.public_key = register.public_key.clone();
         }
         EventPayload::Heartbeat(heartbeat) => {
+            follow(node, event, heartbeat.via.as_ref());
             let runtime = &mut node.actual_state.runtime;
             runtime.health = heartbeat.health;
             runtime.last_heartbeat_ms = Some(event.event_time_ms);
@@ -62,12 +63,12 @@ pub fn apply(node: &mut Node, event: &FleetEvent) -> Applied {
                 cert_not_after_ms: attestation.cert_not_after_ms,
             });
         }
-        EventPayload::Link(_)
-        | EventPayload::Replay(_)
+        EventPayload::Link(link) => follow(node, event, link.via.as_ref()),
+        // Edges are kept by the node's topology (`crate::node`), from replayed events too.
+        EventPayload::Replay(_)
         | EventPayload::Lifecycle(_)
-        | EventPayload::TrustViolation(_) => {}
-        // issue 12: handled by the processors branch
-        EventPayload::Edge(_) => {}
+        | EventPayload::TrustViolation(_)
+        | EventPayload::Edge(_) => {}
     }
     node.version += 1;
     node.last_seq = event.seq;
@@ -75,6 +76,14 @@ pub fn apply(node: &mut Node, event: &FleetEvent) -> Applied {
     node.updated_ms = node.updated_ms.max(event.event_time_ms);
     node.events_applied += 1;
     Applied::Updated
+}
+
+/// The node's relay path from a live event's `via`: `None` leaves it, `[]` clears it. A
+/// replayed event tells where traffic went then, not now.
+fn follow(node: &mut Node, event: &FleetEvent, via: Option<&Vec<String>>) {
+    if let Some(via) = via.filter(|_| !event.replayed) {
+        node.relay_path.clone_from(via);
+    }
 }
 
 #[cfg(test)]
