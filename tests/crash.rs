@@ -80,6 +80,7 @@ fn event(n: usize, seq: i64) -> FleetEvent {
                 _ => Health::Ok,
             },
             uptime_s: Some(seq * 60),
+            via: None,
         })
     };
     FleetEvent {

@@ -56,6 +56,7 @@ async fn the_processor_exports_restore_and_batch_metrics() {
                     backlog_messages: None,
                     health: Health::Ok,
                     uptime_s: None,
+                    via: None,
                 }),
             };
             (event.node_id.clone(), encode(&event).unwrap())

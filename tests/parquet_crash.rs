@@ -42,6 +42,7 @@ fn heartbeat(n: i64, seq: i64) -> (String, Vec<u8>) {
             backlog_messages: None,
             health: Health::Ok,
             uptime_s: Some(seq * 60),
+            via: None,
         }),
     };
     (node_id, encode(&event).unwrap())

@@ -28,6 +28,7 @@ fn heartbeat(node_id: &str, seq: i64) -> Vec<u8> {
             backlog_messages: None,
             health: Health::Ok,
             uptime_s: None,
+            via: None,
         }),
     })
     .unwrap()

@@ -40,6 +40,7 @@ fn events(nodes: u32, first_seq: i64, count: i64) -> Vec<FleetEvent> {
                         Health::Ok
                     },
                     uptime_s: Some(seq * 30),
+                    via: None,
                 }),
             });
         }

@@ -49,6 +49,7 @@ fn heartbeat(n: u32, seq: i64) -> FleetEvent {
             backlog_messages: Some(0),
             health: Health::Ok,
             uptime_s: Some(seq),
+            via: None,
         }),
     }
 }

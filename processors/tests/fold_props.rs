@@ -45,6 +45,7 @@ fn node_payload(kind: u8, n: i64) -> EventPayload {
             } else {
                 LinkState::Detected
             },
+            via: None,
         }),
         3 => EventPayload::Replay(Replay {
             phase: [ReplayPhase::Begin, ReplayPhase::Chunk, ReplayPhase::End][(n % 3) as usize],
@@ -102,6 +103,8 @@ fn control_payload(kind: u8, n: i64) -> ControlPayload {
             parent_id: Some("region".to_owned()),
             level: DomainLevel::Zone,
             autonomy: None,
+            version: None,
+            sync: None,
         }),
         1 => ControlPayload::PolicyBundle(PolicyBundle {
             bundle_id: format!("b{}", n % 2),

@@ -73,9 +73,11 @@ fn payload(kind: u8, rtt: f64, n: i64) -> EventPayload {
         }),
         2 => EventPayload::Link(Link {
             state: LinkState::Lost,
+            via: None,
         }),
         3 => EventPayload::Link(Link {
             state: LinkState::Detected,
+            via: None,
         }),
         4 => replay(ReplayPhase::Begin),
         5 => replay(ReplayPhase::Chunk),

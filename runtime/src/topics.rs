@@ -31,6 +31,12 @@ pub struct Topics {
     pub alerts: String,
     /// Authority decisions: the audit of desired-state writes (Avro), keyed by domain id.
     pub authority: String,
+    /// Latest state per trust domain (Avro `Domain`), compacted, keyed by domain id; written
+    /// by the fleet processor's partition 0.
+    pub domains: String,
+    /// Every policy bundle version with its status (Avro `BundleVersion`), compacted, keyed by
+    /// `<bundle_id>@<version>`; written by the fleet processor's partition 0.
+    pub bundles: String,
     prefix: String,
 }
 
@@ -54,6 +60,8 @@ impl Topics {
             drift: name("fleet.drift.v1"),
             alerts: name("fleet.alerts.v1"),
             authority: name("fleet.authority.v1"),
+            domains: name("fleet.domains.v1"),
+            bundles: name("fleet.bundles.v1"),
             prefix: prefix.to_owned(),
         }
     }
@@ -81,6 +89,8 @@ impl Topics {
             TopicSpec::new(&self.drift, partitions),
             TopicSpec::new(&self.alerts, partitions),
             TopicSpec::new(&self.authority, partitions),
+            TopicSpec::new(&self.domains, partitions).compacted(),
+            TopicSpec::new(&self.bundles, partitions).compacted(),
         ]
     }
 }

@@ -30,24 +30,26 @@ pub struct CatalogEntry {
 
 /// Well-known schema ids.
 pub mod ids {
-    /// [`crate::FleetEvent`] on `fleet.events.v1`: version 2 (the `trust_violation` payload
-    /// added).
-    pub const FLEET_EVENT: u32 = 1017;
-    /// [`crate::ControlEvent`] on `fleet.control.v1`.
-    pub const CONTROL_EVENT: u32 = 1002;
-    /// [`crate::Node`] (the digital twin) on `fleet.twin.v1`: version 2 (drift verdict, trust
-    /// and attention added).
-    pub const NODE: u32 = 1016;
+    /// [`crate::FleetEvent`] on `fleet.events.v1`: version 3 (the `edge` payload and `via` on
+    /// heartbeats and links added).
+    pub const FLEET_EVENT: u32 = 1021;
+    /// [`crate::ControlEvent`] on `fleet.control.v1`: version 2 (the `sync` payload, domain
+    /// `version` and `sync` settings added).
+    pub const CONTROL_EVENT: u32 = 1020;
+    /// [`crate::Node`] (the digital twin) on `fleet.twin.v1`: version 3 (domain path, relay
+    /// path, edges and last sync added).
+    pub const NODE: u32 = 1023;
     /// [`crate::DeadLetter`] on `fleet.dlq.v1`.
     pub const DEAD_LETTER: u32 = 1004;
     /// [`crate::Relay`].
     pub const RELAY: u32 = 1005;
-    /// [`crate::Domain`].
-    pub const DOMAIN: u32 = 1006;
+    /// [`crate::Domain`] on `fleet.domains.v1`: version 2 (version, path, sync and authority
+    /// status added).
+    pub const DOMAIN: u32 = 1024;
     /// [`crate::PolicyBundle`].
     pub const POLICY_BUNDLE: u32 = 1007;
-    /// [`crate::Observation`]: version 2 (its `EventKind` knows `TRUST_VIOLATION`).
-    pub const OBSERVATION: u32 = 1018;
+    /// [`crate::Observation`]: version 3 (its `EventKind` knows `EDGE`).
+    pub const OBSERVATION: u32 = 1022;
     /// [`crate::Command`].
     pub const COMMAND: u32 = 1009;
     /// [`crate::Artifact`].
@@ -63,6 +65,8 @@ pub mod ids {
     pub const ALERT: u32 = 1014;
     /// [`crate::AuthorityDecision`] on `fleet.authority.v1`.
     pub const AUTHORITY_DECISION: u32 = 1015;
+    /// [`crate::BundleVersion`] on `fleet.bundles.v1`.
+    pub const BUNDLE_VERSION: u32 = 1025;
     /// [`crate::Node`] version 1: still read (resolved to the current version).
     pub const NODE_V1: u32 = 1003;
     /// [`crate::FleetEvent`] version 1: still read (resolved to the current version).
@@ -71,6 +75,16 @@ pub mod ids {
     pub const OBSERVATION_V1: u32 = 1008;
     /// [`crate::StateTransition`] version 1: still read (resolved to the current version).
     pub const STATE_TRANSITION_V1: u32 = 1012;
+    /// [`crate::FleetEvent`] version 2: still read (resolved to the current version).
+    pub const FLEET_EVENT_V2: u32 = 1017;
+    /// [`crate::ControlEvent`] version 1: still read (resolved to the current version).
+    pub const CONTROL_EVENT_V1: u32 = 1002;
+    /// [`crate::Node`] version 2: still read (resolved to the current version).
+    pub const NODE_V2: u32 = 1016;
+    /// [`crate::Domain`] version 1: still read (resolved to the current version).
+    pub const DOMAIN_V1: u32 = 1006;
+    /// [`crate::Observation`] version 2: still read (resolved to the current version).
+    pub const OBSERVATION_V2: u32 = 1018;
 }
 
 macro_rules! entry {
@@ -90,28 +104,26 @@ macro_rules! entry {
 
 /// `FleetEvent` entry.
 pub const FLEET_EVENT: CatalogEntry =
-    entry!(ids::FLEET_EVENT, "FleetEvent", Some("fleet.events.v1"), 2);
+    entry!(ids::FLEET_EVENT, "FleetEvent", Some("fleet.events.v1"), 3);
 /// `ControlEvent` entry.
-pub const CONTROL_EVENT: CatalogEntry =
-    entry!(ids::CONTROL_EVENT, "ControlEvent", Some("fleet.control.v1"));
+pub const CONTROL_EVENT: CatalogEntry = entry!(
+    ids::CONTROL_EVENT,
+    "ControlEvent",
+    Some("fleet.control.v1"),
+    2
+);
 /// `Node` entry.
-pub const NODE: CatalogEntry = CatalogEntry {
-    id: ids::NODE,
-    name: "Node",
-    version: 2,
-    topic: Some("fleet.twin.v1"),
-    avsc: include_str!("../avro/Node.avsc"),
-};
+pub const NODE: CatalogEntry = entry!(ids::NODE, "Node", Some("fleet.twin.v1"), 3);
 /// `DeadLetter` entry.
 pub const DEAD_LETTER: CatalogEntry = entry!(ids::DEAD_LETTER, "DeadLetter", Some("fleet.dlq.v1"));
 /// `Relay` entry.
 pub const RELAY: CatalogEntry = entry!(ids::RELAY, "Relay", None);
 /// `Domain` entry.
-pub const DOMAIN: CatalogEntry = entry!(ids::DOMAIN, "Domain", None);
+pub const DOMAIN: CatalogEntry = entry!(ids::DOMAIN, "Domain", Some("fleet.domains.v1"), 2);
 /// `PolicyBundle` entry.
 pub const POLICY_BUNDLE: CatalogEntry = entry!(ids::POLICY_BUNDLE, "PolicyBundle", None);
 /// `Observation` entry.
-pub const OBSERVATION: CatalogEntry = entry!(ids::OBSERVATION, "Observation", None, 2);
+pub const OBSERVATION: CatalogEntry = entry!(ids::OBSERVATION, "Observation", None, 3);
 /// `Command` entry.
 pub const COMMAND: CatalogEntry = entry!(ids::COMMAND, "Command", None);
 /// `Artifact` entry.
@@ -136,8 +148,14 @@ pub const AUTHORITY_DECISION: CatalogEntry = entry!(
     "AuthorityDecision",
     Some("fleet.authority.v1")
 );
+/// `BundleVersion` entry.
+pub const BUNDLE_VERSION: CatalogEntry = entry!(
+    ids::BUNDLE_VERSION,
+    "BundleVersion",
+    Some("fleet.bundles.v1")
+);
 
-/// Every top-level schema, in id order.
+/// Every top-level schema (its current version), in order of first release.
 pub const CATALOG: &[CatalogEntry] = &[
     FLEET_EVENT,
     CONTROL_EVENT,
@@ -154,6 +172,7 @@ pub const CATALOG: &[CatalogEntry] = &[
     DRIFT_REPORT,
     ALERT,
     AUTHORITY_DECISION,
+    BUNDLE_VERSION,
 ];
 
 /// A named type shared by several top-level schemas (`avro/common/<name>.avsc`).
@@ -190,6 +209,7 @@ pub const SHARED_TYPES: &[SharedType] = shared!(
     "Inventory",
     "LinkQuality",
     "AuthorityClaim",
+    "DomainSync",
 );
 
 /// The entry with this schema id, if any.
@@ -220,10 +240,22 @@ pub const PREVIOUS: &[PreviousVersion] = &[
         avsc: include_str!("../avro/released/Node.v1.avsc"),
     },
     PreviousVersion {
+        id: ids::NODE_V2,
+        name: "Node",
+        version: 2,
+        avsc: include_str!("../avro/released/Node.v2.avsc"),
+    },
+    PreviousVersion {
         id: ids::FLEET_EVENT_V1,
         name: "FleetEvent",
         version: 1,
         avsc: include_str!("../avro/released/FleetEvent.v1.avsc"),
+    },
+    PreviousVersion {
+        id: ids::FLEET_EVENT_V2,
+        name: "FleetEvent",
+        version: 2,
+        avsc: include_str!("../avro/released/FleetEvent.v2.avsc"),
     },
     PreviousVersion {
         id: ids::OBSERVATION_V1,
@@ -232,10 +264,28 @@ pub const PREVIOUS: &[PreviousVersion] = &[
         avsc: include_str!("../avro/released/Observation.v1.avsc"),
     },
     PreviousVersion {
+        id: ids::OBSERVATION_V2,
+        name: "Observation",
+        version: 2,
+        avsc: include_str!("../avro/released/Observation.v2.avsc"),
+    },
+    PreviousVersion {
         id: ids::STATE_TRANSITION_V1,
         name: "StateTransition",
         version: 1,
         avsc: include_str!("../avro/released/StateTransition.v1.avsc"),
+    },
+    PreviousVersion {
+        id: ids::CONTROL_EVENT_V1,
+        name: "ControlEvent",
+        version: 1,
+        avsc: include_str!("../avro/released/ControlEvent.v1.avsc"),
+    },
+    PreviousVersion {
+        id: ids::DOMAIN_V1,
+        name: "Domain",
+        version: 1,
+        avsc: include_str!("../avro/released/Domain.v1.avsc"),
     },
 ];
 

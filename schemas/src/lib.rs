@@ -17,10 +17,10 @@
 //!     received_ms: 1_772_000_000_150,
 //!     source: Source::KafkaRaw,
 //!     replayed: false,
-//!     payload: EventPayload::Link(Link { state: LinkState::Lost }),
+//!     payload: EventPayload::Link(Link { state: LinkState::Lost, via: None }),
 //! };
 //! let bytes = encode(&event)?;
-//! assert_eq!(&bytes[..5], &[0, 0, 0, 0x03, 0xF9]); // magic 0, schema id 1017 (FleetEvent v2)
+//! assert_eq!(&bytes[..5], &[0, 0, 0, 0x03, 0xFD]); // magic 0, schema id 1021 (FleetEvent v3)
 //! assert_eq!(decode::<FleetEvent>(&bytes)?, event);
 //! # Ok::<(), sxfleet_schemas::CodecError>(())
 //! ```
@@ -34,7 +34,8 @@
 //! - [`error`]: [`CodecError`] (with its [`ErrorClass`]) and [`PayloadError`].
 //! - [`model`]: the Rust types: shared types ([`model::common`]), [`FleetEvent`],
 //!   [`ControlEvent`], the [`Node`] twin, [`DeadLetter`] and the other canonical objects
-//!   ([`model::objects`]), the [`StateTransition`] ledger entry ([`model::transition`]) and
+//!   ([`model::objects`]), the federation's published [`Domain`] and [`BundleVersion`]
+//!   ([`model::federation`]), the [`StateTransition`] ledger entry ([`model::transition`]) and
 //!   the processor's analytic outputs [`DriftReport`], [`Alert`], [`AuthorityDecision`]
 //!   ([`model::outputs`]). `model::payload_union` holds the macro that declares each envelope's
 //!   payload enum and generates its wire record ([`FleetEventWire`], [`ControlEventWire`]).
@@ -51,26 +52,28 @@ pub use codec::{decode, encode, encode_into, peek_schema_id, Canonical, HEADER_L
 pub use compiled::{expanded_schema_json, schema};
 pub use error::{CodecError, ErrorClass, PayloadError, SchemaLoadError};
 pub use model::common::{
-    AttestationResult, AuthorityClaim, AuthorityLevel, ConnectivityMode, DomainLevel, EventKind,
-    Firmware, Hardware, Health, Inventory, LifecyclePhase, LinkQuality, NodeKind, Source,
+    AttestationResult, AuthorityClaim, AuthorityLevel, ConnectivityMode, DomainLevel, DomainSync,
+    EventKind, Firmware, Hardware, Health, Inventory, LifecyclePhase, LinkQuality, NodeKind,
+    Source,
 };
 pub use model::control_event::{
     Assign, AssignTarget, AuthorityClaimEvent, ControlEvent, ControlEventWire, ControlKind,
-    ControlPayload, DomainDef,
+    ControlPayload, DomainDef, FederationSync, SyncDirection,
 };
 pub use model::dead_letter::{stage, DeadLetter};
+pub use model::federation::{BundleVersion, Domain, UpstreamSync};
 pub use model::fleet_event::{
-    Attestation, EventPayload, FleetEvent, FleetEventWire, Heartbeat, Lifecycle, Link, LinkState,
-    Register, Replay, ReplayPhase, Snapshot, TrustViolation,
+    Attestation, EdgeDecl, EdgeRelation, EdgeState, EventPayload, FleetEvent, FleetEventWire,
+    Heartbeat, Lifecycle, Link, LinkState, Register, Replay, ReplayPhase, Snapshot, TrustViolation,
 };
 pub use model::node::{
     ActualState, AttestationStatus, DesiredState, Node, NodeAttention, NodeAuthority,
-    NodeConnectivity, NodeDrift, NodeLifecycle, NodeRuntime, NodeTrust, ReplayProgress,
+    NodeConnectivity, NodeDrift, NodeEdge, NodeLifecycle, NodeRuntime, NodeTrust, ReplayProgress,
     SupplyChain, SyncDebt,
 };
 pub use model::objects::{
-    Artifact, ArtifactKind, Command, Delivery, Domain, Observation, ObservationKind, PolicyBundle,
-    Relay, RelayKind, Timeline, Transition,
+    Artifact, ArtifactKind, Command, Delivery, Observation, ObservationKind, PolicyBundle, Relay,
+    RelayKind, Timeline, Transition,
 };
 pub use model::outputs::{Alert, AuthorityDecision, ConfigFieldDiff, DriftReport};
 pub use model::transition::{StateTransition, TransitionMachine};

@@ -52,9 +52,12 @@ fn ids_and_names_are_unique_and_fixed() {
     let names: BTreeSet<_> = CATALOG.iter().map(|e| e.name).collect();
     assert_eq!(ids.len(), CATALOG.len());
     assert_eq!(names.len(), CATALOG.len());
-    assert_eq!(FleetEvent::SCHEMA_ID, 1017);
-    assert_eq!(ControlEvent::SCHEMA_ID, 1002);
-    assert_eq!(Node::SCHEMA_ID, 1016);
+    assert_eq!(FleetEvent::SCHEMA_ID, 1021);
+    assert_eq!(ControlEvent::SCHEMA_ID, 1020);
+    assert_eq!(Node::SCHEMA_ID, 1023);
+    assert_eq!(Domain::SCHEMA_ID, 1024);
+    assert_eq!(BundleVersion::SCHEMA_ID, 1025);
+    assert_eq!(Observation::SCHEMA_ID, 1022);
     assert_eq!(catalog::ids::NODE_V1, 1003);
     assert_eq!(DeadLetter::SCHEMA_ID, 1004);
     assert_eq!(
@@ -85,7 +88,24 @@ fn ids_and_names_are_unique_and_fixed() {
         catalog::by_name("StateTransition").unwrap().topic,
         Some("fleet.transitions.v1")
     );
-    assert_eq!(catalog::by_id(1016).unwrap().name, "Node");
+    assert_eq!(catalog::by_id(1023).unwrap().name, "Node");
+    for (id, name) in [
+        (1016, "Node"),
+        (1017, "FleetEvent"),
+        (1002, "ControlEvent"),
+        (1006, "Domain"),
+        (1018, "Observation"),
+    ] {
+        assert_eq!(catalog::previous_by_id(id).unwrap().name, name, "{id}");
+    }
+    assert_eq!(
+        catalog::by_name("Domain").unwrap().topic,
+        Some("fleet.domains.v1")
+    );
+    assert_eq!(
+        catalog::by_name("BundleVersion").unwrap().topic,
+        Some("fleet.bundles.v1")
+    );
     assert_eq!(catalog::previous_by_id(1003).unwrap().name, "Node");
     assert_eq!(
         catalog::by_name("DeadLetter").unwrap().topic,
@@ -95,7 +115,7 @@ fn ids_and_names_are_unique_and_fixed() {
     assert_eq!(FleetEvent::avsc(), catalog::FLEET_EVENT.avsc);
     assert!(std::ptr::eq(
         FleetEvent::schema().unwrap(),
-        schema(1017).unwrap()
+        schema(1021).unwrap()
     ));
 }
 
@@ -128,6 +148,7 @@ const DURATIONS_MS: &[&str] = &[
     "sync_interval_ms",
     "stale_by_ms",
     "drift_age_ms",
+    "frequency_ms",
 ];
 
 fn undocumented(node: &serde_json::Map<String, Value>) -> bool {
@@ -265,6 +286,9 @@ fn rust_enums_match_avro_symbols_in_order() {
         rust_symbols::<Delivery>(),
         rust_symbols::<ArtifactKind>(),
         rust_symbols::<TransitionMachine>(),
+        rust_symbols::<SyncDirection>(),
+        rust_symbols::<EdgeRelation>(),
+        rust_symbols::<EdgeState>(),
     ]
     .into_iter()
     .collect();

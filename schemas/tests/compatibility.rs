@@ -221,6 +221,7 @@ fn compatible_changes_pass_and_resolve() {
         replayed: false,
         payload: EventPayload::Link(Link {
             state: LinkState::Lost,
+            via: None,
         }),
     };
     let bytes = encode(&event).unwrap();

@@ -62,6 +62,10 @@ fn register() -> impl Strategy<Value = Register> {
         )
 }
 
+fn via() -> impl Strategy<Value = Option<Vec<String>>> {
+    of(vec(text(), 0..3))
+}
+
 fn heartbeat() -> impl Strategy<Value = Heartbeat> {
     (
         of(finite()),
@@ -70,15 +74,19 @@ fn heartbeat() -> impl Strategy<Value = Heartbeat> {
         of(any::<i64>()),
         pick::<Health>(),
         of(any::<i64>()),
+        via(),
     )
         .prop_map(
-            |(rtt_ms, loss_pct, bandwidth_kbps, backlog_messages, health, uptime_s)| Heartbeat {
-                rtt_ms,
-                loss_pct,
-                bandwidth_kbps,
-                backlog_messages,
-                health,
-                uptime_s,
+            |(rtt_ms, loss_pct, bandwidth_kbps, backlog_messages, health, uptime_s, via)| {
+                Heartbeat {
+                    rtt_ms,
+                    loss_pct,
+                    bandwidth_kbps,
+                    backlog_messages,
+                    health,
+                    uptime_s,
+                    via,
+                }
             },
         )
 }
@@ -118,7 +126,8 @@ fn payload() -> impl Strategy<Value = EventPayload> {
     prop_oneof![
         register().prop_map(EventPayload::Register),
         heartbeat().prop_map(EventPayload::Heartbeat),
-        pick::<LinkState>().prop_map(|state| EventPayload::Link(Link { state })),
+        (pick::<LinkState>(), via())
+            .prop_map(|(state, via)| EventPayload::Link(Link { state, via })),
         snapshot().prop_map(EventPayload::Snapshot),
         (text(), opt_text())
             .prop_map(|(event, reason)| EventPayload::Lifecycle(Lifecycle { event, reason })),
@@ -159,6 +168,15 @@ fn payload() -> impl Strategy<Value = EventPayload> {
                 })
             }
         ),
+        (text(), pick::<EdgeRelation>(), pick::<EdgeState>()).prop_map(
+            |(peer_id, relation, state)| {
+                EventPayload::Edge(EdgeDecl {
+                    peer_id,
+                    relation,
+                    state,
+                })
+            }
+        ),
     ]
 }
 
@@ -195,7 +213,7 @@ proptest! {
     #[test]
     fn any_fleet_event_round_trips(event in fleet_event()) {
         let bytes = encode(&event).unwrap();
-        prop_assert_eq!(&bytes[..5], &[0, 0, 0, 0x03, 0xF9][..]);
+        prop_assert_eq!(&bytes[..5], &[0, 0, 0, 0x03, 0xFD][..]);
         let back: FleetEvent = decode(&bytes).unwrap();
         prop_assert_eq!(&back, &event);
         prop_assert_eq!(encode(&back).unwrap(), bytes);
@@ -227,6 +245,7 @@ proptest! {
                 EventPayload::Attestation(p) => wire.attestation = Some(p),
                 EventPayload::Replay(p) => wire.replay = Some(p),
                 EventPayload::TrustViolation(p) => wire.trust_violation = Some(p),
+                EventPayload::Edge(p) => wire.edge = Some(p),
             }
         }
         let set: Vec<&str> = [
@@ -238,6 +257,7 @@ proptest! {
             ("attestation", wire.attestation.is_some()),
             ("replay", wire.replay.is_some()),
             ("trust_violation", wire.trust_violation.is_some()),
+            ("edge", wire.edge.is_some()),
         ]
         .into_iter()
         .filter(|(_, s)| *s)

@@ -8,7 +8,11 @@ use sxfleet_schemas::*;
 #[test]
 fn fleet_event_every_kind_round_trips() {
     let events = fleet_events();
-    assert_eq!(events.len(), 14, "one full and one minimal sample per kind");
+    assert_eq!(
+        events.len(),
+        16,
+        "one full and one minimal sample per node-sent kind"
+    );
     for (name, event) in &events {
         assert_round_trip(name, event);
     }
@@ -28,6 +32,8 @@ fn fleet_event_decodes_into_the_wire_struct_with_one_payload_set() {
             wire.lifecycle.is_some(),
             wire.attestation.is_some(),
             wire.replay.is_some(),
+            wire.trust_violation.is_some(),
+            wire.edge.is_some(),
         ];
         assert_eq!(set.iter().filter(|s| **s).count(), 1, "{name}");
         // The borrowed view and the owned wire struct encode to the same bytes.
@@ -49,6 +55,7 @@ fn control_event_every_kind_round_trips() {
         ControlKind::PolicyBundle,
         ControlKind::Assign,
         ControlKind::Authority,
+        ControlKind::Sync,
     ] {
         assert!(kinds.contains(&kind), "no sample of {kind}");
     }
@@ -100,6 +107,9 @@ fn other_objects_round_trip() {
         assert_round_trip(name, &v);
     }
     for (name, v) in policy_bundles() {
+        assert_round_trip(name, &v);
+    }
+    for (name, v) in bundle_versions() {
         assert_round_trip(name, &v);
     }
     for (name, v) in observations() {

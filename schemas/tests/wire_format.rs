@@ -20,9 +20,9 @@ fn heartbeat_event() -> FleetEvent {
 #[test]
 fn header_is_magic_zero_then_big_endian_schema_id() {
     let bytes = encode(&heartbeat_event()).unwrap();
-    assert_eq!(&bytes[..5], &[0x00, 0x00, 0x00, 0x03, 0xF9]); // 1017
+    assert_eq!(&bytes[..5], &[0x00, 0x00, 0x00, 0x03, 0xFD]); // 1021 (FleetEvent v3)
     let bytes = encode(&Node::new("n")).unwrap();
-    assert_eq!(&bytes[..5], &[0x00, 0x00, 0x00, 0x03, 0xF8]); // 1016 (Node v2)
+    assert_eq!(&bytes[..5], &[0x00, 0x00, 0x00, 0x03, 0xFF]); // 1023 (Node v3)
     for vector in all_vectors() {
         assert_eq!(vector.bytes[0], MAGIC, "{}", vector.name);
         assert_eq!(peek_schema_id(&vector.bytes).unwrap(), vector.schema_id);
@@ -98,8 +98,8 @@ fn another_types_schema_id_is_a_mismatch() {
         matches!(
             err,
             CodecError::SchemaMismatch {
-                expected: 1017,
-                found: 1016
+                expected: 1021,
+                found: 1023
             }
         ),
         "{err:?}"
@@ -177,6 +177,7 @@ fn kind_and_payload_must_agree() {
     let mut two = wire(EventKind::Heartbeat);
     two.link = Some(Link {
         state: LinkState::Lost,
+        via: None,
     });
     two.replay = Some(Replay {
         phase: ReplayPhase::End,
@@ -280,7 +281,7 @@ proptest! {
     /// unless it really is one.
     #[test]
     fn garbage_body_is_an_error_not_a_panic(body in proptest::collection::vec(any::<u8>(), 0..64)) {
-        let mut bytes = vec![0, 0, 0, 0x03, 0xF9];
+        let mut bytes = vec![0, 0, 0, 0x03, 0xFD];
         bytes.extend_from_slice(&body);
         if let Ok(event) = decode::<FleetEvent>(&bytes) {
             prop_assert_eq!(encode(&event).unwrap(), bytes);
@@ -288,16 +289,25 @@ proptest! {
     }
 }
 
-/// Data written with FleetEvent v1 (id 1001, before `trust_violation`) still decodes. A v2
-/// datum with no trust violation is the v1 datum plus one trailing byte: the null branch of the
-/// new union.
+/// Data written with FleetEvent v1 (id 1001, before `trust_violation`, `edge` and `via`) still
+/// decodes. A v1 heartbeat datum is today's without the null branches of `via` (inside the
+/// heartbeat) and of the two payloads added at the end.
 #[test]
 fn fleet_event_v1_bytes_still_decode() {
     let event = heartbeat_event();
-    let v2 = encode(&event).unwrap();
-    assert_eq!(v2.last(), Some(&0), "null branch of `trust_violation`");
+    let v3 = encode(&event).unwrap();
+    assert_eq!(
+        &v3[v3.len() - 2..],
+        &[0, 0],
+        "null branches of `trust_violation`, `edge`"
+    );
     let mut v1 = vec![0, 0, 0, 0x03, 0xE9]; // 1001
-    v1.extend_from_slice(&v2[5..v2.len() - 1]);
+    v1.extend_from_slice(&v3[5..v3.len() - 2]);
+    // The heartbeat's last field (`via`) is its null branch: the byte before the null
+    // branches of link, snapshot, lifecycle, attestation and replay.
+    let via_at = v1.len() - 6;
+    assert_eq!(v1[via_at], 0);
+    v1.remove(via_at);
     assert_eq!(decode::<FleetEvent>(&v1).unwrap(), event);
     assert!(
         decode::<Node>(&v1).is_err(),
@@ -305,8 +315,8 @@ fn fleet_event_v1_bytes_still_decode() {
     );
 }
 
-/// Twins written with Node v1 (id 1003) still decode: resolved to v2, the new fields take
-/// their defaults.
+/// Twins written with Node v1 (id 1003) still decode: resolved to the current version, the
+/// fields v2 added take their defaults.
 #[test]
 fn node_v1_bytes_decode_into_the_current_version() {
     use apache_avro::types::Value;
@@ -323,10 +333,15 @@ fn node_v1_bytes_decode_into_the_current_version() {
     // Drop what v2 added, giving a v1 datum.
     let v1_fields: Vec<(String, Value)> = fields
         .into_iter()
-        .filter(|(name, _)| name != "trust" && name != "attention")
+        .filter(|(name, _)| {
+            !["trust", "attention", "domain_path", "relay_path", "edges"].contains(&name.as_str())
+        })
         .map(|(name, value)| match (name.as_str(), value) {
             ("drift", Value::Record(drift)) => {
                 (name, Value::Record(drift.into_iter().take(3).collect()))
+            }
+            ("connectivity", Value::Record(conn)) => {
+                (name, Value::Record(conn.into_iter().take(5).collect()))
             }
             (_, value) => (name, value),
         })

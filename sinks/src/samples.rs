@@ -29,6 +29,7 @@ pub fn heartbeat_event(node_id: &str, seq: i64) -> FleetEvent {
             backlog_messages: Some(12),
             health: Health::Degraded,
             uptime_s: Some(3_600),
+            via: None,
         }),
     }
 }
@@ -88,6 +89,7 @@ pub fn node(id: &str, version: i64) -> Node {
                 replay_required: true,
             },
             replay: None,
+            last_sync_ms: None,
         },
         desired_state: DesiredState {
             policy_bundle_id: Some("bundle-7".to_owned()),
@@ -127,6 +129,9 @@ pub fn node(id: &str, version: i64) -> Node {
             alert_open: true,
             reasons: vec!["supply_chain".to_owned(), "drift".to_owned()],
         },
+        domain_path: Vec::new(),
+        relay_path: Vec::new(),
+        edges: Vec::new(),
         supply_chain: SupplyChain {
             hardware: Hardware {
                 serial: Some("SN-42".to_owned()),

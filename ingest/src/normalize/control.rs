@@ -43,6 +43,8 @@ pub(super) fn control_event(
                     &[DomainLevel::Global, DomainLevel::Region, DomainLevel::Zone],
                 )?,
                 autonomy: fields.opt_str("autonomy")?,
+                version: None,
+                sync: None,
             };
             (domain.domain_id.clone(), ControlPayload::Domain(domain))
         }

@@ -157,7 +157,7 @@ fn node_event(
         "link" => {
             check_unknown(config, fields, &["state"])?;
             let state = fields.symbol("state", &[LinkState::Lost, LinkState::Detected])?;
-            EventPayload::Link(Link { state })
+            EventPayload::Link(Link { state, via: None })
         }
         "snapshot" => EventPayload::Snapshot(snapshot(config, fields)?),
         "lifecycle" => {

@@ -97,6 +97,7 @@ pub(super) fn heartbeat(
         backlog_messages: fields.opt_count("backlog_messages")?,
         health,
         uptime_s: fields.opt_count("uptime_s")?,
+        via: None,
     })
 }
 

@@ -19,6 +19,7 @@ fn event(seq: i64) -> FleetEvent {
         replayed: false,
         payload: EventPayload::Link(Link {
             state: LinkState::Detected,
+            via: None,
         }),
     }
 }

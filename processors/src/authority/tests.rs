@@ -53,6 +53,8 @@ fn seed_000() -> AuthorityState {
             parent_id: parent.map(String::from),
             level,
             autonomy: None,
+            version: None,
+            sync: None,
         });
     }
     let claims = [
@@ -425,6 +427,8 @@ fn run_claims(
         parent_id: Some("d0".into()),
         level: DomainLevel::Region,
         autonomy: None,
+        version: None,
+        sync: None,
     });
     let outputs: Vec<AuthorityOutput> =
         claims.iter().flat_map(|(c, t)| s.on_claim(c, *t)).collect();

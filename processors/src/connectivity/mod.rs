@@ -187,6 +187,8 @@ pub fn on_event(
         | EventPayload::Attestation(_) => contact(state, config, t, None, &mut out),
         // Emitted by the normalizer, not sent by the node: no contact.
         EventPayload::TrustViolation(_) => {}
+        // issue 12: handled by the processors branch
+        EventPayload::Edge(_) => {}
     }
     refresh(state);
     out

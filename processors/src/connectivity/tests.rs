@@ -48,7 +48,7 @@ fn hb_loss(rtt: Option<f64>, loss: Option<f64>) -> EventPayload {
 }
 
 fn link(state: LinkState) -> EventPayload {
-    EventPayload::Link(Link { state })
+    EventPayload::Link(Link { state, via: None })
 }
 
 fn replay(phase: ReplayPhase, backlog_total: Option<i64>) -> EventPayload {

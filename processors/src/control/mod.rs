@@ -109,6 +109,8 @@ impl ControlState {
                 return outcome;
             }
             ControlPayload::Assign(assign) => self.authority.on_assign(assign, at_ms, None),
+            // issue 12: handled by the processors branch
+            ControlPayload::Sync(_) => Vec::new(),
         };
         self.absorb(outputs, publishes_domains, &mut outcome);
         outcome

@@ -32,6 +32,8 @@ pub(crate) fn domain(at_ms: i64, id: &str, parent: Option<&str>) -> ControlEvent
                 DomainLevel::Global
             },
             autonomy: None,
+            version: None,
+            sync: None,
         }),
     )
 }

@@ -216,7 +216,7 @@ fn returning_node(version: &str, drifted: bool, config: &ProjectionConfig) -> No
         ("policy-v2.1", want)
     };
     let mut node = NodeState::new("node-15");
-    let link = |state| EventPayload::Link(sxfleet_schemas::Link { state });
+    let link = |state| EventPayload::Link(sxfleet_schemas::Link { state, via: None });
     let events = [
         event(1, T0, register()),
         event(2, T0 + MIN, heartbeat(40.0, 0.0, Health::Ok)),

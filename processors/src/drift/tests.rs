@@ -263,6 +263,8 @@ fn domain(id: &str, parent: Option<&str>) -> DomainDef {
         parent_id: parent.map(String::from),
         level: DomainLevel::Region,
         autonomy: None,
+        version: None,
+        sync: None,
     }
 }
 

@@ -305,6 +305,8 @@ fn sync_twin(state: &mut NodeState) {
             events_received: replay.replayed,
             backlog_total: replay.backlog_total,
         }),
+        // issue 12: handled by the processors branch
+        last_sync_ms: None,
     };
     let life = &state.lifecycle;
     state.twin.lifecycle.phase = life.state.phase();

@@ -21,7 +21,7 @@ fn rules(connectivity: &ConnectivityConfig) -> NodeRules<'_> {
 }
 
 fn link(state: LinkState) -> EventPayload {
-    EventPayload::Link(Link { state })
+    EventPayload::Link(Link { state, via: None })
 }
 
 fn replay(phase: ReplayPhase, backlog_total: Option<i64>, event_count: i64) -> EventPayload {

@@ -66,6 +66,8 @@ pub fn apply(node: &mut Node, event: &FleetEvent) -> Applied {
         | EventPayload::Replay(_)
         | EventPayload::Lifecycle(_)
         | EventPayload::TrustViolation(_) => {}
+        // issue 12: handled by the processors branch
+        EventPayload::Edge(_) => {}
     }
     node.version += 1;
     node.last_seq = event.seq;

@@ -41,6 +41,7 @@ pub(crate) fn heartbeat(rtt_ms: f64, loss_pct: f64, health: Health) -> EventPayl
         backlog_messages: Some(3),
         health,
         uptime_s: Some(60),
+        via: None,
     })
 }
 

@@ -39,6 +39,8 @@ avro_enum! {
         Unknown = "UNKNOWN",
         /// [`crate::TrustViolation`] payload (emitted by the normalizer).
         TrustViolation = "TRUST_VIOLATION",
+        /// [`crate::EdgeDecl`] payload (added in FleetEvent v3).
+        Edge = "EDGE",
     }
 }
 
@@ -221,4 +223,18 @@ pub struct AuthorityClaim {
     pub level: AuthorityLevel,
     /// Monotonic authority epoch.
     pub epoch: i64,
+}
+
+/// How a domain's control plane synchronises with its upstream peer, as declared on the domain
+/// (shared by [`crate::DomainDef`] and [`crate::Domain`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DomainSync {
+    /// Upstream peer control plane.
+    pub upstream: Option<String>,
+    /// Expected interval between syncs, in ms.
+    pub frequency_ms: Option<i64>,
+    /// Sync mode, e.g. `"continuous"`, `"push"`, `"opportunistic"`.
+    pub mode: Option<String>,
+    /// Whether the domain may keep operating cut off from its upstream.
+    pub can_operate_isolated: Option<bool>,
 }

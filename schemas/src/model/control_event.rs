@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::common::{AuthorityClaim, AuthorityLevel, DomainLevel, Source};
+use super::common::{AuthorityClaim, AuthorityLevel, DomainLevel, DomainSync, Source};
 use super::objects::PolicyBundle;
 use super::payload_union::payload_union;
 use super::{avro_enum, EpochMillis};
@@ -21,6 +21,20 @@ avro_enum! {
         /// [`AuthorityClaimEvent`] payload.
         Authority = "AUTHORITY",
         /// A kind added after this schema version; such a record cannot be interpreted.
+        Unknown = "UNKNOWN",
+        /// [`FederationSync`] payload (added in ControlEvent v2).
+        Sync = "SYNC",
+    }
+}
+
+avro_enum! {
+    /// Which way a federation sync goes.
+    pub enum SyncDirection {
+        /// With the parent domain's control plane.
+        Upstream = "UPSTREAM",
+        /// With a child domain's control plane.
+        Downstream = "DOWNSTREAM",
+        /// A direction added after this schema version.
         Unknown = "UNKNOWN",
     }
 }
@@ -46,6 +60,10 @@ pub struct DomainDef {
     pub level: DomainLevel,
     /// Autonomy policy.
     pub autonomy: Option<String>,
+    /// Version of the declaration; `None` means 0.
+    pub version: Option<i64>,
+    /// Sync settings of the domain's control plane.
+    pub sync: Option<DomainSync>,
 }
 
 /// Assignment of a policy bundle to a domain or node.
@@ -72,6 +90,27 @@ pub struct AuthorityClaimEvent {
     pub level: AuthorityLevel,
     /// Monotonic authority epoch.
     pub epoch: i64,
+}
+
+/// A control plane's sync state for one direction with one peer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FederationSync {
+    /// Reporting control plane.
+    pub controller_id: String,
+    /// Domain it serves (also the record key).
+    pub domain_id: String,
+    /// Upstream or downstream.
+    pub direction: SyncDirection,
+    /// The other control plane.
+    pub peer: String,
+    /// Time of the last completed sync.
+    pub last_sync_ms: EpochMillis,
+    /// Expected interval between syncs, in ms.
+    pub frequency_ms: Option<i64>,
+    /// Sync mode.
+    pub mode: Option<String>,
+    /// Changes waiting to be synced.
+    pub pending_changes: i64,
 }
 
 /// A control-plane record. Serde sees it as the wire record.
@@ -117,5 +156,8 @@ payload_union! {
         Assign(Assign) => assign,
         /// Authority claim.
         Authority(AuthorityClaimEvent) => authority,
+        // `default`: the field was added in ControlEvent v2 (schema id 1020).
+        /// Federation sync report.
+        Sync(FederationSync) => #[serde(default)] sync,
     }
 }

@@ -83,6 +83,9 @@ payload_union! {
         // `default`: the field was added in FleetEvent v2 (schema id 1017).
         /// Input claiming to be from the node failed verification (emitted by the normalizer).
         TrustViolation(TrustViolation) => #[serde(default)] trust_violation,
+        // `default`: the field was added in FleetEvent v3 (schema id 1021).
+        /// A declared relationship to a peer node.
+        Edge(EdgeDecl) => #[serde(default)] edge,
     }
 }
 
@@ -122,6 +125,8 @@ pub struct Heartbeat {
     pub health: Health,
     /// Seconds since boot.
     pub uptime_s: Option<i64>,
+    /// Relays the traffic takes, nearest hop first; `None`: unchanged, empty: direct.
+    pub via: Option<Vec<String>>,
 }
 
 avro_enum! {
@@ -135,10 +140,12 @@ avro_enum! {
 }
 
 /// Control link lost or detected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Link {
     /// The transition.
     pub state: LinkState,
+    /// Relays the traffic takes, nearest hop first; `None`: unchanged, empty: direct.
+    pub via: Option<Vec<String>>,
 }
 
 /// Reported actual state of a node.
@@ -219,4 +226,45 @@ pub struct TrustViolation {
     pub offending_seq: Option<i64>,
     /// `event_id` of the offending message, when readable.
     pub offending_event_id: Option<String>,
+}
+
+avro_enum! {
+    /// What a node-to-node relationship carries.
+    pub enum EdgeRelation {
+        /// Signalling traffic.
+        Signaling = "SIGNALING",
+        /// Media traffic.
+        Media = "MEDIA",
+        /// Control traffic.
+        Control = "CONTROL",
+        /// A bypass path around the usual route.
+        Bypass = "BYPASS",
+        /// A relation added after this schema version.
+        Unknown = "UNKNOWN",
+    }
+}
+
+avro_enum! {
+    /// State of a node-to-node relationship.
+    pub enum EdgeState {
+        /// Working.
+        Up = "UP",
+        /// Declared but not working.
+        Down = "DOWN",
+        /// No longer declared.
+        Removed = "REMOVED",
+        /// A state added after this schema version.
+        Unknown = "UNKNOWN",
+    }
+}
+
+/// A relationship the node declares from itself to a peer node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EdgeDecl {
+    /// The other node (never the node itself).
+    pub peer_id: String,
+    /// What it carries.
+    pub relation: EdgeRelation,
+    /// Its state.
+    pub state: EdgeState,
 }

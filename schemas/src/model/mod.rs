@@ -19,6 +19,7 @@ use std::collections::BTreeMap;
 pub mod common;
 pub mod control_event;
 pub mod dead_letter;
+pub mod federation;
 pub mod fleet_event;
 pub mod node;
 pub mod objects;

@@ -46,6 +46,13 @@ pub struct Node {
     pub trust: NodeTrust,
     /// Attention queue position.
     pub attention: NodeAttention,
+    /// Domains from the root down to the node's own (last); `[domain_id]` when the control
+    /// state does not know the domain; empty without a domain.
+    pub domain_path: Vec<String>,
+    /// Relays the traffic takes now (the latest `via`), nearest hop first; empty when direct.
+    pub relay_path: Vec<String>,
+    /// Declared relationships, sorted by (peer_id, relation).
+    pub edges: Vec<NodeEdge>,
     /// Per-node state version: +1 for every state change written (each applied event and each
     /// timer-driven transition). ClickHouse `ReplacingMergeTree` keeps the highest.
     pub version: i64,
@@ -86,6 +93,9 @@ impl Node {
                 ..NodeTrust::default()
             },
             attention: NodeAttention::default(),
+            domain_path: Vec::new(),
+            relay_path: Vec::new(),
+            edges: Vec::new(),
             version: 0,
             last_seq: 0,
             last_event_id: None,
@@ -121,6 +131,22 @@ pub struct NodeConnectivity {
     pub sync_debt: SyncDebt,
     /// Replay in flight; `None` when not replaying.
     pub replay: Option<ReplayProgress>,
+    /// Event time up to which the control plane's view was in sync; `None` before the first.
+    pub last_sync_ms: Option<EpochMillis>,
+}
+
+/// One declared relationship from the node to a peer: the latest EDGE event per
+/// (peer_id, relation).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeEdge {
+    /// The peer node.
+    pub peer_id: String,
+    /// `SIGNALING`, `MEDIA`, `CONTROL` or `BYPASS`.
+    pub relation: String,
+    /// `UP`, `DOWN` or `REMOVED`.
+    pub state: String,
+    /// Event time of the EDGE event that set this state.
+    pub changed_ms: EpochMillis,
 }
 
 /// How far the control plane's view of the node lags behind the node.

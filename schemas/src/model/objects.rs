@@ -1,10 +1,10 @@
-//! The other canonical objects of seed 004 section 1: Relay, Domain, PolicyBundle,
-//! Observation, Command, Artifact, Timeline.
+//! The other canonical objects of seed 004 section 1: Relay, PolicyBundle, Observation,
+//! Command, Artifact, Timeline (Domain lives in [`super::federation`]).
 
 use serde::{Deserialize, Serialize};
 
 use super::avro_enum;
-use super::common::{AuthorityClaim, DomainLevel, EventKind, Health, LifecyclePhase, LinkQuality};
+use super::common::{AuthorityClaim, EventKind, Health, LifecyclePhase, LinkQuality};
 use super::{EpochMillis, StringMap};
 use crate::catalog;
 use crate::codec::plain_canonical;
@@ -48,25 +48,6 @@ pub struct Relay {
     pub last_seen_ms: Option<EpochMillis>,
     /// Messages held for forwarding.
     pub backlog_messages: Option<i64>,
-}
-
-/// Trust/authority scope with the authority in force.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Domain {
-    /// Domain id.
-    pub domain_id: String,
-    /// Display name.
-    pub name: Option<String>,
-    /// Parent domain; `None` for a root.
-    pub parent_id: Option<String>,
-    /// Scope.
-    pub level: DomainLevel,
-    /// Autonomy policy.
-    pub autonomy: Option<String>,
-    /// Master of record in force; `None` when unclaimed.
-    pub authority: Option<AuthorityClaim>,
-    /// Event time of the last control record applied.
-    pub updated_ms: EpochMillis,
 }
 
 /// Desired-state definition (also the POLICY_BUNDLE payload of a [`crate::ControlEvent`]).
@@ -218,7 +199,6 @@ pub struct Transition {
 
 plain_canonical!(
     Relay => catalog::RELAY,
-    Domain => catalog::DOMAIN,
     PolicyBundle => catalog::POLICY_BUNDLE,
     Observation => catalog::OBSERVATION,
     Command => catalog::COMMAND,

@@ -75,9 +75,11 @@ pub fn full_payloads() -> Vec<EventPayload> {
             backlog_messages: Some(1247),
             health: Health::Degraded,
             uptime_s: Some(86_400),
+            via: Some(vec!["relay-7".into(), "sat-link-2".into()]),
         }),
         EventPayload::Link(Link {
             state: LinkState::Detected,
+            via: Some(vec![]),
         }),
         EventPayload::Snapshot(Snapshot {
             reported_version: s("souverix-1.4.6"),
@@ -103,6 +105,11 @@ pub fn full_payloads() -> Vec<EventPayload> {
             backlog_total: Some(1247),
             event_count: 100,
         }),
+        EventPayload::Edge(EdgeDecl {
+            peer_id: "edge-43".into(),
+            relation: EdgeRelation::Bypass,
+            state: EdgeState::Removed,
+        }),
     ]
 }
 
@@ -122,6 +129,7 @@ pub fn minimal_payloads() -> Vec<EventPayload> {
         EventPayload::Heartbeat(Heartbeat::default()),
         EventPayload::Link(Link {
             state: LinkState::Lost,
+            via: None,
         }),
         EventPayload::Snapshot(Snapshot::default()),
         EventPayload::Lifecycle(Lifecycle {
@@ -139,6 +147,11 @@ pub fn minimal_payloads() -> Vec<EventPayload> {
             chunk_seq: None,
             backlog_total: None,
             event_count: 0,
+        }),
+        EventPayload::Edge(EdgeDecl {
+            peer_id: String::new(),
+            relation: EdgeRelation::Unknown,
+            state: EdgeState::Up,
         }),
     ]
 }
@@ -175,12 +188,29 @@ pub fn control_payloads() -> Vec<ControlPayload> {
             parent_id: s("dom-global"),
             level: DomainLevel::Region,
             autonomy: s("opportunistic-sync"),
+            version: Some(3),
+            sync: Some(DomainSync {
+                upstream: s("global-control"),
+                frequency_ms: Some(900_000),
+                mode: s("opportunistic"),
+                can_operate_isolated: Some(true),
+            }),
         }),
         ControlPayload::Domain(DomainDef {
             domain_id: "dom-global".into(),
             parent_id: None,
             level: DomainLevel::Global,
             autonomy: None,
+            version: None,
+            sync: Some(DomainSync::default()),
+        }),
+        ControlPayload::Domain(DomainDef {
+            domain_id: "dom-x".into(),
+            parent_id: None,
+            level: DomainLevel::Zone,
+            autonomy: None,
+            version: None,
+            sync: None,
         }),
         ControlPayload::PolicyBundle(policy_bundle()),
         ControlPayload::Assign(Assign {
@@ -194,6 +224,26 @@ pub fn control_payloads() -> Vec<ControlPayload> {
             controller_id: "region-a-control".into(),
             level: AuthorityLevel::Autonomous,
             epoch: 8,
+        }),
+        ControlPayload::Sync(FederationSync {
+            controller_id: "region-a-control".into(),
+            domain_id: "dom-eu".into(),
+            direction: SyncDirection::Upstream,
+            peer: "global-control".into(),
+            last_sync_ms: T0 - 60_000,
+            frequency_ms: Some(900_000),
+            mode: s("continuous"),
+            pending_changes: 4,
+        }),
+        ControlPayload::Sync(FederationSync {
+            controller_id: "c".into(),
+            domain_id: "d".into(),
+            direction: SyncDirection::Downstream,
+            peer: String::new(),
+            last_sync_ms: 0,
+            frequency_ms: None,
+            mode: None,
+            pending_changes: 0,
         }),
     ]
 }
@@ -265,6 +315,7 @@ pub fn node_full() -> Node {
             events_received: 300,
             backlog_total: Some(1247),
         }),
+        last_sync_ms: Some(T0 - 61_200_000),
     };
     node.desired_state = DesiredState {
         policy_bundle_id: s("bundle-7"),
@@ -325,6 +376,22 @@ pub fn node_full() -> Node {
         last_transition_ms: Some(T0 + 1),
         reason: s("backlog upload"),
     };
+    node.domain_path = vec!["dom-global".into(), "dom-eu".into()];
+    node.relay_path = vec!["relay-7".into(), "sat-link-2".into()];
+    node.edges = vec![
+        NodeEdge {
+            peer_id: "edge-43".into(),
+            relation: "MEDIA".into(),
+            state: "UP".into(),
+            changed_ms: T0 + 4,
+        },
+        NodeEdge {
+            peer_id: "edge-44".into(),
+            relation: "BYPASS".into(),
+            state: "REMOVED".into(),
+            changed_ms: T0 + 6,
+        },
+    ];
     node.version = 12;
     node.last_seq = 11;
     node.last_event_id = s("edge-42:11");
@@ -370,6 +437,7 @@ pub fn all_vectors() -> Vec<Vector> {
     vectors_of(&mut out, &relays());
     vectors_of(&mut out, &domains());
     vectors_of(&mut out, &policy_bundles());
+    vectors_of(&mut out, &bundle_versions());
     vectors_of(&mut out, &observations());
     vectors_of(&mut out, &commands());
     vectors_of(&mut out, &artifacts());

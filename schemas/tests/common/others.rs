@@ -78,6 +78,31 @@ pub fn domains() -> Vec<(&'static str, Domain)> {
         autonomy: s("opportunistic-sync"),
         authority: Some(claim()),
         updated_ms: T0,
+        version: 3,
+        path: vec!["dom-global".into(), "dom-eu".into()],
+        sync: Some(DomainSync {
+            upstream: s("global-control"),
+            frequency_ms: Some(900_000),
+            mode: s("opportunistic"),
+            can_operate_isolated: Some(true),
+        }),
+        master_since_ms: Some(T0 - 10),
+        split_brain: true,
+        contenders: vec!["ctl-a".into(), "ctl-b".into()],
+        upstream_sync: Some(UpstreamSync {
+            controller_id: "region-a-control".into(),
+            peer: "global-control".into(),
+            last_sync_ms: T0 - 1_000_000,
+            frequency_ms: Some(900_000),
+            mode: s("continuous"),
+            pending_changes: 4,
+            sync_debt_s: 1_000,
+            overdue: true,
+        }),
+        authority_status: "DEGRADED".into(),
+        authority_reason: s("SPLIT_BRAIN"),
+        can_operate_isolated: true,
+        revision: 9,
     };
     let minimal = Domain {
         domain_id: "dom-global".into(),
@@ -87,6 +112,17 @@ pub fn domains() -> Vec<(&'static str, Domain)> {
         autonomy: None,
         authority: None,
         updated_ms: 0,
+        version: 0,
+        path: vec![],
+        sync: None,
+        master_since_ms: None,
+        split_brain: false,
+        contenders: vec![],
+        upstream_sync: None,
+        authority_status: "AUTONOMOUS".into(),
+        authority_reason: None,
+        can_operate_isolated: false,
+        revision: 0,
     };
     vec![("Domain_full", full), ("Domain_minimal", minimal)]
 }
@@ -103,6 +139,29 @@ pub fn policy_bundles() -> Vec<(&'static str, PolicyBundle)> {
     vec![
         ("PolicyBundle_full", super::policy_bundle()),
         ("PolicyBundle_minimal", minimal),
+    ]
+}
+
+pub fn bundle_versions() -> Vec<(&'static str, BundleVersion)> {
+    let stale = BundleVersion {
+        bundle: super::policy_bundle(),
+        event_time_ms: T0,
+        status: "STALE".into(),
+        decided_ms: T0 + 1,
+        superseded_by: s("8"),
+        revision: 3,
+    };
+    let in_force = BundleVersion {
+        bundle: policy_bundles().remove(1).1,
+        event_time_ms: 0,
+        status: "IN_FORCE".into(),
+        decided_ms: 0,
+        superseded_by: None,
+        revision: 0,
+    };
+    vec![
+        ("BundleVersion_stale", stale),
+        ("BundleVersion_in_force", in_force),
     ]
 }
 

@@ -159,6 +159,7 @@ fn payload_json(payload: &EventPayload) -> Result<String, RowError> {
         EventPayload::Attestation(p) => serde_json::to_string(p),
         EventPayload::Replay(p) => serde_json::to_string(p),
         EventPayload::TrustViolation(p) => serde_json::to_string(p),
+        EventPayload::Edge(p) => serde_json::to_string(p),
     };
     json.map_err(|err| RowError::Payload(err.to_string()))
 }

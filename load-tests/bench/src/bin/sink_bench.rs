@@ -134,6 +134,7 @@ fn event(n: u64, nodes: u64) -> FleetEvent {
                 Health::Ok
             },
             uptime_s: Some(seq * 30),
+            via: None,
         }),
     }
 }

@@ -185,6 +185,8 @@ fn control_copies_on_the_events_topic_are_skipped() {
             parent_id: None,
             level: DomainLevel::Zone,
             autonomy: None,
+            version: None,
+            sync: None,
         }),
     };
     let payload = sxfleet_schemas::encode(&control).expect("encodes");
