@@ -52,8 +52,10 @@ impl Run {
         let mut config = PipelineConfig::new(KafkaConfig::new(&services.kafka), &prefix);
         config.partitions = partitions;
         pipeline::create_topics(&config).await.unwrap();
-        let clickhouse =
-            ClickHouseConfig::new(&services.clickhouse, common::unique(&format!("fleet_{name}")));
+        let clickhouse = ClickHouseConfig::new(
+            &services.clickhouse,
+            common::unique(&format!("fleet_{name}")),
+        );
         let cleanup = common::Cleanup::new(&services.kafka, &prefix)
             .database(&services.clickhouse, &clickhouse.database);
         common::produce_at(&services.kafka, &config.topics.raw, records).await;
@@ -85,9 +87,14 @@ impl Run {
         for sink in [into_clickhouse, into_parquet] {
             let (clickhouse, stop) = (clickhouse.clone(), stop.clone());
             tasks.push(tokio::spawn(async move {
-                pipeline::run_sink(&sink, &clickhouse, sxfleet_sinks::BatchConfig::default(), &stop)
-                    .await
-                    .unwrap();
+                pipeline::run_sink(
+                    &sink,
+                    &clickhouse,
+                    sxfleet_sinks::BatchConfig::default(),
+                    &stop,
+                )
+                .await
+                .unwrap();
             }));
         }
         let ch = connect(&clickhouse).await;
@@ -240,7 +247,10 @@ async fn seed_000_lands_its_hierarchy_and_graph_from_raw_json() {
         domains.sort_by_key(|d| d.path.join("/"));
         domains.into_iter().map(tree_line).collect::<String>()
     };
-    assert_eq!(run.cookbook_answer("fleet_tree", &as_of).await, tree_order("global"));
+    assert_eq!(
+        run.cookbook_answer("fleet_tree", &as_of).await,
+        tree_order("global")
+    );
     let region_a = Params {
         domain_id: "region-a",
         ..as_of
@@ -248,13 +258,19 @@ async fn seed_000_lands_its_hierarchy_and_graph_from_raw_json() {
     let regional = run.cookbook_answer("fleet_tree", &region_a).await;
     assert_eq!(regional, tree_order("region-a"));
     // The seed's own words.
-    assert!(regional.contains("region-a\t1\tREGION\t50\tHealthy\t2\tREGION\t"), "{regional}");
+    assert!(
+        regional.contains("region-a\t1\tREGION\t50\tHealthy\t2\tREGION\t"),
+        "{regional}"
+    );
     assert!(
         regional.contains("edge-zone-a2\t2\tZONE\t25\tLive (23/25), Delayed (2/25)\t"),
         "{regional}"
     );
     let global = run.cookbook_answer("fleet_tree", &as_of).await;
-    assert!(global.contains("edge-zone-c\t1\tZONE\t15\tAutonomous\t0\tAUTONOMOUS\t3.75\n"), "{global}");
+    assert!(
+        global.contains("edge-zone-c\t1\tZONE\t15\tAutonomous\t0\tAUTONOMOUS\t3.75\n"),
+        "{global}"
+    );
 
     // The control plane: one row per domain with its path, master and authority status.
     let mut want_domains: Vec<&DomainExpect> = expected.domains.iter().collect();
@@ -302,12 +318,12 @@ async fn seed_000_lands_its_hierarchy_and_graph_from_raw_json() {
     // Both bundles in force, each assignment accepted under its region's authority.
     run.both_answer(
         "bundles and assignments",
-        "SELECT (SELECT count() FROM policy_bundles FINAL WHERE status = 'IN_FORCE'), \
-                (SELECT count() FROM assignments WHERE decision = 'ACCEPTED'), \
-                (SELECT count() FROM assignments WHERE decision = 'REJECTED')",
-        "SELECT (SELECT count(*) FROM policy_bundles_final WHERE status = 'IN_FORCE'), \
-                (SELECT count(*) FROM assignments WHERE decision = 'ACCEPTED'), \
-                (SELECT count(*) FROM assignments WHERE decision = 'REJECTED')",
+        "SELECT (SELECT count() FROM policy_bundles FINAL WHERE status = 'IN_FORCE') AS in_force, \
+                (SELECT count() FROM assignments WHERE decision = 'ACCEPTED') AS accepted, \
+                (SELECT count() FROM assignments WHERE decision = 'REJECTED') AS rejected",
+        "SELECT (SELECT count(*) FROM policy_bundles_final WHERE status = 'IN_FORCE') AS in_force, \
+                (SELECT count(*) FROM assignments WHERE decision = 'ACCEPTED') AS accepted, \
+                (SELECT count(*) FROM assignments WHERE decision = 'REJECTED') AS rejected",
         "2\t2\t0\n",
     )
     .await;
@@ -375,7 +391,8 @@ fn raw(key: &str, at_ms: i64, value: serde_json::Value) -> (String, Vec<u8>, i64
 
 fn rfc3339(ms: i64) -> String {
     let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap();
-    t.format(&time::format_description::well_known::Rfc3339).unwrap()
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
 }
 
 /// The lab fleet: relays `r-1` (nodes `n-1`..`n-4` behind it) and `r-2` (`n-5`..`n-8`), and
@@ -454,8 +471,16 @@ fn lab_fleet() -> Vec<(String, Vec<u8>, i64)> {
             }
             let failing = k > rounds - 3;
             let behind_failed = via.first() == Some(&"r-1");
-            let health = if failing && node == "r-1" { "FAILED" } else { "OK" };
-            let rtt = if failing && behind_failed { 5000.0 } else { 40.0 };
+            let health = if failing && node == "r-1" {
+                "FAILED"
+            } else {
+                "OK"
+            };
+            let rtt = if failing && behind_failed {
+                5000.0
+            } else {
+                40.0
+            };
             records.push(raw(
                 node,
                 at,
@@ -505,11 +530,8 @@ async fn a_silent_node_reads_17_hours_and_a_failed_relay_is_found_first() {
         &format!("11\t{seventeen_hours}\n"),
     )
     .await;
-    let events = common::kafka::read_committed(
-        &common::services().kafka,
-        &run.config.topics.twin,
-        1,
-    );
+    let events =
+        common::kafka::read_committed(&common::services().kafka, &run.config.topics.twin, 1);
     let last_twin = events
         .iter()
         .rev()
@@ -520,7 +542,9 @@ async fn a_silent_node_reads_17_hours_and_a_failed_relay_is_found_first() {
     assert_eq!(twin.connectivity.sync_debt.seconds_behind, seventeen_hours);
 
     // The failed relay is the first failing relay path.
-    let failing = run.cookbook_answer("failing_relays", &Params::default()).await;
+    let failing = run
+        .cookbook_answer("failing_relays", &Params::default())
+        .await;
     let first = failing.lines().next().unwrap_or_default();
     assert!(first.starts_with("r-1\t"), "{failing}");
     assert!(first.ends_with("\tFAILING"), "{failing}");

@@ -663,7 +663,19 @@ async fn every_cookbook_query_answers_from_the_pipelines_data() {
     let queries = cookbook::queries(cookbook::DOCUMENT, cookbook::Dialect::ClickHouse);
     let mut documented: Vec<&str> = queries.iter().map(|q| q.name.as_str()).collect();
     let mut checked: Vec<&str> = expected.iter().map(|(name, _, _)| *name).collect();
+    // The hierarchy and graph queries are checked value by value on seed 000's fleet
+    // (tests/fleet_graph.rs); here they must run on this pipeline's data.
+    let graph = [
+        "fleet_tree",
+        "domain_authority_status",
+        "sync_debt_as_of",
+        "failing_relays",
+        "node_neighbours",
+        "trust_domain_members",
+        "bundle_versions",
+    ];
     checked.extend(["node_timeline", "domain_minutes"]);
+    checked.extend(graph);
     documented.sort_unstable();
     checked.sort_unstable();
     assert_eq!(documented, checked, "every cookbook query is checked here");
@@ -671,6 +683,9 @@ async fn every_cookbook_query_answers_from_the_pipelines_data() {
     for (name, node_id, want) in &expected {
         let got = tsv(&query(name).for_node(node_id)).await;
         assert_eq!(&got, want, "{name}");
+    }
+    for name in graph {
+        tsv(&query(name).for_node("n-drift")).await;
     }
     // The timeline: its lifecycle rows are the quarantine path (see the transitions test),
     // in order, between connectivity rows.

@@ -22,7 +22,7 @@ use datafusion::arrow::datatypes::{DataType, Float32Type, Float64Type};
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 use datafusion::prelude::SessionContext;
 use serde_json::Value;
-use sxfleet_sinks::cookbook::{self, Dialect, Query};
+use sxfleet_sinks::cookbook::{self, Dialect, Params, Query};
 use sxfleet_sinks::{query, ClickHouse};
 
 /// A result: column names, then each row's normalized cells (see the module header).
@@ -146,7 +146,7 @@ fn instances(dialect: Dialect, nodes: &[String]) -> Vec<(Query, String, String)>
                 out.push((query.clone(), node.clone(), query.for_node(node)));
             }
         } else {
-            out.push((query.clone(), String::new(), query.sql.clone()));
+            out.push((query.clone(), String::new(), query.bind(&Params::default())));
         }
     }
     out

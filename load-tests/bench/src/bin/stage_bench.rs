@@ -24,6 +24,7 @@ use sxfleet_bench::{
 };
 use sxfleet_ingest::{NormalizerConfig, NormalizerStage};
 use sxfleet_processors::TwinStage;
+use sxfleet_runtime::driver::{InputOrder, DEFAULT_MAX_TASK_IDLE};
 use sxfleet_runtime::keyed::KeyedStage;
 use sxfleet_runtime::topics::ensure_topics;
 use sxfleet_runtime::{KafkaConfig, Shutdown, Stage, StageRunConfig, Topics};
@@ -137,7 +138,11 @@ async fn main() -> anyhow::Result<()> {
         topics.clone(),
         args.partitions,
     );
-    let run = stage_run(&kafka, &app("normalizer"), &topics.raw);
+    let mut run = stage_run(&kafka, &app("normalizer"), &topics.raw);
+    // As `sxfleet normalize` runs it: its raw partitions merged by event time.
+    run.input_order = InputOrder::EventTime {
+        max_idle: DEFAULT_MAX_TASK_IDLE,
+    };
     let outcome = run_until_consumed(
         run,
         Box::new(normalizer),

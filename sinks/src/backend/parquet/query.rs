@@ -261,7 +261,11 @@ fn tab_separated(batches: &[RecordBatch]) -> Result<String, QueryError> {
                 } else if let Some(floats) = column.as_primitive_opt::<Float64Type>() {
                     out.push_str(&floats.value(row).to_string());
                 } else {
-                    out.push_str(&ArrayFormatter::try_new(column, &options)?.value(row).to_string());
+                    out.push_str(
+                        &ArrayFormatter::try_new(column, &options)?
+                            .value(row)
+                            .to_string(),
+                    );
                 }
             }
             out.push('\n');
