@@ -130,11 +130,21 @@ pub fn next_deadline(state: &ConnectivityState, config: &ConnectivityConfig) -> 
 }
 
 /// When a silent node's sync debt is next refreshed: the first `last_sync + k * refresh` after
-/// the state's time, while the node is not LIVE and has a last sync; `None` otherwise.
+/// the state's time and at least one refresh period after the node's last contact, while the
+/// node is not LIVE and has a last sync; `None` otherwise. A node that keeps sending (a DELAYED
+/// one, say) has its debt recomputed by its own events, so no timer fires for it.
 pub fn next_refresh(state: &ConnectivityState, config: &ConnectivityConfig) -> Option<i64> {
     let last_sync = refreshed(state)?;
     let now = state.now_ms.unwrap_or(last_sync);
-    debt::next_refresh(last_sync, now, config.sync_debt_refresh_ms)
+    let floor = now.max(silent_from(state, config).saturating_sub(1));
+    debt::next_refresh(last_sync, floor, config.sync_debt_refresh_ms)
+}
+
+/// The first instant at which the node has been silent for a whole refresh period.
+fn silent_from(state: &ConnectivityState, config: &ConnectivityConfig) -> EpochMillis {
+    state.last_seen_ms.map_or(EpochMillis::MIN, |seen| {
+        seen.saturating_add(config.sync_debt_refresh_ms)
+    })
 }
 
 /// The node's timer: the earlier of its silence deadline and its sync-debt refresh.
@@ -163,7 +173,8 @@ pub fn on_timer(
         // Of the refreshes due before the next silence rule, only the latest shows.
         let refresh = refreshed(state)
             .and_then(|sync| debt::last_refresh(sync, horizon, config.sync_debt_refresh_ms))
-            .filter(|at| state.now_ms.is_none_or(|now| *at > now));
+            .filter(|at| state.now_ms.is_none_or(|now| *at > now))
+            .filter(|at| *at >= silent_from(state, config));
         if let Some(at) = refresh {
             advance(state, at);
             reached = Some(at);
