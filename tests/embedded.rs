@@ -383,7 +383,11 @@ async fn parquet_and_clickhouse_give_equal_answers_and_a_replay_lands_nothing_tw
     // Not vacuous: every query answers rows, each node panel for every node, except the drift
     // diff, which shows only a node with configuration differences.
     for (name, node, rows) in &sizes {
-        let empty_allowed = name == "node_drift_diff" && node != "n-drift";
+        // No relay of these few rounds fails and these nodes declare no edges: both queries
+        // are checked with rows on seed 000's fleet and the lab fleet (tests/fleet_graph.rs).
+        let empty_allowed = (name == "node_drift_diff" && node != "n-drift")
+            || name == "failing_relays"
+            || name == "node_neighbours";
         assert!(*rows > 0 || empty_allowed, "{name} {node}: no rows");
     }
     parity::cli_answers_the_cookbook(data.path(), &ctx, "n-replay").await;

@@ -36,7 +36,19 @@ impl Session<'_> {
             self.apply_rebalances(stage, &mut batch);
             self.release(&mut batch, &mut linger_until);
             let now = tokio::time::Instant::now();
-            let until = linger_until.unwrap_or(idle_until);
+            // Before the first record, a wait for an empty partition that ends after the idle
+            // poll time is waited out here: the next call restarts waits, so returning empty
+            // while one runs would restart it forever and starve the partitions that have input.
+            let waiting = self
+                .merge
+                .as_ref()
+                .and_then(|merge| merge.wake_at(now.into_std()))
+                .map(tokio::time::Instant::from_std);
+            let until = match (linger_until, waiting) {
+                (Some(linger), _) => linger,
+                (None, Some(wake)) => idle_until.max(wake),
+                (None, None) => idle_until,
+            };
             if batch.len() >= self.config.max_batch || now >= until {
                 break;
             }
