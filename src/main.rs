@@ -7,11 +7,13 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use sxfleet::demo::{run_demo, DemoBackend, DemoOptions};
 use sxfleet::pipeline::{self, PipelineConfig};
 use sxfleet_ingest::http::config::HttpConfig;
+use sxfleet_ingest::http::config::TlsConfig;
 use sxfleet_ingest::registry::BasicAuth;
 use sxfleet_ingest::{NormalizerConfig, RegistryUrl, SchemaRegistryConfig};
 use sxfleet_processors::ProjectionConfig;
 use sxfleet_runtime::{Delivery, KafkaConfig, Shutdown};
-use sxfleet_sinks::{query, Backend, BatchConfig, ClickHouseConfig};
+use sxfleet_sinks::{query, Backend, BatchConfig, ClickHouseConfig, Source};
+use sxfleet_ui::UiConfig;
 
 #[derive(Parser)]
 #[command(
@@ -176,6 +178,31 @@ enum Command {
     Demo(DemoArgs),
     /// SQL over the Parquet tables in `--data-dir`, answered by DataFusion.
     Query(QueryArgs),
+    /// Serve the operator UI (HTML pages and their JSON twins over the SQL cookbook; see
+    /// docs/ui.md) from ClickHouse or the Parquet tables.
+    Ui(UiArgs),
+}
+
+#[derive(Args)]
+struct UiArgs {
+    #[command(flatten)]
+    target: SinkArgs,
+    /// Address to listen on. Anything but loopback needs --token or TLS.
+    #[arg(long, env = "SXFLEET_UI_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: std::net::SocketAddr,
+    /// Bearer token every request must carry; prefer the environment variable over the flag
+    /// (command lines are visible to other users).
+    #[arg(long, env = "SXFLEET_UI_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// PEM certificate chain: serve HTTPS (with --tls-key).
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<std::path::PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<std::path::PathBuf>,
+    /// PEM CA bundle: require client certificates that chain to it.
+    #[arg(long, requires = "tls_cert")]
+    tls_client_ca: Option<std::path::PathBuf>,
 }
 
 #[derive(Args)]
@@ -418,6 +445,29 @@ async fn main() -> anyhow::Result<()> {
                 FormatArg::Tsv => query::Format::TabSeparated,
             };
             println!("{}", query::render(&batches, format)?);
+        }
+        Command::Ui(args) => {
+            let source = match args.target.backend {
+                BackendArg::Clickhouse => Source::clickhouse(&cli.common.clickhouse())?,
+                BackendArg::Parquet => Source::parquet(&cli.common.data_dir),
+            };
+            let tls = match (args.tls_cert, args.tls_key) {
+                (Some(cert), Some(key)) => {
+                    let mut tls = TlsConfig::new(cert, key);
+                    tls.client_ca = args.tls_client_ca;
+                    Some(tls)
+                }
+                _ => None,
+            };
+            let config = UiConfig {
+                listen: args.listen,
+                token: args.token,
+                tls,
+                ..UiConfig::default()
+            };
+            let serving = sxfleet_ui::serve(config, source, shutdown).await?;
+            eprintln!("operator UI on {}://{}/", serving.scheme, serving.addr);
+            serving.wait().await?;
         }
     }
     Ok(())

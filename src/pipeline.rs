@@ -178,9 +178,9 @@ pub async fn run_twin(config: &PipelineConfig, shutdown: &Shutdown) -> anyhow::R
         .context("twin processor stopped")
 }
 
-/// Runs the sink (events, twins, transitions, drift, alerts, authority, DLQ, domains, bundles
-/// -> tables) with `batch` limits into the configured backend until `shutdown`. With
-/// ClickHouse, applies the migrations first.
+/// Runs the sink (events, twins, transitions, drift, alerts, authority, DLQ, domains, bundles,
+/// command statuses -> tables) with `batch` limits into the configured backend until
+/// `shutdown`. With ClickHouse, applies the migrations first.
 ///
 /// # Errors
 /// When ClickHouse or Kafka cannot be used, or the sink hits an internal error.

@@ -377,15 +377,28 @@ async fn parquet_and_clickhouse_give_equal_answers_and_a_replay_lands_nothing_tw
         .fetch_one()
         .await
         .unwrap();
+    // A command of the fleet's rollouts, and the node it is for.
+    let (command, commanded): (String, String) = ch
+        .client()
+        .query("SELECT command_id, node_id FROM commands ORDER BY command_id, node_id LIMIT 1")
+        .fetch_one()
+        .await
+        .unwrap();
     let mut nodes: Vec<String> = scenario::NODES.map(str::to_owned).to_vec();
     nodes.push(drifted);
-    let sizes = parity::compare_cookbook(&ch, &ctx, &nodes).await;
+    nodes.push(commanded.clone());
+    let sizes = parity::compare_cookbook(&ch, &ctx, &nodes, &command).await;
     // Not vacuous: every query answers rows, each node panel for every node, except the drift
-    // diff, which shows only a node with configuration differences.
+    // diff, which shows only a node with configuration differences, and the command ledger,
+    // which shows only the command's node.
     for (name, node, rows) in &sizes {
         // No relay of these few rounds fails and these nodes declare no edges: both queries
         // are checked with rows on seed 000's fleet and the lab fleet (tests/fleet_graph.rs).
+        // n-forged's domain governs no bundle and nothing commands it.
         let empty_allowed = (name == "node_drift_diff" && node != "n-drift")
+            || (name == "command_ledger" && *node != commanded)
+            || (matches!(name.as_str(), "node_desired_config" | "node_commands")
+                && node == "n-forged")
             || name == "failing_relays"
             || name == "node_neighbours";
         assert!(*rows > 0 || empty_allowed, "{name} {node}: no rows");

@@ -24,6 +24,7 @@ fn http_config() -> HttpConfig {
         token: token.to_owned(),
         principal: principal.to_owned(),
         nodes: nodes.iter().map(|n| (*n).to_owned()).collect(),
+        controllers: vec![],
     };
     HttpConfig {
         max_body_bytes: 64 * 1024,

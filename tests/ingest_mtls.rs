@@ -408,6 +408,7 @@ async fn https_with_tokens_and_either_credential_then_a_graceful_stop() {
         token: RELAY_TOKEN.to_owned(),
         principal: "relay-7".to_owned(),
         nodes: vec!["sx-node-2".to_owned(), "sx-node-3".to_owned()],
+        controllers: vec![],
     };
     let stop = Shutdown::new();
 

@@ -57,6 +57,7 @@ async fn the_processor_exports_restore_and_batch_metrics() {
                     health: Health::Ok,
                     uptime_s: None,
                     via: None,
+                    battery_pct: None,
                 }),
             };
             (event.node_id.clone(), encode(&event).unwrap())

@@ -43,6 +43,7 @@ fn heartbeat(n: i64, seq: i64) -> (String, Vec<u8>) {
             health: Health::Ok,
             uptime_s: Some(seq * 60),
             via: None,
+            battery_pct: None,
         }),
     };
     (node_id, encode(&event).unwrap())

@@ -29,6 +29,7 @@ fn heartbeat(node_id: &str, seq: i64) -> Vec<u8> {
             health: Health::Ok,
             uptime_s: None,
             via: None,
+            battery_pct: None,
         }),
     })
     .unwrap()

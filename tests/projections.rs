@@ -673,9 +673,31 @@ async fn every_cookbook_query_answers_from_the_pipelines_data() {
         "node_neighbours",
         "trust_domain_members",
         "bundle_versions",
+        "command_ledger",
+        "open_commands",
+        "safe_to_advance",
+    ];
+    // The operator UI's queries are checked page by page against the UI (tests/ui.rs); here
+    // they must run on this pipeline's data.
+    let ui = [
+        "freshness",
+        "domain_subtree",
+        "domain_summary",
+        "domain_minutes_of",
+        "domain_lateness",
+        "domain_attention",
+        "domain_relays",
+        "domain_nodes",
+        "domain_nodes_count",
+        "node_twin",
+        "node_desired_config",
+        "node_latest_by_kind",
+        "node_events",
+        "node_commands",
     ];
     checked.extend(["node_timeline", "domain_minutes"]);
     checked.extend(graph);
+    checked.extend(ui);
     documented.sort_unstable();
     checked.sort_unstable();
     assert_eq!(documented, checked, "every cookbook query is checked here");
@@ -684,7 +706,7 @@ async fn every_cookbook_query_answers_from_the_pipelines_data() {
         let got = tsv(&query(name).for_node(node_id)).await;
         assert_eq!(&got, want, "{name}");
     }
-    for name in graph {
+    for name in graph.into_iter().chain(ui) {
         tsv(&query(name).for_node("n-drift")).await;
     }
     // The timeline: its lifecycle rows are the quarantine path (see the transitions test),

@@ -41,6 +41,7 @@ fn events(nodes: u32, first_seq: i64, count: i64) -> Vec<FleetEvent> {
                     },
                     uptime_s: Some(seq * 30),
                     via: None,
+                    battery_pct: None,
                 }),
             });
         }

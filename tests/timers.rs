@@ -50,6 +50,7 @@ fn heartbeat(n: u32, seq: i64) -> FleetEvent {
             health: Health::Ok,
             uptime_s: Some(seq),
             via: None,
+            battery_pct: None,
         }),
     }
 }

@@ -55,6 +55,12 @@ pub enum ReasonCode {
     /// HTTP: the line belongs on the other lane (`replay` messages go to `/v1/replay`, only
     /// they do).
     WrongLane,
+    /// A `command` breaks its contract: no single `target.node` / `target.domain`, no
+    /// `authority`, an unknown `kind` or `delivery`, a `custom` command without `params.name`,
+    /// or both `expires` and `ttl`.
+    BadCommand,
+    /// HTTP: the credential may not issue commands under this command's `authority.controller_id`.
+    ForbiddenController,
 }
 
 impl serde::Serialize for ReasonCode {
@@ -88,6 +94,8 @@ impl ReasonCode {
             ReasonCode::ForbiddenNode => "forbidden_node",
             ReasonCode::WrongLane => "wrong_lane",
             ReasonCode::BadDuration => "bad_duration",
+            ReasonCode::BadCommand => "bad_command",
+            ReasonCode::ForbiddenController => "forbidden_controller",
         }
     }
 

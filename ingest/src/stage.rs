@@ -14,7 +14,9 @@ use sxfleet_runtime::records::{dead_letter, encoded, Rejection as DeadLetterReas
 use sxfleet_runtime::stage::InternalError;
 use sxfleet_runtime::store::{Rest, Store};
 use sxfleet_runtime::{Input, Output, Topics};
-use sxfleet_schemas::{stage, EventPayload, FleetEvent, Source, TrustViolation};
+use sxfleet_schemas::{
+    stage, CommandTarget, ControlPayload, EventPayload, FleetEvent, Source, TrustViolation,
+};
 
 use crate::admit::{admit, NodeIngest, NodeMessage, Verdict, NODE_INGEST_FORMAT};
 use crate::config::{NormalizerConfig, SignatureMode};
@@ -156,7 +158,21 @@ impl Normalizer {
     ) -> Result<(), InternalError> {
         let key = event.key.clone().into_bytes();
         let payload = encoded(event)?;
-        for partition in 0..self.events_partitions {
+        // A command for one node goes to that node's partition only (keyed like its events);
+        // every other control record to every partition.
+        let for_one_node = matches!(
+            &event.payload,
+            ControlPayload::Command(request) if request.target_kind == CommandTarget::Node
+        );
+        if for_one_node {
+            out.push(Output {
+                topic: self.topics.events.clone(),
+                partition: None,
+                key: Some(key.clone()),
+                payload: Some(payload.clone()),
+            });
+        }
+        for partition in (0..self.events_partitions).filter(|_| !for_one_node) {
             out.push(Output {
                 topic: self.topics.events.clone(),
                 partition: Some(partition),

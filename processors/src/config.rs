@@ -7,6 +7,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::attention::AttentionConfig;
+use crate::command::CommandConfig;
 use crate::connectivity::ConnectivityConfig;
 use crate::drift::DriftConfig;
 
@@ -26,6 +27,8 @@ pub struct ProjectionConfig {
     /// A replay whose node drifts with at least this score ends in QUARANTINED (drift violation);
     /// below it, or not drifted, the replay reconciles to LIVE_OK.
     pub quarantine_drift_score: f64,
+    /// The command machine's timers (re-sends, ack timeout, retention, decommission timeout).
+    pub commands: CommandConfig,
 }
 
 impl Default for ProjectionConfig {
@@ -36,6 +39,7 @@ impl Default for ProjectionConfig {
             drift: DriftConfig::default(),
             attention: AttentionConfig::default(),
             quarantine_drift_score: 50.0,
+            commands: CommandConfig::default(),
         }
     }
 }
@@ -111,6 +115,11 @@ mod tests {
             "a domain without an entry takes the default thresholds"
         );
         assert_eq!(config.quarantine_drift_score, 50.0);
+        assert_eq!(config.commands.ack_timeout_ms, 300_000);
+        assert_eq!(
+            config.commands.retry_max_ms, 900_000,
+            "left out: the default"
+        );
         assert!(serde_json::from_str::<ProjectionConfig>(r#"{"bogus": 1}"#).is_err());
     }
 }

@@ -6,13 +6,13 @@ use sxfleet_runtime::stage::InternalError;
 use sxfleet_runtime::store::StoreCodec;
 
 use crate::control::ControlState;
-use crate::node::{NodeState, NODE_STATE_FORMAT, NODE_STATE_FORMAT_V2};
+use crate::node::{NodeState, NODE_STATE_FORMAT, NODE_STATE_FORMAT_V2, NODE_STATE_FORMAT_V4};
 
 /// Key of the partition's control state. `#` is not allowed in node ids, so it cannot collide.
 pub const CONTROL_KEY: &str = "#control";
 
-/// Version of the store's snapshot format: node entries (format byte 4) and control entries
-/// (format byte 5). Snapshots of earlier versions are ignored (the changelog rebuilds them).
+/// Version of the store's snapshot format: node entries (format byte 6, or 4 and 2) and control
+/// entries (format byte 5, or 3). Snapshots of earlier versions are ignored (the changelog rebuilds them).
 pub const STORE_FORMAT_VERSION: u32 = 4;
 
 /// Changelog format byte of the control state (JSON follows). Format 5 added domain
@@ -69,12 +69,13 @@ impl StoreCodec for Entry {
             Some(&(CONTROL_STATE_FORMAT | CONTROL_STATE_FORMAT_V3)) => serde_json::from_slice(&bytes[1..])
                 .map(|control| Entry::Control(Box::new(control)))
                 .map_err(|error| InternalError(format!("control state does not decode: {error}"))),
-            Some(&(NODE_STATE_FORMAT | NODE_STATE_FORMAT_V2)) => {
+            Some(&(NODE_STATE_FORMAT | NODE_STATE_FORMAT_V4 | NODE_STATE_FORMAT_V2)) => {
                 NodeState::decode(bytes).map(|s| Entry::Node(Box::new(s)))
             }
             Some(other) => Err(InternalError(format!(
                 "store entry format {other}, expected {NODE_STATE_FORMAT} or {CONTROL_STATE_FORMAT} \
-                 (or the older {NODE_STATE_FORMAT_V2} or {CONTROL_STATE_FORMAT_V3})"
+                 (or the older {NODE_STATE_FORMAT_V4}, {NODE_STATE_FORMAT_V2} or \
+                 {CONTROL_STATE_FORMAT_V3})"
             ))),
             None => Err(InternalError("empty store entry".to_owned())),
         }

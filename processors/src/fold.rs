@@ -5,10 +5,13 @@
 
 use sxfleet_schemas::{EpochMillis, EventPayload, FleetEvent, StateTransition};
 
+use crate::command::{self, Origin};
 use crate::config::ProjectionConfig;
 use crate::control::ControlState;
 use crate::derived::{self, Derived};
+use crate::node::commands::{self as node_commands, CommandStepped};
 use crate::node::{self, NodeRules, NodeState};
+use sxfleet_schemas::CommandRequest;
 
 /// What one step of the fold produced.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -17,6 +20,33 @@ pub struct Step {
     pub ledger: Vec<StateTransition>,
     /// Drift report, attention alert, and whether the twin changed.
     pub derived: Derived,
+    /// Command status and delivery records.
+    pub commands: command::Outcome,
+}
+
+impl Step {
+    fn absorb(&mut self, stepped: CommandStepped) {
+        self.derived.changed |= stepped.changed();
+        self.ledger.extend(stepped.ledger);
+        self.commands.extend(stepped.outcome);
+    }
+}
+
+/// The command machine's part of every node step at `now_ms`: the rollout of a new desired
+/// version, then converged updates and the release of held commands.
+fn commands_after(
+    state: &mut NodeState,
+    control: &ControlState,
+    now_ms: EpochMillis,
+    config: &ProjectionConfig,
+    step: &mut Step,
+) {
+    let offset = control.utc_offset_minutes(&state.twin.domain_id);
+    let cfg = &config.commands;
+    if let Some(winner) = control.assignment_winner(&state.twin.id, &state.twin.domain_id) {
+        step.absorb(node_commands::roll_out(state, &winner, offset, now_ms, cfg));
+    }
+    step.absorb(node_commands::after_step(state, offset, now_ms, cfg));
 }
 
 fn rules<'a>(state: &NodeState, config: &'a ProjectionConfig) -> NodeRules<'a> {
@@ -26,10 +56,15 @@ fn rules<'a>(state: &NodeState, config: &'a ProjectionConfig) -> NodeRules<'a> {
     }
 }
 
-/// When the node's timer (silence or sync-debt refresh) falls due, with its domain's
-/// thresholds.
+/// When the node's next timer falls due: silence or sync-debt refresh (with its domain's
+/// thresholds), or a command timer (re-send, LOST, expiry, window opening, decommission
+/// timeout, end of maintenance).
 pub fn deadline(state: &NodeState, config: &ProjectionConfig) -> Option<EpochMillis> {
-    state.deadline(config.connectivity_for(&state.twin.domain_id))
+    let connectivity = state.deadline(config.connectivity_for(&state.twin.domain_id));
+    [connectivity, node_commands::deadline(state)]
+        .into_iter()
+        .flatten()
+        .min()
 }
 
 /// Applies one event of the node. `None` when the event changed nothing (a duplicate or stale
@@ -49,8 +84,50 @@ pub fn on_event(
         _ => node::on_event(state, event, rules(state, config))?,
     };
     let now = event.event_time_ms.max(state.twin.updated_ms);
-    let derived = derived::refresh(state, control, now, config);
-    Some(Step { ledger, derived })
+    let mut step = Step {
+        ledger,
+        ..Step::default()
+    };
+    match &event.payload {
+        EventPayload::Heartbeat(heartbeat) if heartbeat.battery_pct.is_some() => {
+            state.commands.battery_pct = heartbeat.battery_pct;
+        }
+        EventPayload::CommandAck(ack) => {
+            let offset = control.utc_offset_minutes(&state.twin.domain_id);
+            let at = event.event_time_ms;
+            step.absorb(node_commands::on_ack(
+                state,
+                ack,
+                offset,
+                at,
+                &config.commands,
+            ));
+        }
+        _ => {}
+    }
+    step.derived = derived::refresh(state, control, now, config);
+    commands_after(state, control, now, config, &mut step);
+    Some(step)
+}
+
+/// Takes a command for the node at its event time (`request.issued_ms`).
+pub fn on_command(
+    state: &mut NodeState,
+    request: &CommandRequest,
+    origin: Origin,
+    control: &ControlState,
+    config: &ProjectionConfig,
+) -> Step {
+    let now_ms = request.issued_ms;
+    let offset = control.utc_offset_minutes(&state.twin.domain_id);
+    let stepped =
+        node_commands::on_command(state, request, origin, offset, now_ms, &config.commands);
+    let mut step = Step::default();
+    step.absorb(stepped);
+    if step.derived.changed {
+        bump(state, now_ms);
+    }
+    step
 }
 
 /// Fires the node's timers due by `now_ms` (silence rules, sync-debt refreshes). The step is
@@ -64,29 +141,42 @@ pub fn on_timer(
 ) -> Step {
     let fired = node::on_timer(state, now_ms, rules(state, config));
     let at_ms = fired.at_ms.unwrap_or(now_ms);
-    let mut derived = derived::refresh(state, control, at_ms, config);
-    if derived.changed && !fired.changed {
+    let mut step = Step {
+        ledger: fired.ledger,
+        derived: derived::refresh(state, control, at_ms, config),
+        ..Step::default()
+    };
+    let offset = control.utc_offset_minutes(&state.twin.domain_id);
+    step.absorb(node_commands::on_timer(
+        state,
+        offset,
+        now_ms,
+        &config.commands,
+    ));
+    commands_after(state, control, at_ms, config, &mut step);
+    if step.derived.changed && !fired.changed {
         bump(state, at_ms);
     }
-    derived.changed |= fired.changed;
-    Step {
-        ledger: fired.ledger,
-        derived,
-    }
+    step.derived.changed |= fired.changed;
+    step
 }
 
-/// Recomputes the node after a control change at `now_ms`.
+/// Recomputes the node after a control change at `now_ms` (a new desired version rolls out).
 pub fn on_control(
     state: &mut NodeState,
     control: &ControlState,
     now_ms: EpochMillis,
     config: &ProjectionConfig,
-) -> Derived {
-    let derived = derived::refresh(state, control, now_ms, config);
-    if derived.changed {
+) -> Step {
+    let mut step = Step {
+        derived: derived::refresh(state, control, now_ms, config),
+        ..Step::default()
+    };
+    commands_after(state, control, now_ms, config, &mut step);
+    if step.derived.changed {
         bump(state, now_ms);
     }
-    derived
+    step
 }
 
 fn bump(state: &mut NodeState, now_ms: EpochMillis) {

@@ -37,6 +37,7 @@ fn inputs() -> Vec<ControlEvent> {
                 frequency_ms: Some(15 * MIN),
                 ..DomainSync::default()
             }),
+            utc_offset_minutes: None,
         })
     };
     let bundle = |version: &str| {

@@ -105,6 +105,7 @@ fn control_payload(kind: u8, n: i64) -> ControlPayload {
             autonomy: None,
             version: None,
             sync: None,
+            utc_offset_minutes: None,
         }),
         1 => ControlPayload::PolicyBundle(PolicyBundle {
             bundle_id: format!("b{}", n % 2),
@@ -196,11 +197,12 @@ fn fold_all(ops: &[Op]) -> Folded {
                 let domain = node.twin.domain_id.clone();
                 let outcome = control.apply(event, true, |_| NodeHome::Here(domain));
                 alerts.extend(outcome.alerts.iter().map(|a| a.alert_id.clone()));
-                let derived = fold::on_control(&mut node, &control, event.event_time_ms, &config);
-                Some(fold::Step {
-                    ledger: Vec::new(),
-                    derived,
-                })
+                Some(fold::on_control(
+                    &mut node,
+                    &control,
+                    event.event_time_ms,
+                    &config,
+                ))
             }
         };
         if let Some(step) = step {

@@ -73,6 +73,7 @@ fn domain(at_ms: i64, id: &str, parent: Option<&str>, version: i64) -> ControlEv
             autonomy: None,
             version: Some(version),
             sync: None,
+            utc_offset_minutes: None,
         }),
     }
 }
@@ -82,7 +83,9 @@ fn control(node: &mut NodeState, state: &mut ControlState, event: &ControlEvent)
     let home = node.twin.domain_id.clone();
     state.apply(event, true, |_| NodeHome::Here(home));
     let config = ProjectionConfig::default();
-    fold::on_control(node, state, event.event_time_ms, &config).changed
+    fold::on_control(node, state, event.event_time_ms, &config)
+        .derived
+        .changed
 }
 
 #[test]

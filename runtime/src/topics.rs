@@ -37,6 +37,12 @@ pub struct Topics {
     /// Every policy bundle version with its status (Avro `BundleVersion`), compacted, keyed by
     /// `<bundle_id>@<version>`; written by the fleet processor's partition 0.
     pub bundles: String,
+    /// Commands delivered to nodes (Avro `Command`), keyed by node id; written by the fleet
+    /// processor (a re-send is another record with a higher `attempt`).
+    pub commands: String,
+    /// Every status change of a command (Avro `CommandStatus`), keyed by node id (or target
+    /// id for a domain-level rejection); written by the fleet processor.
+    pub command_status: String,
     prefix: String,
 }
 
@@ -62,6 +68,8 @@ impl Topics {
             authority: name("fleet.authority.v1"),
             domains: name("fleet.domains.v1"),
             bundles: name("fleet.bundles.v1"),
+            commands: name("fleet.commands.v1"),
+            command_status: name("fleet.command-status.v1"),
             prefix: prefix.to_owned(),
         }
     }
@@ -91,6 +99,8 @@ impl Topics {
             TopicSpec::new(&self.authority, partitions),
             TopicSpec::new(&self.domains, partitions).compacted(),
             TopicSpec::new(&self.bundles, partitions).compacted(),
+            TopicSpec::new(&self.commands, partitions),
+            TopicSpec::new(&self.command_status, partitions),
         ]
     }
 }

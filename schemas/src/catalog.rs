@@ -30,15 +30,15 @@ pub struct CatalogEntry {
 
 /// Well-known schema ids.
 pub mod ids {
-    /// [`crate::FleetEvent`] on `fleet.events.v1`: version 3 (the `edge` payload and `via` on
-    /// heartbeats and links added).
-    pub const FLEET_EVENT: u32 = 1021;
-    /// [`crate::ControlEvent`] on `fleet.control.v1`: version 2 (the `sync` payload, domain
-    /// `version` and `sync` settings added).
-    pub const CONTROL_EVENT: u32 = 1020;
-    /// [`crate::Node`] (the digital twin) on `fleet.twin.v1`: version 3 (domain path, relay
-    /// path, edges and last sync added).
-    pub const NODE: u32 = 1023;
+    /// [`crate::FleetEvent`] on `fleet.events.v1`: version 4 (the `command_ack` payload and
+    /// the heartbeat's `battery_pct` added).
+    pub const FLEET_EVENT: u32 = 1027;
+    /// [`crate::ControlEvent`] on `fleet.control.v1`: version 3 (the `command` payload and the
+    /// domain's `utc_offset_minutes` added).
+    pub const CONTROL_EVENT: u32 = 1026;
+    /// [`crate::Node`] (the digital twin) on `fleet.twin.v1`: version 4 (maintenance and the
+    /// command counts added).
+    pub const NODE: u32 = 1028;
     /// [`crate::DeadLetter`] on `fleet.dlq.v1`.
     pub const DEAD_LETTER: u32 = 1004;
     /// [`crate::Relay`].
@@ -48,10 +48,13 @@ pub mod ids {
     pub const DOMAIN: u32 = 1024;
     /// [`crate::PolicyBundle`].
     pub const POLICY_BUNDLE: u32 = 1007;
-    /// [`crate::Observation`]: version 3 (its `EventKind` knows `EDGE`).
-    pub const OBSERVATION: u32 = 1022;
-    /// [`crate::Command`].
-    pub const COMMAND: u32 = 1009;
+    /// [`crate::Observation`]: version 4 (its `EventKind` knows `COMMAND_ACK`).
+    pub const OBSERVATION: u32 = 1029;
+    /// [`crate::Command`] on `fleet.commands.v1`: version 2 (kind, attempt, publication time,
+    /// domain and rollout added).
+    pub const COMMAND: u32 = 1030;
+    /// [`crate::CommandStatus`] on `fleet.command-status.v1`.
+    pub const COMMAND_STATUS: u32 = 1031;
     /// [`crate::Artifact`].
     pub const ARTIFACT: u32 = 1010;
     /// [`crate::Timeline`].
@@ -85,6 +88,16 @@ pub mod ids {
     pub const DOMAIN_V1: u32 = 1006;
     /// [`crate::Observation`] version 2: still read (resolved to the current version).
     pub const OBSERVATION_V2: u32 = 1018;
+    /// [`crate::FleetEvent`] version 3: still read (resolved to the current version).
+    pub const FLEET_EVENT_V3: u32 = 1021;
+    /// [`crate::ControlEvent`] version 2: still read (resolved to the current version).
+    pub const CONTROL_EVENT_V2: u32 = 1020;
+    /// [`crate::Node`] version 3: still read (resolved to the current version).
+    pub const NODE_V3: u32 = 1023;
+    /// [`crate::Observation`] version 3: still read (resolved to the current version).
+    pub const OBSERVATION_V3: u32 = 1022;
+    /// [`crate::Command`] version 1: still read (resolved to the current version).
+    pub const COMMAND_V1: u32 = 1009;
 }
 
 macro_rules! entry {
@@ -104,16 +117,16 @@ macro_rules! entry {
 
 /// `FleetEvent` entry.
 pub const FLEET_EVENT: CatalogEntry =
-    entry!(ids::FLEET_EVENT, "FleetEvent", Some("fleet.events.v1"), 3);
+    entry!(ids::FLEET_EVENT, "FleetEvent", Some("fleet.events.v1"), 4);
 /// `ControlEvent` entry.
 pub const CONTROL_EVENT: CatalogEntry = entry!(
     ids::CONTROL_EVENT,
     "ControlEvent",
     Some("fleet.control.v1"),
-    2
+    3
 );
 /// `Node` entry.
-pub const NODE: CatalogEntry = entry!(ids::NODE, "Node", Some("fleet.twin.v1"), 3);
+pub const NODE: CatalogEntry = entry!(ids::NODE, "Node", Some("fleet.twin.v1"), 4);
 /// `DeadLetter` entry.
 pub const DEAD_LETTER: CatalogEntry = entry!(ids::DEAD_LETTER, "DeadLetter", Some("fleet.dlq.v1"));
 /// `Relay` entry.
@@ -123,9 +136,15 @@ pub const DOMAIN: CatalogEntry = entry!(ids::DOMAIN, "Domain", Some("fleet.domai
 /// `PolicyBundle` entry.
 pub const POLICY_BUNDLE: CatalogEntry = entry!(ids::POLICY_BUNDLE, "PolicyBundle", None);
 /// `Observation` entry.
-pub const OBSERVATION: CatalogEntry = entry!(ids::OBSERVATION, "Observation", None, 3);
+pub const OBSERVATION: CatalogEntry = entry!(ids::OBSERVATION, "Observation", None, 4);
 /// `Command` entry.
-pub const COMMAND: CatalogEntry = entry!(ids::COMMAND, "Command", None);
+pub const COMMAND: CatalogEntry = entry!(ids::COMMAND, "Command", Some("fleet.commands.v1"), 2);
+/// `CommandStatus` entry.
+pub const COMMAND_STATUS: CatalogEntry = entry!(
+    ids::COMMAND_STATUS,
+    "CommandStatus",
+    Some("fleet.command-status.v1")
+);
 /// `Artifact` entry.
 pub const ARTIFACT: CatalogEntry = entry!(ids::ARTIFACT, "Artifact", None);
 /// `Timeline` entry.
@@ -173,6 +192,7 @@ pub const CATALOG: &[CatalogEntry] = &[
     ALERT,
     AUTHORITY_DECISION,
     BUNDLE_VERSION,
+    COMMAND_STATUS,
 ];
 
 /// A named type shared by several top-level schemas (`avro/common/<name>.avsc`).
@@ -210,6 +230,9 @@ pub const SHARED_TYPES: &[SharedType] = shared!(
     "LinkQuality",
     "AuthorityClaim",
     "DomainSync",
+    "Delivery",
+    "CommandKind",
+    "CommandTarget",
 );
 
 /// The entry with this schema id, if any.
@@ -286,6 +309,36 @@ pub const PREVIOUS: &[PreviousVersion] = &[
         name: "Domain",
         version: 1,
         avsc: include_str!("../avro/released/Domain.v1.avsc"),
+    },
+    PreviousVersion {
+        id: ids::FLEET_EVENT_V3,
+        name: "FleetEvent",
+        version: 3,
+        avsc: include_str!("../avro/released/FleetEvent.v3.avsc"),
+    },
+    PreviousVersion {
+        id: ids::CONTROL_EVENT_V2,
+        name: "ControlEvent",
+        version: 2,
+        avsc: include_str!("../avro/released/ControlEvent.v2.avsc"),
+    },
+    PreviousVersion {
+        id: ids::NODE_V3,
+        name: "Node",
+        version: 3,
+        avsc: include_str!("../avro/released/Node.v3.avsc"),
+    },
+    PreviousVersion {
+        id: ids::OBSERVATION_V3,
+        name: "Observation",
+        version: 3,
+        avsc: include_str!("../avro/released/Observation.v3.avsc"),
+    },
+    PreviousVersion {
+        id: ids::COMMAND_V1,
+        name: "Command",
+        version: 1,
+        avsc: include_str!("../avro/released/Command.v1.avsc"),
     },
 ];
 

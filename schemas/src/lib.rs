@@ -20,7 +20,7 @@
 //!     payload: EventPayload::Link(Link { state: LinkState::Lost, via: None }),
 //! };
 //! let bytes = encode(&event)?;
-//! assert_eq!(&bytes[..5], &[0, 0, 0, 0x03, 0xFD]); // magic 0, schema id 1021 (FleetEvent v3)
+//! assert_eq!(&bytes[..5], &[0, 0, 0, 0x04, 0x03]); // magic 0, schema id 1027 (FleetEvent v4)
 //! assert_eq!(decode::<FleetEvent>(&bytes)?, event);
 //! # Ok::<(), sxfleet_schemas::CodecError>(())
 //! ```
@@ -34,7 +34,8 @@
 //! - [`error`]: [`CodecError`] (with its [`ErrorClass`]) and [`PayloadError`].
 //! - [`model`]: the Rust types: shared types ([`model::common`]), [`FleetEvent`],
 //!   [`ControlEvent`], the [`Node`] twin, [`DeadLetter`] and the other canonical objects
-//!   ([`model::objects`]), the federation's published [`Domain`] and [`BundleVersion`]
+//!   ([`model::objects`]), commands ([`CommandRequest`], [`Command`], [`CommandAck`],
+//!   [`CommandStatus`] in [`model::command`]), the federation's published [`Domain`] and [`BundleVersion`]
 //!   ([`model::federation`]), the [`StateTransition`] ledger entry ([`model::transition`]) and
 //!   the processor's analytic outputs [`DriftReport`], [`Alert`], [`AuthorityDecision`]
 //!   ([`model::outputs`]). `model::payload_union` holds the macro that declares each envelope's
@@ -51,6 +52,10 @@ pub mod model;
 pub use codec::{decode, encode, encode_into, peek_schema_id, Canonical, HEADER_LEN, MAGIC};
 pub use compiled::{expanded_schema_json, schema};
 pub use error::{CodecError, ErrorClass, PayloadError, SchemaLoadError};
+pub use model::command::{
+    AckStatus, Command, CommandAck, CommandKind, CommandRequest, CommandState, CommandStatus,
+    CommandTarget, Delivery,
+};
 pub use model::common::{
     AttestationResult, AuthorityClaim, AuthorityLevel, ConnectivityMode, DomainLevel, DomainSync,
     EventKind, Firmware, Hardware, Health, Inventory, LifecyclePhase, LinkQuality, NodeKind,
@@ -68,12 +73,12 @@ pub use model::fleet_event::{
 };
 pub use model::node::{
     ActualState, AttestationStatus, DesiredState, Node, NodeAttention, NodeAuthority,
-    NodeConnectivity, NodeDrift, NodeEdge, NodeLifecycle, NodeRuntime, NodeTrust, ReplayProgress,
-    SupplyChain, SyncDebt,
+    NodeConnectivity, NodeDrift, NodeEdge, NodeLifecycle, NodeMaintenance, NodeRuntime, NodeTrust,
+    ReplayProgress, SupplyChain, SyncDebt,
 };
 pub use model::objects::{
-    Artifact, ArtifactKind, Command, Delivery, Observation, ObservationKind, PolicyBundle, Relay,
-    RelayKind, Timeline, Transition,
+    Artifact, ArtifactKind, Observation, ObservationKind, PolicyBundle, Relay, RelayKind, Timeline,
+    Transition,
 };
 pub use model::outputs::{Alert, AuthorityDecision, ConfigFieldDiff, DriftReport};
 pub use model::transition::{StateTransition, TransitionMachine};

@@ -52,12 +52,14 @@ fn ids_and_names_are_unique_and_fixed() {
     let names: BTreeSet<_> = CATALOG.iter().map(|e| e.name).collect();
     assert_eq!(ids.len(), CATALOG.len());
     assert_eq!(names.len(), CATALOG.len());
-    assert_eq!(FleetEvent::SCHEMA_ID, 1021);
-    assert_eq!(ControlEvent::SCHEMA_ID, 1020);
-    assert_eq!(Node::SCHEMA_ID, 1023);
+    assert_eq!(FleetEvent::SCHEMA_ID, 1027);
+    assert_eq!(ControlEvent::SCHEMA_ID, 1026);
+    assert_eq!(Node::SCHEMA_ID, 1028);
+    assert_eq!(Command::SCHEMA_ID, 1030);
+    assert_eq!(CommandStatus::SCHEMA_ID, 1031);
     assert_eq!(Domain::SCHEMA_ID, 1024);
     assert_eq!(BundleVersion::SCHEMA_ID, 1025);
-    assert_eq!(Observation::SCHEMA_ID, 1022);
+    assert_eq!(Observation::SCHEMA_ID, 1029);
     assert_eq!(catalog::ids::NODE_V1, 1003);
     assert_eq!(DeadLetter::SCHEMA_ID, 1004);
     assert_eq!(
@@ -76,7 +78,7 @@ fn ids_and_names_are_unique_and_fixed() {
     );
     assert_eq!(
         [Command::SCHEMA_ID, Artifact::SCHEMA_ID, Timeline::SCHEMA_ID],
-        [1009, 1010, 1011]
+        [1030, 1010, 1011]
     );
     assert_eq!(StateTransition::SCHEMA_ID, ids::STATE_TRANSITION);
     assert_eq!(StateTransition::SCHEMA_ID, 1019);
@@ -88,13 +90,18 @@ fn ids_and_names_are_unique_and_fixed() {
         catalog::by_name("StateTransition").unwrap().topic,
         Some("fleet.transitions.v1")
     );
-    assert_eq!(catalog::by_id(1023).unwrap().name, "Node");
+    assert_eq!(catalog::by_id(1028).unwrap().name, "Node");
     for (id, name) in [
         (1016, "Node"),
         (1017, "FleetEvent"),
         (1002, "ControlEvent"),
         (1006, "Domain"),
         (1018, "Observation"),
+        (1020, "ControlEvent"),
+        (1021, "FleetEvent"),
+        (1022, "Observation"),
+        (1023, "Node"),
+        (1009, "Command"),
     ] {
         assert_eq!(catalog::previous_by_id(id).unwrap().name, name, "{id}");
     }
@@ -115,7 +122,7 @@ fn ids_and_names_are_unique_and_fixed() {
     assert_eq!(FleetEvent::avsc(), catalog::FLEET_EVENT.avsc);
     assert!(std::ptr::eq(
         FleetEvent::schema().unwrap(),
-        schema(1021).unwrap()
+        schema(1027).unwrap()
     ));
 }
 
@@ -289,6 +296,10 @@ fn rust_enums_match_avro_symbols_in_order() {
         rust_symbols::<SyncDirection>(),
         rust_symbols::<EdgeRelation>(),
         rust_symbols::<EdgeState>(),
+        rust_symbols::<CommandKind>(),
+        rust_symbols::<CommandTarget>(),
+        rust_symbols::<AckStatus>(),
+        rust_symbols::<CommandState>(),
     ]
     .into_iter()
     .collect();

@@ -93,13 +93,21 @@ fn data_of_every_previous_version_decodes() {
     let mut checked = 0;
     for (name, event) in fleet_events() {
         checked += check_old_data(&name, &event, |p| match event.kind() {
-            EventKind::Edge => false,
+            EventKind::CommandAck => false,
+            EventKind::Edge => p.version >= 3,
             EventKind::TrustViolation => p.version >= 2,
             _ => true,
         });
     }
     for (name, event) in control_events() {
-        checked += check_old_data(&name, &event, |_| event.kind() != ControlKind::Sync);
+        checked += check_old_data(&name, &event, |p| match event.kind() {
+            ControlKind::Command => false,
+            ControlKind::Sync => p.version >= 2,
+            _ => true,
+        });
+    }
+    for (name, command) in commands() {
+        checked += check_old_data(name, &command, |_| true);
     }
     for (name, node) in [("full", node_full()), ("new", Node::new("n"))] {
         checked += check_old_data(name, &node, |_| true);
@@ -147,6 +155,41 @@ fn old_data_takes_the_defaults_of_the_new_fields() {
         panic!("{back:?}")
     };
     assert_eq!((hb.health, hb.via), (Health::Ok, None));
+
+    let node_v3 = catalog::previous_by_id(catalog::ids::NODE_V3).unwrap();
+    let back: Node = decode(&written_with(node_v3, &node_full())).unwrap();
+    assert_eq!((back.commands_pending, back.commands_held), (0, 0));
+    assert_eq!(back.lifecycle.maintenance, None);
+    assert_eq!(
+        back.domain_path,
+        node_full().domain_path,
+        "a v3 field is kept"
+    );
+
+    let battery = fleet_event(
+        2,
+        EventPayload::Heartbeat(Heartbeat {
+            health: Health::Ok,
+            battery_pct: Some(12.5),
+            ..Heartbeat::default()
+        }),
+    );
+    let fleet_v3 = catalog::previous_by_id(catalog::ids::FLEET_EVENT_V3).unwrap();
+    let back: FleetEvent = decode(&written_with(fleet_v3, &battery)).unwrap();
+    let EventPayload::Heartbeat(hb) = back.payload else {
+        panic!("{back:?}")
+    };
+    assert_eq!(hb.battery_pct, None);
+
+    let command_v1 = catalog::previous_by_id(catalog::ids::COMMAND_V1).unwrap();
+    let (_, full) = commands().remove(0);
+    let back: Command = decode(&written_with(command_v1, &full)).unwrap();
+    assert_eq!(
+        (back.kind, back.attempt, back.published_ms),
+        (CommandKind::Unknown, 1, 0)
+    );
+    assert_eq!((back.domain_id.as_str(), back.rollout), ("", None));
+    assert_eq!(back.action, full.action, "a v1 field is kept");
 }
 
 /// A released reader reads every record written today; kinds it does not know read as UNKNOWN.
@@ -170,8 +213,10 @@ fn released_readers_decode_todays_records() {
                 panic!("{}: not a record", vector.name)
             };
             let kind = fields.iter().find(|(n, _)| n == "kind").map(|(_, v)| v);
-            let new_kind = vector.name.starts_with("FleetEvent_EDGE")
-                || vector.name.starts_with("ControlEvent_SYNC");
+            let new_kind = vector.name.starts_with("FleetEvent_COMMAND_ACK")
+                || vector.name.starts_with("ControlEvent_COMMAND")
+                || (vector.name.starts_with("FleetEvent_EDGE") && version < 3)
+                || (vector.name.starts_with("ControlEvent_SYNC") && version < 2);
             if new_kind {
                 assert!(
                     matches!(kind, Some(Value::Enum(_, symbol)) if symbol == "UNKNOWN"),

@@ -75,9 +75,19 @@ fn heartbeat() -> impl Strategy<Value = Heartbeat> {
         pick::<Health>(),
         of(any::<i64>()),
         via(),
+        of(finite()),
     )
         .prop_map(
-            |(rtt_ms, loss_pct, bandwidth_kbps, backlog_messages, health, uptime_s, via)| {
+            |(
+                rtt_ms,
+                loss_pct,
+                bandwidth_kbps,
+                backlog_messages,
+                health,
+                uptime_s,
+                via,
+                battery_pct,
+            )| {
                 Heartbeat {
                     rtt_ms,
                     loss_pct,
@@ -86,6 +96,7 @@ fn heartbeat() -> impl Strategy<Value = Heartbeat> {
                     health,
                     uptime_s,
                     via,
+                    battery_pct,
                 }
             },
         )
@@ -177,6 +188,16 @@ fn payload() -> impl Strategy<Value = EventPayload> {
                 })
             }
         ),
+        (text(), pick::<AckStatus>(), opt_text(), opt_text()).prop_map(
+            |(command_id, status, reason, reported_version)| {
+                EventPayload::CommandAck(CommandAck {
+                    command_id,
+                    status,
+                    reason,
+                    reported_version,
+                })
+            }
+        ),
     ]
 }
 
@@ -213,7 +234,7 @@ proptest! {
     #[test]
     fn any_fleet_event_round_trips(event in fleet_event()) {
         let bytes = encode(&event).unwrap();
-        prop_assert_eq!(&bytes[..5], &[0, 0, 0, 0x03, 0xFD][..]);
+        prop_assert_eq!(&bytes[..5], &[0, 0, 0, 0x04, 0x03][..]); // FleetEvent v4, id 1027
         let back: FleetEvent = decode(&bytes).unwrap();
         prop_assert_eq!(&back, &event);
         prop_assert_eq!(encode(&back).unwrap(), bytes);
@@ -246,6 +267,7 @@ proptest! {
                 EventPayload::Replay(p) => wire.replay = Some(p),
                 EventPayload::TrustViolation(p) => wire.trust_violation = Some(p),
                 EventPayload::Edge(p) => wire.edge = Some(p),
+                EventPayload::CommandAck(p) => wire.command_ack = Some(p),
             }
         }
         let set: Vec<&str> = [
@@ -258,6 +280,7 @@ proptest! {
             ("replay", wire.replay.is_some()),
             ("trust_violation", wire.trust_violation.is_some()),
             ("edge", wire.edge.is_some()),
+            ("command_ack", wire.command_ack.is_some()),
         ]
         .into_iter()
         .filter(|(_, s)| *s)

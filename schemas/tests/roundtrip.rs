@@ -10,7 +10,7 @@ fn fleet_event_every_kind_round_trips() {
     let events = fleet_events();
     assert_eq!(
         events.len(),
-        16,
+        18,
         "one full and one minimal sample per node-sent kind"
     );
     for (name, event) in &events {
@@ -34,6 +34,7 @@ fn fleet_event_decodes_into_the_wire_struct_with_one_payload_set() {
             wire.replay.is_some(),
             wire.trust_violation.is_some(),
             wire.edge.is_some(),
+            wire.command_ack.is_some(),
         ];
         assert_eq!(set.iter().filter(|s| **s).count(), 1, "{name}");
         // The borrowed view and the owned wire struct encode to the same bytes.
@@ -56,6 +57,7 @@ fn control_event_every_kind_round_trips() {
         ControlKind::Assign,
         ControlKind::Authority,
         ControlKind::Sync,
+        ControlKind::Command,
     ] {
         assert!(kinds.contains(&kind), "no sample of {kind}");
     }

@@ -20,9 +20,9 @@ fn heartbeat_event() -> FleetEvent {
 #[test]
 fn header_is_magic_zero_then_big_endian_schema_id() {
     let bytes = encode(&heartbeat_event()).unwrap();
-    assert_eq!(&bytes[..5], &[0x00, 0x00, 0x00, 0x03, 0xFD]); // 1021 (FleetEvent v3)
+    assert_eq!(&bytes[..5], &[0x00, 0x00, 0x00, 0x04, 0x03]); // 1027 (FleetEvent v4)
     let bytes = encode(&Node::new("n")).unwrap();
-    assert_eq!(&bytes[..5], &[0x00, 0x00, 0x00, 0x03, 0xFF]); // 1023 (Node v3)
+    assert_eq!(&bytes[..5], &[0x00, 0x00, 0x00, 0x04, 0x04]); // 1028 (Node v4)
     for vector in all_vectors() {
         assert_eq!(vector.bytes[0], MAGIC, "{}", vector.name);
         assert_eq!(peek_schema_id(&vector.bytes).unwrap(), vector.schema_id);
@@ -98,8 +98,8 @@ fn another_types_schema_id_is_a_mismatch() {
         matches!(
             err,
             CodecError::SchemaMismatch {
-                expected: 1021,
-                found: 1023
+                expected: 1027,
+                found: 1028
             }
         ),
         "{err:?}"
@@ -281,7 +281,7 @@ proptest! {
     /// unless it really is one.
     #[test]
     fn garbage_body_is_an_error_not_a_panic(body in proptest::collection::vec(any::<u8>(), 0..64)) {
-        let mut bytes = vec![0, 0, 0, 0x03, 0xFD];
+        let mut bytes = vec![0, 0, 0, 0x04, 0x03];
         bytes.extend_from_slice(&body);
         if let Ok(event) = decode::<FleetEvent>(&bytes) {
             prop_assert_eq!(encode(&event).unwrap(), bytes);
@@ -289,25 +289,28 @@ proptest! {
     }
 }
 
-/// Data written with FleetEvent v1 (id 1001, before `trust_violation`, `edge` and `via`) still
-/// decodes. A v1 heartbeat datum is today's without the null branches of `via` (inside the
-/// heartbeat) and of the two payloads added at the end.
+/// Data written with FleetEvent v1 (id 1001, before `trust_violation`, `edge`, `command_ack`,
+/// `via` and `battery_pct`) still decodes. A v1 heartbeat datum is today's without the null
+/// branches of `via` and `battery_pct` (inside the heartbeat) and of the three payloads added at
+/// the end.
 #[test]
 fn fleet_event_v1_bytes_still_decode() {
     let event = heartbeat_event();
-    let v3 = encode(&event).unwrap();
+    let v4 = encode(&event).unwrap();
     assert_eq!(
-        &v3[v3.len() - 2..],
-        &[0, 0],
-        "null branches of `trust_violation`, `edge`"
+        &v4[v4.len() - 3..],
+        &[0, 0, 0],
+        "null branches of `trust_violation`, `edge`, `command_ack`"
     );
     let mut v1 = vec![0, 0, 0, 0x03, 0xE9]; // 1001
-    v1.extend_from_slice(&v3[5..v3.len() - 2]);
-    // The heartbeat's last field (`via`) is its null branch: the byte before the null
-    // branches of link, snapshot, lifecycle, attestation and replay.
-    let via_at = v1.len() - 6;
-    assert_eq!(v1[via_at], 0);
-    v1.remove(via_at);
+    v1.extend_from_slice(&v4[5..v4.len() - 3]);
+    // The heartbeat's last fields (`via`, `battery_pct`) are null branches: the two bytes
+    // before the null branches of link, snapshot, lifecycle, attestation and replay.
+    for _ in 0..2 {
+        let added_at = v1.len() - 6;
+        assert_eq!(v1[added_at], 0);
+        v1.remove(added_at);
+    }
     assert_eq!(decode::<FleetEvent>(&v1).unwrap(), event);
     assert!(
         decode::<Node>(&v1).is_err(),
@@ -334,7 +337,16 @@ fn node_v1_bytes_decode_into_the_current_version() {
     let v1_fields: Vec<(String, Value)> = fields
         .into_iter()
         .filter(|(name, _)| {
-            !["trust", "attention", "domain_path", "relay_path", "edges"].contains(&name.as_str())
+            ![
+                "trust",
+                "attention",
+                "domain_path",
+                "relay_path",
+                "edges",
+                "commands_pending",
+                "commands_held",
+            ]
+            .contains(&name.as_str())
         })
         .map(|(name, value)| match (name.as_str(), value) {
             ("drift", Value::Record(drift)) => {
@@ -342,6 +354,9 @@ fn node_v1_bytes_decode_into_the_current_version() {
             }
             ("connectivity", Value::Record(conn)) => {
                 (name, Value::Record(conn.into_iter().take(5).collect()))
+            }
+            ("lifecycle", Value::Record(lifecycle)) => {
+                (name, Value::Record(lifecycle.into_iter().take(4).collect()))
             }
             (_, value) => (name, value),
         })

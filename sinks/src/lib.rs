@@ -1,7 +1,8 @@
 //! ClickHouse sink of the fleet pipeline, with an embedded Parquet + DataFusion backend.
 //!
 //! Lands canonical events, digital twins, dead letters, the connectivity/lifecycle ledger
-//! (transitions), drift evaluations, alerts and authority decisions from Kafka in ClickHouse:
+//! (transitions), drift evaluations, alerts, authority decisions, domains, policy bundles and
+//! command status records from Kafka in ClickHouse:
 //! versioned DDL migrations applied at start-up, pure row building, and a driver that batches
 //! rows per table, inserts each batch in one RowBinary `INSERT` per table and commits the Kafka
 //! offsets only after every insert of the batch returned. Effectively-once: every row carries
@@ -49,7 +50,9 @@ pub mod samples;
 pub mod stats;
 pub mod tables;
 
+pub use analytics::answer::{self, Answer};
 pub use analytics::cookbook;
+pub use analytics::source::{AnswerError, Reader, Source};
 pub use analytics::summary::{self, fleet_summary, summary_sql, Summary, SummarySql};
 pub use backend::clickhouse::migrate::{self, migrate, MigrationReport};
 pub use backend::clickhouse::{ClickHouse, ClickHouseConfig};

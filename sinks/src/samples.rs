@@ -6,10 +6,11 @@ use sxfleet_schemas::{
     ActualState, AttestationResult, AttestationStatus, AuthorityLevel, ConnectivityMode,
     DeadLetter, DesiredState, EventPayload, Firmware, FleetEvent, Hardware, Health, Heartbeat,
     LifecyclePhase, LinkQuality, Node, NodeAttention, NodeAuthority, NodeConnectivity, NodeDrift,
-    NodeEdge, NodeKind, NodeLifecycle, NodeRuntime, NodeTrust, Register, Source, StateTransition,
-    SupplyChain, SyncDebt, TransitionMachine,
+    NodeEdge, NodeKind, NodeLifecycle, NodeMaintenance, NodeRuntime, NodeTrust, Register, Source,
+    StateTransition, SupplyChain, SyncDebt, TransitionMachine,
 };
 
+pub mod commands;
 pub mod tree;
 
 /// 2026-02-25T06:13:20.123Z
@@ -32,6 +33,7 @@ pub fn heartbeat_event(node_id: &str, seq: i64) -> FleetEvent {
             health: Health::Degraded,
             uptime_s: Some(3_600),
             via: Some(vec!["relay-7".to_owned(), "sat-link-2".to_owned()]),
+            battery_pct: None,
         }),
     }
 }
@@ -156,6 +158,11 @@ pub fn node(id: &str, version: i64) -> Node {
             state: "QUARANTINED_REPLAY_MISMATCH".to_owned(),
             last_transition_ms: Some(T0 - 60),
             reason: Some("forged replay".to_owned()),
+            maintenance: Some(NodeMaintenance {
+                since_ms: T0 - 65,
+                until_ms: Some(T0 + 3_600_000),
+                command_id: Some("cmd-m".to_owned()),
+            }),
         },
         version,
         last_seq: 77,
@@ -170,6 +177,8 @@ pub fn node(id: &str, version: i64) -> Node {
             state: "UP".to_owned(),
             changed_ms: T0 - 70,
         }],
+        commands_pending: 2,
+        commands_held: 1,
     }
 }
 

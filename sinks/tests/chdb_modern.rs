@@ -49,6 +49,29 @@ fn chdb(steps: &[(String, Option<&str>)]) -> BTreeMap<String, String> {
     serde_json::from_slice(&output.stdout).expect("answers")
 }
 
+/// The steps that create database `db` with every migration applied on a server with `caps`.
+fn migrated(db: &str, caps: &ServerCaps) -> Vec<(String, Option<&'static str>)> {
+    let mut steps = vec![
+        (ddl::create_database(db), None),
+        (ddl::schema_migrations(db), None),
+    ];
+    for migration in MIGRATIONS {
+        for step in (migration.steps)(db, caps) {
+            steps.push((step.sql(db, caps), None));
+        }
+    }
+    steps
+}
+
+/// An `INSERT` of `rows` (JSON objects, one a line) into `table` of `db`.
+fn insert_json(db: &str, table: &str, rows: &[String]) -> String {
+    format!(
+        "INSERT INTO {} FORMAT JSONEachRow\n{}",
+        ddl::qualified(db, table),
+        rows.join("\n")
+    )
+}
+
 fn parse_breakdown(tsv: &str) -> Vec<(String, u64)> {
     tsv.lines()
         .map(|line| {
@@ -207,15 +230,7 @@ fn cookbook_queries_run_on_chdb() {
     let version = chdb(&[("SELECT version()".to_owned(), Some("version"))]);
     let caps = ServerCaps::from_version(&version["version"]).expect("version");
     let db = "fleet_cookbook";
-    let mut steps: Vec<(String, Option<&str>)> = vec![
-        (ddl::create_database(db), None),
-        (ddl::schema_migrations(db), None),
-    ];
-    for migration in MIGRATIONS {
-        for step in (migration.steps)(db, &caps) {
-            steps.push((step.sql(db, &caps), None));
-        }
-    }
+    let mut steps = migrated(db, &caps);
     let rows: Vec<String> = fleet::twins()
         .iter()
         .map(|n| serde_json::to_string(&node_state_row(n, TWIN_AT).expect("row")).expect("json"))
@@ -262,15 +277,7 @@ fn hierarchy_queries_answer_on_chdb() {
     let version = chdb(&[("SELECT version()".to_owned(), Some("version"))]);
     let caps = ServerCaps::from_version(&version["version"]).expect("version");
     let db = "fleet_tree";
-    let mut steps: Vec<(String, Option<&str>)> = vec![
-        (ddl::create_database(db), None),
-        (ddl::schema_migrations(db), None),
-    ];
-    for migration in MIGRATIONS {
-        for step in (migration.steps)(db, &caps) {
-            steps.push((step.sql(db, &caps), None));
-        }
-    }
+    let mut steps = migrated(db, &caps);
     let twins: Vec<String> = seed::twins()
         .iter()
         .map(|n| serde_json::to_string(&node_state_row(n, TWIN_AT).expect("row")).expect("json"))
@@ -295,14 +302,7 @@ fn hierarchy_queries_answer_on_chdb() {
         (ddl::table::DOMAINS, &domains),
         (ddl::table::POLICY_BUNDLES, &bundles),
     ] {
-        steps.push((
-            format!(
-                "INSERT INTO {} FORMAT JSONEachRow\n{}",
-                ddl::qualified(db, table),
-                rows.join("\n")
-            ),
-            None,
-        ));
+        steps.push((insert_json(db, table, rows), None));
     }
     steps.push((format!("USE {db}"), None));
     steps.push((rule_check_sql(Dialect::ClickHouse), Some("rule")));
@@ -316,5 +316,63 @@ fn hierarchy_queries_answer_on_chdb() {
     assert_eq!(answers["rule"], rule_in_rust());
     for ((name, params, want), key) in expected.iter().zip(&names) {
         assert_eq!(&answers[key], want, "{name} {params:?}");
+    }
+}
+
+/// The command ledger of `samples::commands` in `commands` and its twins in `node_state` on the
+/// current engine: the command views and the cookbook's command queries answer what they
+/// answer on 18.16 and on the Parquet backend (`tests/commands.rs`).
+#[test]
+fn command_queries_answer_on_chdb() {
+    use sxfleet_sinks::samples::commands::{statuses, twins};
+    use sxfleet_sinks::tables::commands::command_row;
+
+    let version = chdb(&[("SELECT version()".to_owned(), Some("version"))]);
+    let caps = ServerCaps::from_version(&version["version"]).expect("version");
+    let db = "fleet_commands";
+    let mut steps = migrated(db, &caps);
+    let twins: Vec<String> = twins()
+        .iter()
+        .map(|n| serde_json::to_string(&node_state_row(n, TWIN_AT).expect("row")).expect("json"))
+        .collect();
+    let commands: Vec<String> = statuses()
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let at = Coords {
+                offset: i as i64,
+                ..TWIN_AT
+            };
+            serde_json::to_string(&command_row(s, at).expect("row")).expect("json")
+        })
+        .collect();
+    for (table, rows) in [
+        (ddl::table::NODE_STATE, &twins),
+        (ddl::table::COMMANDS, &commands),
+    ] {
+        steps.push((insert_json(db, table, rows), None));
+    }
+    steps.push((format!("USE {db}"), None));
+    let checks = common::commands::view_checks();
+    let expected = common::commands::expected();
+    let mut queries: Vec<(String, String)> = checks
+        .iter()
+        .map(|(sql, want)| ((*sql).to_owned(), want.clone()))
+        .collect();
+    queries.push((
+        common::commands::twin_query(Dialect::ClickHouse),
+        common::commands::twin_answer(),
+    ));
+    for (name, params, want) in &expected {
+        let sql = common::tree::query(name, Dialect::ClickHouse).bind(params);
+        queries.push((sql, want.clone()));
+    }
+    let names: Vec<String> = (0..queries.len()).map(|i| format!("q{i}")).collect();
+    for ((sql, _), key) in queries.iter().zip(&names) {
+        steps.push((sql.clone(), Some(key.as_str())));
+    }
+    let answers = chdb(&steps);
+    for ((sql, want), key) in queries.iter().zip(&names) {
+        assert_eq!(&answers[key], want, "{sql}");
     }
 }

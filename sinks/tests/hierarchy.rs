@@ -5,18 +5,16 @@
 
 mod common;
 
-use std::time::Duration;
-
-use common::kafka::{start, wait_for, TestTopics};
+use common::kafka::{land_in_parquet, start, wait_for, TestTopics};
 use common::tree::{df_tsv, expected, expected_heads, produce, query};
 use common::TestDb;
 use sxfleet_runtime::Shutdown;
 use sxfleet_sinks::analytics::status::check::{rule_check_sql, rule_in_rust};
 use sxfleet_sinks::cookbook::Dialect;
-use sxfleet_sinks::query::{run, session};
+use sxfleet_sinks::query::run;
 use sxfleet_sinks::tables::ddl::table;
 use sxfleet_sinks::tables::domains::DomainRow;
-use sxfleet_sinks::{fleet_summary, Backend, ClickHouse};
+use sxfleet_sinks::{fleet_summary, ClickHouse};
 
 async fn ch_tsv(ch: &ClickHouse, sql: &str) -> String {
     let mut cursor = ch
@@ -158,33 +156,9 @@ async fn the_hierarchy_lands_and_answers_on_clickhouse_and_parquet() {
 
     // The same records on the Parquet backend, read by DataFusion.
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut config = kafka.sink_config(&db);
-    config.backend = Backend::Parquet {
-        dir: dir.path().to_owned(),
-    };
-    let shutdown = Shutdown::new();
-    let sink = start(&config, &shutdown);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let landed =
-            match session(dir.path()).await {
-                Ok(ctx) => df_tsv(
-                    &ctx,
-                    "SELECT (SELECT count(*) FROM node_state) + (SELECT count(*) FROM domains) \
-                 + (SELECT count(*) FROM policy_bundles)",
-                )
-                .await,
-                Err(_) => String::new(),
-            };
-        if landed == "123\n" {
-            break;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "parquet: {landed}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    shutdown.trigger();
-    sink.await.expect("join");
-    let ctx = session(dir.path()).await.expect("session");
+    let counts = "SELECT (SELECT count(*) FROM node_state) + (SELECT count(*) FROM domains) \
+                  + (SELECT count(*) FROM policy_bundles)";
+    let ctx = land_in_parquet(&kafka.sink_config(&db), dir.path(), counts, 123).await;
     assert_eq!(
         df_tsv(&ctx, &rule_check_sql(Dialect::DataFusion)).await,
         rule_in_rust()

@@ -91,7 +91,7 @@ async fn every_table_round_trips() {
         text,
         "HEARTBEAT\tHTTP\t2026-02-25 06:13:22\t{\"rtt_ms\":42.5,\"loss_pct\":0.25,\
          \"bandwidth_kbps\":5000,\"backlog_messages\":12,\"health\":\"DEGRADED\",\"uptime_s\":3600,\
-         \"via\":[\"relay-7\",\"sat-link-2\"]}\n"
+         \"via\":[\"relay-7\",\"sat-link-2\"],\"battery_pct\":null}\n"
     );
     let text = common::tsv(
         &ch,

@@ -60,7 +60,8 @@ async fn migrations_apply_once_and_are_idempotent() {
     assert_eq!(
         engines,
         "alerts\tReplacingMergeTree\nassignments\tView\nattention_queue\tView\n\
-         authority_audit\tReplacingMergeTree\ndlq\tMergeTree\ndomain_authority\tView\n\
+         authority_audit\tReplacingMergeTree\ncommand_latest\tView\n\
+         commands\tReplacingMergeTree\ndlq\tMergeTree\ndomain_authority\tView\n\
          domain_minute\tSummingMergeTree\ndomain_minute_alerts_mv\tMaterializedView\n\
          domain_minute_drift_mv\tMaterializedView\n\
          domain_minute_transitions_mv\tMaterializedView\ndomain_rollup\tView\n\
@@ -68,7 +69,7 @@ async fn migrations_apply_once_and_are_idempotent() {
          drift_evaluations\tReplacingMergeTree\nedges\tView\nevents\tMergeTree\n\
          masters_of_record\tView\nnode_state\tReplacingMergeTree\n\
          policy_bundles\tReplacingMergeTree\nrelay_health\tView\nrelay_paths\tView\n\
-         rollout_status\tView\nschema_migrations\tReplacingMergeTree\n\
+         rollout_status\tView\nrollouts\tView\nschema_migrations\tReplacingMergeTree\n\
          transitions\tReplacingMergeTree\n"
     );
 
@@ -174,4 +175,35 @@ async fn the_rollup_follows_inserts_and_a_backfill_adds_what_landed_before_it_on
     tsv(&ch, &format!("DROP TABLE `{}`.schema_migrations", db.name)).await;
     migrate(&ch).await.expect("migrate a third time");
     assert_eq!(rollup(&ch).await, expected, "backfilled once");
+}
+
+/// Migration 16 on a `node_state` that holds rows (run again, as after a cut-short run): the
+/// widened `lifecycle_phase` keeps every phase, MAINTENANCE included, and the Node v4 columns.
+#[tokio::test]
+async fn the_widened_phase_keeps_landed_twins() {
+    use sxfleet_sinks::samples::commands::{twins, MAINTENANCE_SINCE};
+    use sxfleet_sinks::tables::node_state::node_state_row;
+
+    let db = TestDb::new();
+    let ch = db.connect().await;
+    migrate(&ch).await.expect("migrate");
+    let rows: Vec<_> = twins()
+        .iter()
+        .filter(|t| t.id.starts_with("edge-"))
+        .map(|t| node_state_row(t, common::TWIN_AT).unwrap())
+        .collect();
+    insert_rows(&ch.client(), "node_state", &rows, None)
+        .await
+        .expect("insert");
+    tsv(&ch, &format!("DROP TABLE `{}`.schema_migrations", db.name)).await;
+    migrate(&ch).await.expect("migrate again");
+    let sql = format!(
+        "SELECT node_id, lifecycle_phase, commands_pending, commands_held, maintenance_since_ms \
+         FROM `{}`.node_state FINAL ORDER BY node_id",
+        db.name
+    );
+    assert_eq!(
+        tsv(&ch, &sql).await,
+        format!("edge-1\tQUARANTINED\t0\t0\t0\nedge-2\tMAINTENANCE\t1\t1\t{MAINTENANCE_SINCE}\n")
+    );
 }

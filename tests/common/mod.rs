@@ -4,7 +4,9 @@
 
 pub mod cleanup;
 pub mod http;
+pub mod process;
 pub mod registry;
+pub mod run;
 
 pub use cleanup::Cleanup;
 

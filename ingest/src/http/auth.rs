@@ -15,6 +15,8 @@ pub struct Principal {
     pub name: String,
     /// The node ids it may send for.
     pub nodes: Vec<String>,
+    /// The controller ids it may issue commands as (`/v1/commands`).
+    pub controllers: Vec<String>,
 }
 
 /// Which credential named the principal.
@@ -103,7 +105,7 @@ impl Authenticator {
         }
         let mut tokens = HashMap::with_capacity(config.tokens.len());
         for entry in &config.tokens {
-            let principal = principal(&entry.principal, &entry.nodes);
+            let principal = principal(&entry.principal, &entry.nodes, &entry.controllers);
             if tokens.insert(entry.token.clone(), principal).is_some() {
                 return Err(HttpConfigError::DuplicateToken {
                     principal: entry.principal.clone(),
@@ -112,7 +114,7 @@ impl Authenticator {
         }
         let mut clients = HashMap::with_capacity(config.clients.len());
         for entry in &config.clients {
-            let principal = principal(&entry.principal, &entry.nodes);
+            let principal = principal(&entry.principal, &entry.nodes, &[]);
             if clients.insert(entry.name.clone(), principal).is_some() {
                 return Err(HttpConfigError::DuplicateClient {
                     name: entry.name.clone(),
@@ -205,10 +207,11 @@ impl Authenticator {
     }
 }
 
-fn principal(name: &str, nodes: &[String]) -> Arc<Principal> {
+fn principal(name: &str, nodes: &[String], controllers: &[String]) -> Arc<Principal> {
     Arc::new(Principal {
         name: name.to_owned(),
         nodes: nodes.to_vec(),
+        controllers: controllers.to_vec(),
     })
 }
 
@@ -227,6 +230,7 @@ mod tests {
                 token: "t-1".to_owned(),
                 principal: "relay-7".to_owned(),
                 nodes: vec!["n-2".to_owned(), "n-3".to_owned()],
+                controllers: vec![],
             }],
             clients: vec![
                 ClientConfig {

@@ -93,10 +93,16 @@ impl std::fmt::Debug for HttpConfig {
 pub struct TokenConfig {
     /// The secret (redacted in `Debug`).
     pub token: String,
-    /// Who holds it: a node id, or a relay id.
+    /// Who holds it: a node id, a relay id, or an operator's or controller's name.
     pub principal: String,
-    /// The node ids it may send for: the node itself, or the nodes behind a relay.
+    /// The node ids it may send for: the node itself, or the nodes behind a relay (none for an
+    /// operator's token).
+    #[serde(default)]
     pub nodes: Vec<String>,
+    /// The controller ids whose authority it may issue commands under on `/v1/commands`: an
+    /// operator's or controller's token. A node's token has none, so it cannot issue commands.
+    #[serde(default)]
+    pub controllers: Vec<String>,
 }
 
 impl std::fmt::Debug for TokenConfig {
@@ -105,6 +111,7 @@ impl std::fmt::Debug for TokenConfig {
             .field("token", &"<redacted>")
             .field("principal", &self.principal)
             .field("nodes", &self.nodes)
+            .field("controllers", &self.controllers)
             .finish()
     }
 }

@@ -2,7 +2,7 @@
 //! the sender's node set and the lane.
 
 use serde::Serialize;
-use sxfleet_schemas::{DeadLetter, EventPayload, Source};
+use sxfleet_schemas::{ControlEvent, ControlPayload, DeadLetter, EventPayload, Source};
 
 use super::auth::Authenticated;
 use crate::config::NormalizerConfig;
@@ -17,6 +17,8 @@ pub enum Lane {
     Live,
     /// `/v1/replay`: backlog uploads (`replay` messages only).
     Replay,
+    /// `/v1/commands`: operators' and controllers' `command` records only.
+    Commands,
 }
 
 impl Lane {
@@ -25,6 +27,7 @@ impl Lane {
         match self {
             Lane::Live => "live",
             Lane::Replay => "replay",
+            Lane::Commands => "commands",
         }
     }
 }
@@ -47,7 +50,8 @@ pub struct LineResult {
 /// A batch split into what goes where.
 #[derive(Debug, Default, PartialEq)]
 pub struct Batch {
-    /// Accepted lines: (node_id, raw bytes) for the raw topic.
+    /// Accepted lines: (key, raw bytes) for the raw topic; the key is the node id, or a
+    /// command's target id.
     pub accepted: Vec<(String, Vec<u8>)>,
     /// DLQ records for the rejected lines.
     pub dead_letters: Vec<DeadLetter>,
@@ -120,14 +124,13 @@ fn check_line(
     };
     let records =
         normalize(config, line, ctx).map_err(|rejected| (rejected.rejection, rejected.node_id))?;
-    let Some(Normalized::Event(event)) = records.first() else {
-        return Err((
-            Rejection::new(
-                ReasonCode::ForbiddenNode,
-                "control-plane records are not accepted over HTTP",
-            ),
-            None,
-        ));
+    let event = match records.first() {
+        Some(Normalized::Event(event)) if lane != Lane::Commands => event,
+        Some(Normalized::Control(control)) => return check_command(sender, lane, control),
+        _ => {
+            let detail = "only `command` records go to /v1/commands";
+            return Err((Rejection::new(ReasonCode::WrongLane, detail), None));
+        }
     };
     let node_id = event.node_id.clone();
     if !sender.principal.nodes.contains(&node_id) {
@@ -154,6 +157,36 @@ fn check_line(
     Ok(node_id)
 }
 
+/// The raw-topic key of an acceptable command line (its target id): a `command` on
+/// `/v1/commands` whose `authority.controller_id` the credential may issue as.
+fn check_command(
+    sender: &Authenticated,
+    lane: Lane,
+    control: &ControlEvent,
+) -> Result<String, (Rejection, Option<String>)> {
+    let ControlPayload::Command(command) = &control.payload else {
+        let detail = "control-plane records other than `command` are not accepted over HTTP";
+        return Err((Rejection::new(ReasonCode::ForbiddenNode, detail), None));
+    };
+    if lane != Lane::Commands {
+        let detail = "commands go to /v1/commands";
+        return Err((Rejection::new(ReasonCode::WrongLane, detail), None));
+    }
+    let controller = &command.authority.controller_id;
+    if !sender.principal.controllers.contains(controller) {
+        let detail = format!(
+            "the {} of {:?} may not issue commands as controller {controller:?}",
+            sender.credential.as_str(),
+            sender.principal.name
+        );
+        return Err((
+            Rejection::new(ReasonCode::ForbiddenController, detail),
+            None,
+        ));
+    }
+    Ok(control.key.clone())
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -168,6 +201,7 @@ mod tests {
             principal: Arc::new(Principal {
                 name: "n-1".to_owned(),
                 nodes: vec!["n-1".to_owned()],
+                controllers: vec![],
             }),
             credential,
         }
@@ -239,6 +273,51 @@ mod tests {
             by_cert.results[2].detail.as_deref(),
             Some("the client certificate may not send for node \"n-2\"")
         );
+    }
+
+    /// `/v1/commands` takes only `command` records, from a credential that may issue as the
+    /// command's controller; commands are refused on the node lanes.
+    #[test]
+    fn the_commands_lane_takes_only_commands_of_its_controllers() {
+        let command = |controller: &str| {
+            format!(
+                r#"{{"type":"command","ts":"2026-01-01T00:00:00Z","idempotency_key":"k","target":{{"node":"n-1"}},"kind":"restart","authority":{{"controller_id":"{controller}","level":"REGION","epoch":1}}}}"#
+            )
+        };
+        let heartbeat =
+            r#"{"type":"heartbeat","node_id":"n-1","ts":"2026-01-01T00:00:00Z","seq":1}"#;
+        let body = [command("ctl-a"), command("ctl-b"), heartbeat.to_owned()].join("\n");
+        let operator = Authenticated {
+            principal: Arc::new(Principal {
+                name: "ops".to_owned(),
+                nodes: vec![],
+                controllers: vec!["ctl-a".to_owned()],
+            }),
+            credential: Credential::Token,
+        };
+        let config = NormalizerConfig::default();
+        let batch = check_batch(&config, &operator, Lane::Commands, body.as_bytes(), NOW);
+        assert_eq!(
+            reasons(&batch),
+            vec![None, Some("forbidden_controller"), Some("wrong_lane")]
+        );
+        assert_eq!(batch.accepted.len(), 1);
+        assert_eq!(batch.accepted[0].0, "n-1", "keyed by the command's target");
+        let node = sender(Credential::Token);
+        let refused = check_batch(&config, &node, Lane::Commands, body.as_bytes(), NOW);
+        assert_eq!(
+            refused.accepted.len(),
+            0,
+            "a node's token issues no command"
+        );
+        let live = check_batch(
+            &config,
+            &operator,
+            Lane::Live,
+            command("ctl-a").as_bytes(),
+            NOW,
+        );
+        assert_eq!(reasons(&live), vec![Some("wrong_lane")]);
     }
 
     #[test]

@@ -88,6 +88,7 @@ struct AppState {
     auth: Authenticator,
     live: LaneState,
     replay: LaneState,
+    commands: LaneState,
 }
 
 /// The API's router, writing with `kafka` to `topics`; producers use transactional ids
@@ -133,12 +134,19 @@ pub fn router(
             Some(config.replay_concurrency),
             StatusCode::TOO_MANY_REQUESTS,
         ),
+        commands: lane(
+            Lane::Commands,
+            config.live_memory_bytes,
+            None,
+            StatusCode::SERVICE_UNAVAILABLE,
+        ),
         auth,
         config,
     });
     Ok(Router::new()
         .route("/v1/events", post(live))
         .route("/v1/replay", post(replay))
+        .route("/v1/commands", post(commands))
         .route("/healthz", get(|| async { "ok" }))
         .with_state(state))
 }
@@ -199,6 +207,10 @@ async fn live(State(state): State<Arc<AppState>>, request: Request) -> Response 
 
 async fn replay(State(state): State<Arc<AppState>>, request: Request) -> Response {
     ingest(&state, &state.replay, request).await
+}
+
+async fn commands(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    ingest(&state, &state.commands, request).await
 }
 
 async fn ingest(state: &AppState, lane: &LaneState, request: Request) -> Response {

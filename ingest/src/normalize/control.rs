@@ -1,24 +1,17 @@
-//! Control-plane records (`domain`, `policy_bundle`, `assign`, `authority`, `sync`), keyed by
-//! the domain or bundle they are about.
+//! Control-plane records (`domain`, `policy_bundle`, `assign`, `authority`, `sync`, `command`),
+//! keyed by the domain, bundle or command target they are about.
 
 use sxfleet_schemas::{
-    Assign, AssignTarget, AuthorityClaim, AuthorityClaimEvent, AuthorityLevel, ControlEvent,
-    ControlPayload, DomainDef, DomainLevel, DomainSync, FederationSync, PolicyBundle,
-    SyncDirection,
+    Assign, AssignTarget, AuthorityClaimEvent, ControlEvent, ControlPayload, DomainDef,
+    DomainLevel, DomainSync, FederationSync, PolicyBundle, SyncDirection,
 };
 
+use super::command::{authority_claim, command_request};
 use super::common::{check_unknown, event_time, rfc3339_ms};
 use super::fields::Fields;
 use crate::config::NormalizerConfig;
 use crate::context::RawContext;
 use crate::reject::{ReasonCode, Rejection};
-
-const AUTHORITY_LEVELS: &[AuthorityLevel] = &[
-    AuthorityLevel::Global,
-    AuthorityLevel::Region,
-    AuthorityLevel::Local,
-    AuthorityLevel::Autonomous,
-];
 
 /// Normalizes a control-plane record of type `kind`.
 pub(super) fn control_event(
@@ -41,6 +34,7 @@ pub(super) fn control_event(
                     "autonomy",
                     "version",
                     "sync",
+                    "utc_offset",
                 ],
             )?;
             let domain = DomainDef {
@@ -53,6 +47,10 @@ pub(super) fn control_event(
                 autonomy: fields.opt_str("autonomy")?,
                 version: fields.opt_count("version")?,
                 sync: domain_sync(fields)?,
+                utc_offset_minutes: fields
+                    .opt_str("utc_offset")?
+                    .map(|text| utc_offset_minutes(&text))
+                    .transpose()?,
             };
             (domain.domain_id.clone(), ControlPayload::Domain(domain))
         }
@@ -114,6 +112,10 @@ pub(super) fn control_event(
                 authority: authority_claim(&authority)?,
             };
             (target_id, ControlPayload::Assign(assign))
+        }
+        "command" => {
+            let request = command_request(config, fields, event_time_ms)?;
+            (request.target_id.clone(), ControlPayload::Command(request))
         }
         "sync" => {
             check_unknown(
@@ -193,10 +195,30 @@ fn federation_sync(fields: &Fields<'_>) -> Result<FederationSync, Rejection> {
     })
 }
 
-fn authority_claim(fields: &Fields<'_>) -> Result<AuthorityClaim, Rejection> {
-    Ok(AuthorityClaim {
-        controller_id: fields.id("controller_id")?,
-        level: fields.symbol("level", AUTHORITY_LEVELS)?,
-        epoch: fields.count("epoch")?,
-    })
+/// A UTC offset, `Z` or `±HH:MM` (at most 14 hours), as minutes east of UTC.
+fn utc_offset_minutes(text: &str) -> Result<i32, Rejection> {
+    let bad = || {
+        Rejection::new(
+            ReasonCode::BadTimestamp,
+            format!("`utc_offset` {text:?} is not `Z` or an offset like +02:00 or -05:30"),
+        )
+    };
+    if text == "Z" {
+        return Ok(0);
+    }
+    let (sign, rest) = match text.split_at_checked(1) {
+        Some(("+", rest)) => (1, rest),
+        Some(("-", rest)) => (-1, rest),
+        _ => return Err(bad()),
+    };
+    let (hours, minutes) = rest.split_once(':').ok_or_else(bad)?;
+    let two_digits = |part: &str| {
+        (part.len() == 2 && part.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| part.parse::<i32>().ok())
+            .flatten()
+    };
+    match (two_digits(hours), two_digits(minutes)) {
+        (Some(h), Some(m)) if m < 60 && h * 60 + m <= 14 * 60 => Ok(sign * (h * 60 + m)),
+        _ => Err(bad()),
+    }
 }

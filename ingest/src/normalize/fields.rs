@@ -248,6 +248,11 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// Any present value rendered as text like [`Self::text_map`]'s values; `None` when absent.
+    pub(super) fn opt_text(&self, name: &str) -> Option<String> {
+        self.present(name).map(value_text)
+    }
+
     /// An optional array of objects.
     pub(super) fn objects(&self, name: &str) -> Result<Vec<&'a Map<String, Value>>, Rejection> {
         match self.present(name) {

@@ -8,7 +8,9 @@
 //! - `common`: the rules every raw type shares (event time, unknown fields).
 //! - `payloads`: builders of the larger node-event payloads.
 //! - `control`: the raw contract for control-plane records.
+//! - `command`: the raw contract of `command` (control plane) and `command_ack` (node).
 
+mod command;
 mod common;
 mod control;
 mod fields;
@@ -20,6 +22,7 @@ use sxfleet_schemas::{
     ReplayPhase,
 };
 
+use self::command::command_ack;
 pub(crate) use self::common::rfc3339_ms;
 use self::common::{check_unknown, event_time};
 use self::control::control_event;
@@ -47,8 +50,16 @@ const NODE_TYPES: &[&str] = &[
     "attestation",
     "replay",
     "edge",
+    "command_ack",
 ];
-const CONTROL_TYPES: &[&str] = &["domain", "policy_bundle", "assign", "authority", "sync"];
+const CONTROL_TYPES: &[&str] = &[
+    "domain",
+    "policy_bundle",
+    "assign",
+    "authority",
+    "sync",
+    "command",
+];
 
 /// Normalizes one raw JSON message. A `replay` chunk yields its marker followed by the events
 /// it carries (with `replayed = true`); a chunk with any bad event is rejected whole, so the
@@ -156,6 +167,7 @@ fn node_event(
         "heartbeat" => EventPayload::Heartbeat(heartbeat(config, fields)?),
         "link" => EventPayload::Link(link(config, fields)?),
         "edge" => EventPayload::Edge(edge(config, fields, &node_id)?),
+        "command_ack" => EventPayload::CommandAck(command_ack(config, fields)?),
         "snapshot" => EventPayload::Snapshot(snapshot(config, fields)?),
         "lifecycle" => {
             check_unknown(config, fields, &["event", "reason"])?;

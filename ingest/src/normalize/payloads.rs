@@ -96,6 +96,7 @@ pub(super) fn heartbeat(
             "health",
             "uptime_s",
             "via",
+            "battery_pct",
         ],
     )?;
     let health = fields
@@ -109,6 +110,7 @@ pub(super) fn heartbeat(
         health,
         uptime_s: fields.opt_count("uptime_s")?,
         via: fields.opt_id_list("via", MAX_VIA_HOPS)?,
+        battery_pct: fields.opt_f64("battery_pct", 0.0, 100.0)?,
     })
 }
 

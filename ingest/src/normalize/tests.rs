@@ -5,6 +5,7 @@ use sxfleet_schemas::{EventPayload, Health, Source};
 
 use super::{normalize, Normalized};
 
+mod commands;
 mod federation;
 use crate::config::{NormalizerConfig, UnknownFields};
 use crate::context::RawContext;

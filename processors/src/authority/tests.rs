@@ -55,6 +55,7 @@ fn seed_000() -> AuthorityState {
             autonomy: None,
             version: None,
             sync: None,
+            utc_offset_minutes: None,
         });
     }
     let claims = [
@@ -429,6 +430,7 @@ fn run_claims(
         autonomy: None,
         version: None,
         sync: None,
+        utc_offset_minutes: None,
     });
     let outputs: Vec<AuthorityOutput> =
         claims.iter().flat_map(|(c, t)| s.on_claim(c, *t)).collect();
@@ -518,6 +520,7 @@ fn domain_paths_walk_the_parents_from_the_root() {
             autonomy: None,
             version: None,
             sync: None,
+            utc_offset_minutes: None,
         });
     }
     assert_eq!(s.path("loop-a"), ["loop-b", "loop-a"]);

@@ -84,7 +84,8 @@ pub fn on_event(
         | EventPayload::Snapshot(_)
         | EventPayload::Lifecycle(_)
         | EventPayload::Attestation(_)
-        | EventPayload::Edge(_) => contact(state, config, t, None, &mut out),
+        | EventPayload::Edge(_)
+        | EventPayload::CommandAck(_) => contact(state, config, t, None, &mut out),
         // Emitted by the normalizer, not sent by the node: no contact.
         EventPayload::TrustViolation(_) => {}
     }

@@ -42,6 +42,7 @@ fn domain(
                 mode: Some("continuous".to_owned()),
                 can_operate_isolated: Some(true),
             }),
+            utc_offset_minutes: None,
         }),
     )
 }

@@ -9,7 +9,8 @@
 //! the node registers in this partition. Pure: time is the control records' event time and
 //! the instants of the `#control` timer ([`ControlState::next_deadline`]).
 //!
-//! Layout: `audit` (authority audit records), `versions` (bundle and domain version
+//! Layout: `audit` (authority audit records), `commands` (what the command machine reads:
+//! authority check, audit record, rollout issuer, domain time offset), `versions` (bundle and domain version
 //! decisions), `sync` (federation sync reports), `status` (the authority-status rule),
 //! `domains` (the published domain records).
 
@@ -17,13 +18,14 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use sxfleet_schemas::{
-    Alert, Assign, AssignTarget, AuthorityDecision, BundleVersion, ControlEvent, ControlPayload,
-    Domain, EpochMillis,
+    Alert, Assign, AssignTarget, AuthorityClaim, AuthorityDecision, BundleVersion, ControlEvent,
+    ControlPayload, Domain, EpochMillis,
 };
 
 use crate::attention::{self, AttentionState, Subject as AlertSubject};
 use crate::authority::{AuthorityOutput, AuthorityState};
 use crate::drift::{DesiredResolver, Verdict};
+use sxfleet_schemas::CommandRequest;
 
 use self::audit::decision;
 pub use self::domains::DomainBook;
@@ -34,7 +36,10 @@ pub use status::{
     StatusInputs,
 };
 
+pub use self::commands::command_decision;
+
 mod audit;
+pub mod commands;
 mod domains;
 mod status;
 mod sync;
@@ -120,6 +125,24 @@ pub enum NodeHome {
 }
 
 impl ControlState {
+    /// The authority check of a command against `domain_id` ([`commands::check`]).
+    ///
+    /// # Errors
+    /// The reject reason's code.
+    pub fn check_command(&self, request: &CommandRequest, domain_id: &str) -> Result<(), String> {
+        commands::check(&self.authority, request, domain_id)
+    }
+
+    /// The controller a rollout to `node_id` is issued under ([`commands::assignment_winner`]).
+    pub fn assignment_winner(&self, node_id: &str, domain_id: &str) -> Option<AuthorityClaim> {
+        commands::assignment_winner(&self.authority, &self.desired, node_id, domain_id)
+    }
+
+    /// `domain_id`'s local time offset ([`commands::utc_offset_minutes`]).
+    pub fn utc_offset_minutes(&self, domain_id: &str) -> i32 {
+        commands::utc_offset_minutes(&self.authority, &self.domains, domain_id)
+    }
+
     /// Applies a control record. `publishes_domains` is true on the partition that publishes
     /// domain decisions (partition 0); `home` says where the target of a node assignment lives.
     pub fn apply(
@@ -168,6 +191,11 @@ impl ControlState {
                 Vec::new()
             }
             ControlPayload::Authority(claim) => self.authority.on_claim(claim, at_ms),
+            // Commands are the node's command book's, not the control state's.
+            ControlPayload::Command(_) => {
+                outcome.affected = Affected::Nothing;
+                return outcome;
+            }
             ControlPayload::Assign(assign) if assign.target_kind == AssignTarget::Node => {
                 let target = assign.target_id.clone();
                 let NodeHome::Here(domain) = home(&target) else {

@@ -34,6 +34,7 @@ pub(crate) fn domain(at_ms: i64, id: &str, parent: Option<&str>) -> ControlEvent
             autonomy: None,
             version: None,
             sync: None,
+            utc_offset_minutes: None,
         }),
     )
 }

@@ -179,7 +179,7 @@ fn a_control_change_recomputes_the_node_and_moves_its_twin() {
     ] {
         control.apply(&input, true, |_| NodeHome::Elsewhere);
     }
-    let derived = fold::on_control(&mut node, &control, T0 + 2 * MIN, &config);
+    let derived = fold::on_control(&mut node, &control, T0 + 2 * MIN, &config).derived;
     assert!(derived.changed);
     let report = derived.report.expect("the assignment makes the node drift");
     assert_eq!((report.status.as_str(), report.seq), ("DRIFTED", 1));
@@ -190,7 +190,7 @@ fn a_control_change_recomputes_the_node_and_moves_its_twin() {
         "a recomputed twin is a new version"
     );
     // The same control state again changes nothing.
-    let again = fold::on_control(&mut node, &control, T0 + 2 * MIN, &config);
+    let again = fold::on_control(&mut node, &control, T0 + 2 * MIN, &config).derived;
     assert!(!again.changed && again.report.is_none());
     assert_eq!(node.twin.version, version + 1);
 }
@@ -344,4 +344,54 @@ fn a_reported_trust_violation_quarantines_without_moving_the_nodes_seq() {
     let next = event(3, T0 + 3 * MIN, heartbeat(40.0, 0.0, Health::Ok));
     assert!(fold::on_event(&mut node, &next, &control, &config).is_some());
     assert_eq!(node.twin.last_seq, 3);
+}
+
+#[test]
+fn an_attested_signature_unlike_the_enrolled_one_raises_attention_at_the_attestation() {
+    let config = ProjectionConfig::default();
+    let control = seed_003_control();
+    let mut node = NodeState::new("n1");
+    let EventPayload::Register(mut enrolled) = register() else {
+        unreachable!("register() is a register")
+    };
+    enrolled.firmware = sxfleet_schemas::Firmware {
+        version: Some("2.1.3".into()),
+        signature: Some("sig-a".into()),
+    };
+    for e in [
+        event(1, T0, EventPayload::Register(enrolled)),
+        event(2, T0 + MIN, heartbeat(40.0, 0.0, Health::Ok)),
+    ] {
+        let step = fold::on_event(&mut node, &e, &control, &config).unwrap();
+        assert_eq!(step.derived.alert, None);
+    }
+    let forged = EventPayload::Attestation(Attestation {
+        result: AttestationResult::Verified,
+        firmware_signature: Some("sig-forged".into()),
+        cert_not_after_ms: None,
+    });
+    let step = fold::on_event(
+        &mut node,
+        &event(3, T0 + 2 * MIN, forged),
+        &control,
+        &config,
+    )
+    .unwrap();
+    assert_eq!(node.twin.trust.state, "VIOLATED");
+    let alert = step
+        .derived
+        .alert
+        .expect("attention raised at the attestation");
+    assert_eq!(
+        (alert.action.as_str(), alert.alert_id.as_str()),
+        ("RAISE", "ATTENTION:n1:1")
+    );
+    let quiet = fold::on_event(
+        &mut node,
+        &event(4, T0 + 3 * MIN, heartbeat(40.0, 0.0, Health::Ok)),
+        &control,
+        &config,
+    )
+    .unwrap();
+    assert_eq!(quiet.derived.alert, None, "still open: no second raise");
 }

@@ -265,6 +265,7 @@ fn domain(id: &str, parent: Option<&str>) -> DomainDef {
         autonomy: None,
         version: None,
         sync: None,
+        utc_offset_minutes: None,
     }
 }
 

@@ -13,6 +13,9 @@ use sxfleet_schemas::{
 };
 
 use crate::connectivity::ConnectivityTransition;
+use sxfleet_schemas::CommandKind;
+
+pub mod actions;
 
 /// Precise state of seed 004's diagram 3A. The connectivity sub-states belong to phase ACTIVE.
 #[derive(
@@ -41,6 +44,8 @@ pub enum PreciseState {
     Replaying,
     /// Applying an update.
     Updating,
+    /// Under maintenance (a MAINTENANCE_START command or signal); Avro phase UPDATING.
+    Maintenance,
     /// Degraded.
     Degraded,
     /// Quarantined: limited operations.
@@ -64,6 +69,7 @@ impl PreciseState {
         S::Returning,
         S::Replaying,
         S::Updating,
+        S::Maintenance,
         S::Degraded,
         S::Quarantined,
         S::Decommissioning,
@@ -82,7 +88,9 @@ impl PreciseState {
             | PreciseState::Autonomous
             | PreciseState::Returning
             | PreciseState::Replaying => LifecyclePhase::Active,
-            PreciseState::Updating => LifecyclePhase::Updating,
+            // The Avro phase is the closed v1 set: maintenance reads UPDATING for old readers
+            // (the twin's `lifecycle.maintenance` says which).
+            PreciseState::Updating | PreciseState::Maintenance => LifecyclePhase::Updating,
             PreciseState::Degraded => LifecyclePhase::Degraded,
             PreciseState::Quarantined => LifecyclePhase::Quarantined,
             PreciseState::Decommissioning => LifecyclePhase::Decommissioning,
@@ -103,6 +111,7 @@ impl PreciseState {
             S::Returning => "RETURNING",
             S::Replaying => "REPLAYING",
             S::Updating => "UPDATING",
+            S::Maintenance => "MAINTENANCE",
             S::Degraded => "DEGRADED",
             S::Quarantined => "QUARANTINED",
             S::Decommissioning => "DECOMMISSIONING",
@@ -138,6 +147,10 @@ pub const DIAGRAM_EDGES: &[(PreciseState, PreciseState, &str)] = &[
     (S::Quarantined, S::Decommissioning, "Unrecoverable"),
     (S::Active, S::Decommissioning, "Planned decommission"),
     (S::Decommissioning, S::Retired, "Decommission complete"),
+    (S::Active, S::Maintenance, "Maintenance started"),
+    (S::Maintenance, S::Active, "Maintenance complete"),
+    (S::Maintenance, S::Decommissioning, "Planned decommission"),
+    (S::Maintenance, S::Degraded, "Maintenance failed"),
 ];
 
 /// Sub-states in which the node is connected in steady state.
@@ -147,7 +160,7 @@ const STEADY: &[PreciseState] = &[S::LiveOk, S::Delayed, S::EdgeCached];
 ///
 /// ACTIVE is a composite state: its connectivity entries (-> LIVE_OK / DELAYED / EDGE_CACHED /
 /// AUTONOMOUS) also apply from LIVE_OK, DELAYED, EDGE_CACHED; its phase edges (-> UPDATING /
-/// DEGRADED / DECOMMISSIONING) also from AUTONOMOUS. RETURNING and REPLAYING only leave along
+/// MAINTENANCE / DEGRADED / DECOMMISSIONING) also from AUTONOMOUS. RETURNING and REPLAYING only leave along
 /// their own edges (see docs/projections.md).
 pub fn diagram_edge(from: PreciseState, to: PreciseState) -> Option<&'static str> {
     let direct = |from: PreciseState| {
@@ -159,7 +172,10 @@ pub fn diagram_edge(from: PreciseState, to: PreciseState) -> Option<&'static str
     direct(from).or_else(|| {
         let connectivity_entry =
             matches!(to, S::LiveOk | S::Delayed | S::EdgeCached | S::Autonomous);
-        let phase_edge = matches!(to, S::Updating | S::Degraded | S::Decommissioning);
+        let phase_edge = matches!(
+            to,
+            S::Updating | S::Degraded | S::Decommissioning | S::Maintenance
+        );
         let inherits = (connectivity_entry && STEADY.contains(&from))
             || (phase_edge && (STEADY.contains(&from) || from == S::Autonomous));
         if inherits {
@@ -185,6 +201,20 @@ pub struct LifecycleState {
     pub reconciliation_pending: bool,
     /// `seq` of the latest live event applied.
     pub last_seq: Option<i64>,
+    /// Set while in MAINTENANCE.
+    #[serde(default)]
+    pub maintenance: Option<Maintenance>,
+}
+
+/// A maintenance in progress.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Maintenance {
+    /// When it started.
+    pub since_ms: EpochMillis,
+    /// When it ends by itself (a MAINTENANCE_START's `params.until`), if set.
+    pub until_ms: Option<EpochMillis>,
+    /// The MAINTENANCE_START command that started it; `None` for the node's own signal.
+    pub command_id: Option<String>,
 }
 
 impl LifecycleState {
@@ -310,6 +340,9 @@ fn signal_target(event: &str) -> Option<PreciseState> {
         "remediation_complete" => S::Active,
         "decommission" | "planned_decommission" | "unrecoverable" => S::Decommissioning,
         "decommission_complete" | "retire" => S::Retired,
+        "maintenance_start" | "maintenance_started" => S::Maintenance,
+        "maintenance_end" | "maintenance_complete" => S::Active,
+        "maintenance_failed" => S::Degraded,
         _ => return None,
     })
 }
@@ -398,14 +431,38 @@ pub fn on_trust_violation(
     out
 }
 
-/// Whether the node may be sent new commands: not while returning or replaying (until the
-/// replay reconciles), not in QUARANTINED (limited operations) and never once RETIRED.
-pub fn accepts_commands(state: &LifecycleState) -> bool {
-    !state.reconciliation_pending
-        && !matches!(
-            state.state,
-            S::Returning | S::Replaying | S::Quarantined | S::Retired
-        )
+/// Why a command of `kind` must wait before it is sent to the node, `None` when it may go now.
+/// The one rule of which lifecycle states take which commands (first match): away
+/// (connectivity AUTONOMOUS, DISCONNECTED, RETURNING or REPLAYING) `node_away`; returned but its
+/// replay not reconciled yet `reconciliation` (a QUARANTINED node's failed verdict is its
+/// reconciliation); QUARANTINED takes only REMEDIATE, DECOMMISSION and ROTATE_CERTIFICATE
+/// (`quarantined`); DECOMMISSIONING only DECOMMISSION (`decommissioning`); RETIRED nothing
+/// (`node_retired`). The command machine adds a rollout's constraints.
+pub fn command_hold(state: &LifecycleState, kind: CommandKind) -> Option<&'static str> {
+    use ConnectivityMode as M;
+    let away = matches!(
+        state.connectivity,
+        M::Autonomous | M::Disconnected | M::Returning | M::Replaying
+    ) || matches!(state.state, S::Autonomous | S::Returning | S::Replaying);
+    if away {
+        return Some("node_away");
+    }
+    if state.reconciliation_pending && state.state != S::Quarantined {
+        return Some("reconciliation");
+    }
+    match state.state {
+        S::Quarantined
+            if !matches!(
+                kind,
+                CommandKind::Remediate | CommandKind::Decommission | CommandKind::RotateCertificate
+            ) =>
+        {
+            Some("quarantined")
+        }
+        S::Decommissioning if kind != CommandKind::Decommission => Some("decommissioning"),
+        S::Retired => Some("node_retired"),
+        _ => None,
+    }
 }
 
 fn sub_state(mode: ConnectivityMode) -> Option<PreciseState> {
@@ -444,6 +501,11 @@ fn request(
     };
     state.state = to;
     state.since_ms = Some(at);
+    state.maintenance = (to == S::Maintenance).then_some(Maintenance {
+        since_ms: at,
+        until_ms: None,
+        command_id: None,
+    });
     state.reason = Some(reason.to_owned());
     if to == S::Active && from == S::Quarantined {
         state.reconciliation_pending = false;

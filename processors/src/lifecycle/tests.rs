@@ -6,6 +6,7 @@ use sxfleet_schemas::{
     NodeKind, Register, Source,
 };
 
+use super::actions::{self, CommandAction, CommandStep};
 use super::*;
 use crate::connectivity::ConnectivityTransition;
 
@@ -170,6 +171,10 @@ fn every_diagram_edge_is_reachable_from_its_input() {
             signal("decommission_complete"),
             S::Retired,
         ),
+        (S::Active, signal("maintenance_start"), S::Maintenance),
+        (S::Maintenance, signal("maintenance_end"), S::Active),
+        (S::Maintenance, signal("decommission"), S::Decommissioning),
+        (S::Maintenance, signal("maintenance_failed"), S::Degraded),
     ];
     for (from, _, to) in &cases {
         assert!(diagram_edge(*from, *to).is_some(), "{from:?} -> {to:?}");
@@ -258,12 +263,16 @@ fn activation_enters_the_known_connectivity_sub_state() {
     assert_eq!(path, [PreciseState::Active, PreciseState::LiveOk]);
 }
 
+fn takes_commands(state: &LifecycleState) -> bool {
+    command_hold(state, sxfleet_schemas::CommandKind::Restart).is_none()
+}
+
 #[test]
 fn commands_wait_for_reconciliation() {
     use PreciseState as S;
     let cases = [
         (S::LiveOk, true),
-        (S::Autonomous, true),
+        (S::Autonomous, false),
         (S::Returning, false),
         (S::Replaying, false),
         (S::Quarantined, false),
@@ -271,7 +280,7 @@ fn commands_wait_for_reconciliation() {
         (S::Updating, true),
     ];
     for (state, accepts) in cases {
-        assert_eq!(accepts_commands(&in_state(state)), accepts, "{state:?}");
+        assert_eq!(takes_commands(&in_state(state)), accepts, "{state:?}");
     }
     // The lock follows the connectivity even outside ACTIVE, and only a verdict lifts it.
     let mut state = in_state(S::Updating);
@@ -279,11 +288,20 @@ fn commands_wait_for_reconciliation() {
         &mut state,
         conn(M::Autonomous, M::Returning, "connection_detected").borrow(),
     );
-    assert!(!accepts_commands(&state));
+    assert!(!takes_commands(&state));
     apply(&mut state, signal("update_complete").borrow());
-    assert!(!accepts_commands(&state));
+    assert!(!takes_commands(&state));
+    // Back online, but not reconciled yet.
+    apply(
+        &mut state,
+        conn(M::Returning, M::Live, "replay_complete").borrow(),
+    );
+    assert_eq!(
+        command_hold(&state, sxfleet_schemas::CommandKind::Restart),
+        Some("reconciliation")
+    );
     apply(&mut state, verdict(true, true).borrow());
-    assert!(accepts_commands(&state));
+    assert!(takes_commands(&state));
 }
 
 #[test]
@@ -305,10 +323,10 @@ fn seed_003_ledger_drives_active_sub_states_until_the_verdict() {
             assert_eq!(out.violations, vec![]);
             assert_eq!(state.state, want);
         }
-        assert!(!accepts_commands(&state));
+        assert!(!takes_commands(&state));
         apply(&mut state, verdict(trusted, true).borrow());
         assert_eq!(state.state, end);
-        assert_eq!(accepts_commands(&state), trusted);
+        assert_eq!(takes_commands(&state), trusted);
         assert_eq!(
             state.phase(),
             if trusted {
@@ -377,4 +395,177 @@ fn states_and_config_round_trip_through_json() -> Result<(), serde_json::Error> 
         r#""LIVE_OK""#
     );
     Ok(())
+}
+
+#[test]
+fn command_steps_move_the_lifecycle_along_its_edges() {
+    use sxfleet_schemas::CommandKind as K;
+    use CommandStep as C;
+    use PreciseState as S;
+    const AT: i64 = 1_000;
+    // (from, kind, step, path of states entered, reason of the last)
+    let cases: Vec<(S, K, C, Vec<S>, &str)> = vec![
+        (
+            S::LiveOk,
+            K::Decommission,
+            C::Accepted,
+            vec![S::Decommissioning],
+            "command:decommission",
+        ),
+        (
+            S::Autonomous,
+            K::Decommission,
+            C::Accepted,
+            vec![S::Decommissioning],
+            "command:decommission",
+        ),
+        (
+            S::Quarantined,
+            K::Decommission,
+            C::Accepted,
+            vec![S::Decommissioning],
+            "command:decommission",
+        ),
+        (
+            S::Maintenance,
+            K::Decommission,
+            C::Accepted,
+            vec![S::Decommissioning],
+            "command:decommission",
+        ),
+        (
+            S::Decommissioning,
+            K::Decommission,
+            C::Applied,
+            vec![S::Retired],
+            "command:decommission",
+        ),
+        (
+            S::Decommissioning,
+            K::Decommission,
+            C::TimedOut,
+            vec![S::Retired],
+            "decommission_timeout",
+        ),
+        (S::Decommissioning, K::Decommission, C::Received, vec![], ""),
+        (
+            S::LiveOk,
+            K::MaintenanceStart,
+            C::Received,
+            vec![S::Maintenance],
+            "command:maintenance_start",
+        ),
+        (S::Maintenance, K::MaintenanceStart, C::Applied, vec![], ""),
+        (
+            S::Maintenance,
+            K::MaintenanceEnd,
+            C::Applied,
+            vec![S::Active],
+            "command:maintenance_end",
+        ),
+        (
+            S::Maintenance,
+            K::MaintenanceEnd,
+            C::Failed,
+            vec![S::Degraded],
+            "command:maintenance_end",
+        ),
+        (
+            S::LiveOk,
+            K::Update,
+            C::Received,
+            vec![S::Updating],
+            "command:update",
+        ),
+        (
+            S::Updating,
+            K::Update,
+            C::Applied,
+            vec![S::Active],
+            "command:update",
+        ),
+        (
+            S::Updating,
+            K::ApplyBundle,
+            C::Failed,
+            vec![S::Degraded],
+            "command:apply_bundle",
+        ),
+        (
+            S::Delayed,
+            K::Update,
+            C::Applied,
+            vec![S::Updating, S::Active],
+            "command:update",
+        ),
+        (
+            S::Quarantined,
+            K::Remediate,
+            C::Applied,
+            vec![S::Active],
+            "command:remediate",
+        ),
+        (S::LiveOk, K::Remediate, C::Applied, vec![], ""),
+        (S::LiveOk, K::Restart, C::Applied, vec![], ""),
+    ];
+    for (from, kind, step, path, reason) in cases {
+        let mut state = in_state(from);
+        let action = CommandAction {
+            kind,
+            command_id: "c1".to_owned(),
+            step,
+            at_ms: AT,
+            until_ms: Some(AT + 60_000),
+        };
+        let out = actions::on_command(&mut state, &action);
+        let entered: Vec<S> = out.transitions.iter().map(|t| t.to).collect();
+        assert_eq!(entered, path, "{from:?} {kind:?} {step:?}");
+        assert_eq!(out.violations, vec![], "{from:?} {kind:?} {step:?}");
+        if let Some(last) = out.transitions.last() {
+            assert_eq!(last.reason, reason);
+            assert_eq!(last.at_ms, AT);
+        }
+    }
+    // A maintenance started by command ends by itself at its `until`.
+    let mut state = in_state(S::LiveOk);
+    let start = CommandAction {
+        kind: K::MaintenanceStart,
+        command_id: "m1".to_owned(),
+        step: C::Applied,
+        at_ms: AT,
+        until_ms: Some(AT + 60_000),
+    };
+    actions::on_command(&mut state, &start);
+    let maintenance = state.maintenance.clone().unwrap();
+    assert_eq!(
+        (
+            maintenance.since_ms,
+            maintenance.until_ms,
+            maintenance.command_id.as_deref()
+        ),
+        (AT, Some(AT + 60_000), Some("m1"))
+    );
+    assert_eq!(
+        state.phase(),
+        LifecyclePhase::Updating,
+        "maintenance reads UPDATING in Avro"
+    );
+    assert_eq!(actions::next_timer(&state), Some(AT + 60_000));
+    assert!(actions::on_timer(&mut state, AT + 59_999)
+        .transitions
+        .is_empty());
+    let out = actions::on_timer(&mut state, AT + 90_000);
+    assert_eq!(out.transitions[0].to, S::Active);
+    assert_eq!(out.transitions[0].at_ms, AT + 60_000);
+    assert_eq!(state.maintenance, None);
+    // An update step the diagram cannot take from here is a violation, not a move.
+    let mut state = in_state(S::Maintenance);
+    let update = CommandAction {
+        kind: K::Update,
+        step: C::Received,
+        ..start
+    };
+    let out = actions::on_command(&mut state, &update);
+    assert_eq!(out.transitions, vec![]);
+    assert_eq!(out.violations.len(), 1);
 }

@@ -7,10 +7,11 @@ use sxfleet_runtime::stage::InternalError;
 use sxfleet_runtime::store::StoreCodec;
 use sxfleet_schemas::{
     AttestationResult, ConnectivityMode, EpochMillis, EventPayload, FleetEvent, Node,
-    NodeConnectivity, ReplayProgress, StateTransition, TransitionMachine,
+    NodeConnectivity, NodeMaintenance, ReplayProgress, StateTransition, TransitionMachine,
 };
 
 use crate::attention::AttentionState;
+use crate::command::CommandBook;
 use crate::connectivity::{self, ConnectivityConfig, ConnectivityState, ConnectivityTransition};
 use crate::drift::{DriftEvaluation, DriftStatus};
 use crate::lifecycle::{self, LifecycleOutcome, LifecycleState, ReplayVerdict};
@@ -19,11 +20,17 @@ use crate::twin::{self, Applied};
 
 pub use self::topology::TopologyState;
 
+pub mod commands;
 mod topology;
 
-/// Version of [`NodeState`]'s changelog format: one version byte, then JSON. Format 4 added the
+/// Version of [`NodeState`]'s changelog format: one version byte, then JSON. Format 6 added the
+/// command book (`commands`) and the lifecycle's maintenance; byte 5 is skipped because the
+/// control state, stored in the same store, is format 5.
+pub const NODE_STATE_FORMAT: u8 = 6;
+
+/// Format 4 (before the command book), still read: the book starts empty. Format 4 added the
 /// topology, the twin's hierarchy and topology fields and `last_sync_ms`.
-pub const NODE_STATE_FORMAT: u8 = 4;
+pub const NODE_STATE_FORMAT_V4: u8 = 4;
 
 /// The previous format (JSON without the fields format 4 added), still read: they default.
 pub const NODE_STATE_FORMAT_V2: u8 = 2;
@@ -54,6 +61,9 @@ pub struct NodeState {
     /// Declared edges to peers.
     #[serde(default)]
     pub topology: TopologyState,
+    /// The node's commands.
+    #[serde(default)]
+    pub commands: CommandBook,
 }
 
 /// The rules one node is moved by.
@@ -81,6 +91,7 @@ impl NodeState {
             drift_seq: 0,
             attention: AttentionState::default(),
             topology: TopologyState::default(),
+            commands: CommandBook::default(),
         }
     }
 
@@ -101,7 +112,9 @@ impl StoreCodec for NodeState {
     fn decode(bytes: &[u8]) -> Result<Self, InternalError> {
         let undecodable = |error| InternalError(format!("node state does not decode: {error}"));
         match bytes.split_first() {
-            Some((&NODE_STATE_FORMAT, json)) => serde_json::from_slice(json).map_err(undecodable),
+            Some((&(NODE_STATE_FORMAT | NODE_STATE_FORMAT_V4), json)) => {
+                serde_json::from_slice(json).map_err(undecodable)
+            }
             Some((&NODE_STATE_FORMAT_V2, json)) => {
                 let mut value: serde_json::Value =
                     serde_json::from_slice(json).map_err(undecodable)?;
@@ -114,7 +127,7 @@ impl StoreCodec for NodeState {
                 serde_json::from_value(value).map_err(undecodable)
             }
             Some((version, _)) => Err(InternalError(format!(
-                "node state format {version}, expected {NODE_STATE_FORMAT} (or {NODE_STATE_FORMAT_V2})"
+                "node state format {version}, expected {NODE_STATE_FORMAT} (or {NODE_STATE_FORMAT_V4}, {NODE_STATE_FORMAT_V2})"
             ))),
             None => Err(InternalError("empty node state".to_owned())),
         }
@@ -362,6 +375,13 @@ fn sync_twin(state: &mut NodeState) {
     state.twin.lifecycle.state = life.state.as_str().to_owned();
     state.twin.lifecycle.last_transition_ms = life.since_ms;
     state.twin.lifecycle.reason = life.reason.clone();
+    state.twin.lifecycle.maintenance = life.maintenance.as_ref().map(|m| NodeMaintenance {
+        since_ms: m.since_ms,
+        until_ms: m.until_ms,
+        command_id: m.command_id.clone(),
+    });
+    state.twin.commands_pending = state.commands.pending();
+    state.twin.commands_held = state.commands.held();
     let trust = &state.trust;
     state.twin.trust = sxfleet_schemas::NodeTrust {
         state: trust.verdict.as_str().to_owned(),
@@ -372,5 +392,7 @@ fn sync_twin(state: &mut NodeState) {
     };
 }
 
+#[cfg(test)]
+mod command_tests;
 #[cfg(test)]
 mod tests;

@@ -10,8 +10,8 @@ use super::{on_event, on_timer, NodeRules, NodeState};
 use crate::connectivity::ConnectivityConfig;
 use crate::twin::tests::{event, heartbeat, register};
 
-const T0: i64 = 1_772_150_400_000; // 2026-02-27T00:00:00Z
-const MIN: i64 = 60_000;
+pub(super) const T0: i64 = 1_772_150_400_000; // 2026-02-27T00:00:00Z
+pub(super) const MIN: i64 = 60_000;
 
 fn rules(connectivity: &ConnectivityConfig) -> NodeRules<'_> {
     NodeRules {
@@ -58,7 +58,7 @@ fn states(ledger: &[StateTransition], machine: TransitionMachine) -> Vec<&str> {
 }
 
 /// Seed 003's connectivity ledger (node-15), with a short backlog.
-fn seed_003(attestation: Option<AttestationResult>) -> Vec<FleetEvent> {
+pub(super) fn seed_003(attestation: Option<AttestationResult>) -> Vec<FleetEvent> {
     let mut events = vec![
         event(1, T0 - MIN, register()),
         event(2, T0, heartbeat(45.0, 0.1, Health::Ok)),
@@ -223,6 +223,27 @@ fn node_state_round_trips_through_its_changelog_format() {
     let mut want = state.clone();
     want.twin.connectivity.last_sync_ms = None;
     assert_eq!(read, want);
+}
+
+/// A state stored in format 4 (before the command book and maintenance) still reads, with an
+/// empty book; the current format carries the book.
+#[test]
+fn the_format_before_commands_still_reads() {
+    use sxfleet_runtime::store::StoreCodec;
+    let mut state = NodeState::new("n1");
+    run(&mut state, &seed_003(None));
+    let bytes = state.encode().unwrap();
+    assert_eq!(bytes[0], super::NODE_STATE_FORMAT);
+    let mut json: serde_json::Value = serde_json::from_slice(&bytes[1..]).unwrap();
+    assert!(json.as_object_mut().unwrap().remove("commands").is_some());
+    let lifecycle = json["lifecycle"].as_object_mut().unwrap();
+    assert!(lifecycle.remove("maintenance").is_some());
+    let mut old = vec![super::NODE_STATE_FORMAT_V4];
+    old.extend(serde_json::to_vec(&json).unwrap());
+    assert_eq!(NodeState::decode(&old).unwrap(), state);
+    state.commands.status_seq = 7;
+    let bytes = state.encode().unwrap();
+    assert_eq!(NodeState::decode(&bytes).unwrap().commands.status_seq, 7);
 }
 
 #[test]

@@ -96,10 +96,9 @@ pub fn on_event(state: &mut TrustState, event: &FleetEvent) -> Vec<TrustViolatio
             }
         }
         EventPayload::Lifecycle(signal)
-            if signal.event.eq_ignore_ascii_case("remediation_complete")
-                && state.verdict == TrustVerdict::Violated =>
+            if signal.event.eq_ignore_ascii_case("remediation_complete") =>
         {
-            state.verdict = TrustVerdict::Trusted;
+            remediate(state);
         }
         _ => {}
     }
@@ -126,6 +125,15 @@ pub fn violate(state: &mut TrustState, at_ms: EpochMillis, reason: &str) -> Trus
     state.violations += 1;
     state.last_violation = Some(violation.clone());
     violation
+}
+
+/// A remediation completed (the node's `remediation_complete` signal, or an applied REMEDIATE
+/// command): the violations that caused the quarantine are cleared (the verdict is TRUSTED
+/// again; the count and the last violation stay as history).
+pub fn remediate(state: &mut TrustState) {
+    if state.verdict == TrustVerdict::Violated {
+        state.verdict = TrustVerdict::Trusted;
+    }
 }
 
 /// Whether a replay may reconcile to LIVE as far as trust goes.

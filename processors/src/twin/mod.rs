@@ -64,11 +64,13 @@ pub fn apply(node: &mut Node, event: &FleetEvent) -> Applied {
             });
         }
         EventPayload::Link(link) => follow(node, event, link.via.as_ref()),
-        // Edges are kept by the node's topology (`crate::node`), from replayed events too.
+        // Edges are kept by the node's topology (`crate::node`), from replayed events too;
+        // command acks by its command book.
         EventPayload::Replay(_)
         | EventPayload::Lifecycle(_)
         | EventPayload::TrustViolation(_)
-        | EventPayload::Edge(_) => {}
+        | EventPayload::Edge(_)
+        | EventPayload::CommandAck(_) => {}
     }
     node.version += 1;
     node.last_seq = event.seq;

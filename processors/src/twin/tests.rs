@@ -42,6 +42,7 @@ pub(crate) fn heartbeat(rtt_ms: f64, loss_pct: f64, health: Health) -> EventPayl
         health,
         uptime_s: Some(60),
         via: None,
+        battery_pct: None,
     })
 }
 

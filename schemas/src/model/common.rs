@@ -41,6 +41,8 @@ avro_enum! {
         TrustViolation = "TRUST_VIOLATION",
         /// [`crate::EdgeDecl`] payload (added in FleetEvent v3).
         Edge = "EDGE",
+        /// [`crate::CommandAck`] payload (added in FleetEvent v4).
+        CommandAck = "COMMAND_ACK",
     }
 }
 

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::command::CommandRequest;
 use super::common::{AuthorityClaim, AuthorityLevel, DomainLevel, DomainSync, Source};
 use super::objects::PolicyBundle;
 use super::payload_union::payload_union;
@@ -24,6 +25,8 @@ avro_enum! {
         Unknown = "UNKNOWN",
         /// [`FederationSync`] payload (added in ControlEvent v2).
         Sync = "SYNC",
+        /// [`CommandRequest`] payload (added in ControlEvent v3).
+        Command = "COMMAND",
     }
 }
 
@@ -64,6 +67,9 @@ pub struct DomainDef {
     pub version: Option<i64>,
     /// Sync settings of the domain's control plane.
     pub sync: Option<DomainSync>,
+    /// Local time as minutes east of UTC (maintenance windows); `None`: the nearest ancestor's,
+    /// else UTC.
+    pub utc_offset_minutes: Option<i32>,
 }
 
 /// Assignment of a policy bundle to a domain or node.
@@ -159,5 +165,8 @@ payload_union! {
         // `default`: the field was added in ControlEvent v2 (schema id 1020).
         /// Federation sync report.
         Sync(FederationSync) => #[serde(default)] sync,
+        // `default`: the field was added in ControlEvent v3.
+        /// A command issued by an operator or controller.
+        Command(CommandRequest) => #[serde(default)] command,
     }
 }

@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::command::CommandAck;
 use super::common::{AttestationResult, EventKind, Firmware, Hardware, Health, Inventory};
 use super::common::{NodeKind, Source};
 use super::payload_union::payload_union;
@@ -86,6 +87,9 @@ payload_union! {
         // `default`: the field was added in FleetEvent v3 (schema id 1021).
         /// A declared relationship to a peer node.
         Edge(EdgeDecl) => #[serde(default)] edge,
+        // `default`: the field was added in FleetEvent v4.
+        /// The node's acknowledgement of a command.
+        CommandAck(CommandAck) => #[serde(default)] command_ack,
     }
 }
 
@@ -127,6 +131,8 @@ pub struct Heartbeat {
     pub uptime_s: Option<i64>,
     /// Relays the traffic takes, nearest hop first; `None`: unchanged, empty: direct.
     pub via: Option<Vec<String>>,
+    /// Battery charge in percent, when the node runs on one.
+    pub battery_pct: Option<f64>,
 }
 
 avro_enum! {

@@ -16,6 +16,7 @@
 
 use std::collections::BTreeMap;
 
+pub mod command;
 pub mod common;
 pub mod control_event;
 pub mod dead_letter;

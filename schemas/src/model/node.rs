@@ -64,6 +64,12 @@ pub struct Node {
     pub updated_ms: EpochMillis,
     /// Events applied (timer-driven transitions not counted).
     pub events_applied: i64,
+    /// Commands accepted for the node and not yet in a final status.
+    #[serde(default)]
+    pub commands_pending: i32,
+    /// Of those, the commands held.
+    #[serde(default)]
+    pub commands_held: i32,
 }
 
 impl Node {
@@ -101,6 +107,8 @@ impl Node {
             last_event_id: None,
             updated_ms: 0,
             events_applied: 0,
+            commands_pending: 0,
+            commands_held: 0,
         }
     }
 }
@@ -304,6 +312,21 @@ pub struct NodeLifecycle {
     pub last_transition_ms: Option<EpochMillis>,
     /// Reason of the last transition.
     pub reason: Option<String>,
+    /// Set while the node is in maintenance (precise state `MAINTENANCE`; `phase` then reads
+    /// `UPDATING`, the nearest phase of the closed v1 set).
+    #[serde(default)]
+    pub maintenance: Option<NodeMaintenance>,
+}
+
+/// A maintenance period the node is in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeMaintenance {
+    /// Event time maintenance began.
+    pub since_ms: EpochMillis,
+    /// Planned end; `None`: until a maintenance end.
+    pub until_ms: Option<EpochMillis>,
+    /// Command that started it; `None` when the node's own signal did.
+    pub command_id: Option<String>,
 }
 
 impl Default for NodeLifecycle {
@@ -314,6 +337,7 @@ impl Default for NodeLifecycle {
             state: LifecyclePhase::Provisioning.as_str().to_owned(),
             last_transition_ms: None,
             reason: None,
+            maintenance: None,
         }
     }
 }

@@ -1,10 +1,10 @@
 //! The other canonical objects of seed 004 section 1: Relay, PolicyBundle, Observation,
-//! Command, Artifact, Timeline (Domain lives in [`super::federation`]).
+//! Artifact, Timeline (Domain lives in [`super::federation`], Command in [`super::command`]).
 
 use serde::{Deserialize, Serialize};
 
 use super::avro_enum;
-use super::common::{AuthorityClaim, EventKind, Health, LifecyclePhase, LinkQuality};
+use super::common::{EventKind, Health, LifecyclePhase, LinkQuality};
 use super::{EpochMillis, StringMap};
 use crate::catalog;
 use crate::codec::plain_canonical;
@@ -100,39 +100,6 @@ pub struct Observation {
 }
 
 avro_enum! {
-    /// Delivery semantics of a command.
-    pub enum Delivery {
-        /// Delivered at most once; may be lost.
-        AtMostOnce = "AT_MOST_ONCE",
-        /// Delivered at least once; the node dedupes by idempotency key.
-        AtLeastOnce = "AT_LEAST_ONCE",
-    }
-}
-
-/// Control intent for a node.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Command {
-    /// Unique command id.
-    pub command_id: String,
-    /// Target node.
-    pub node_id: String,
-    /// Issue time.
-    pub issued_ms: EpochMillis,
-    /// Not to be applied after this time.
-    pub expires_ms: Option<EpochMillis>,
-    /// Authority it is issued under.
-    pub authority: Option<AuthorityClaim>,
-    /// Delivery semantics.
-    pub delivery: Delivery,
-    /// Key for applying an at-least-once command once.
-    pub idempotency_key: String,
-    /// Action name, e.g. `"apply_bundle"`.
-    pub action: String,
-    /// Action parameters.
-    pub params: StringMap,
-}
-
-avro_enum! {
     /// Kind of artifact.
     pub enum ArtifactKind {
         /// Software.
@@ -201,7 +168,6 @@ plain_canonical!(
     Relay => catalog::RELAY,
     PolicyBundle => catalog::POLICY_BUNDLE,
     Observation => catalog::OBSERVATION,
-    Command => catalog::COMMAND,
     Artifact => catalog::ARTIFACT,
     Timeline => catalog::TIMELINE,
 );

@@ -76,6 +76,7 @@ pub fn full_payloads() -> Vec<EventPayload> {
             health: Health::Degraded,
             uptime_s: Some(86_400),
             via: Some(vec!["relay-7".into(), "sat-link-2".into()]),
+            battery_pct: Some(63.5),
         }),
         EventPayload::Link(Link {
             state: LinkState::Detected,
@@ -111,6 +112,9 @@ pub fn full_payloads() -> Vec<EventPayload> {
             state: EdgeState::Removed,
         }),
     ]
+    .into_iter()
+    .chain(full_acks())
+    .collect()
 }
 
 /// One payload per event kind with every optional field null and every collection empty.
@@ -154,6 +158,9 @@ pub fn minimal_payloads() -> Vec<EventPayload> {
             state: EdgeState::Up,
         }),
     ]
+    .into_iter()
+    .chain(minimal_acks())
+    .collect()
 }
 
 pub fn fleet_event(seq: i64, payload: EventPayload) -> FleetEvent {
@@ -195,6 +202,7 @@ pub fn control_payloads() -> Vec<ControlPayload> {
                 mode: s("opportunistic"),
                 can_operate_isolated: Some(true),
             }),
+            utc_offset_minutes: Some(120),
         }),
         ControlPayload::Domain(DomainDef {
             domain_id: "dom-global".into(),
@@ -203,6 +211,7 @@ pub fn control_payloads() -> Vec<ControlPayload> {
             autonomy: None,
             version: None,
             sync: Some(DomainSync::default()),
+            utc_offset_minutes: None,
         }),
         ControlPayload::Domain(DomainDef {
             domain_id: "dom-x".into(),
@@ -211,6 +220,7 @@ pub fn control_payloads() -> Vec<ControlPayload> {
             autonomy: None,
             version: None,
             sync: None,
+            utc_offset_minutes: None,
         }),
         ControlPayload::PolicyBundle(policy_bundle()),
         ControlPayload::Assign(Assign {
@@ -246,6 +256,9 @@ pub fn control_payloads() -> Vec<ControlPayload> {
             pending_changes: 0,
         }),
     ]
+    .into_iter()
+    .chain(control_commands())
+    .collect()
 }
 
 pub fn control_events() -> Vec<(String, ControlEvent)> {
@@ -375,7 +388,14 @@ pub fn node_full() -> Node {
         state: "REPLAYING_APPLYING".into(),
         last_transition_ms: Some(T0 + 1),
         reason: s("backlog upload"),
+        maintenance: Some(NodeMaintenance {
+            since_ms: T0 + 1,
+            until_ms: Some(T0 + 7_200_000),
+            command_id: s("cmd-maint-1"),
+        }),
     };
+    node.commands_pending = 3;
+    node.commands_held = 2;
     node.domain_path = vec!["dom-global".into(), "dom-eu".into()];
     node.relay_path = vec!["relay-7".into(), "sat-link-2".into()];
     node.edges = vec![
@@ -400,7 +420,9 @@ pub fn node_full() -> Node {
     node
 }
 
+mod commands;
 mod others;
+pub use commands::*;
 pub use others::*;
 
 /// One sample, type-erased: its wire bytes and its serde JSON (the wire record's shape).
@@ -440,6 +462,7 @@ pub fn all_vectors() -> Vec<Vector> {
     vectors_of(&mut out, &bundle_versions());
     vectors_of(&mut out, &observations());
     vectors_of(&mut out, &commands());
+    vectors_of(&mut out, &command_statuses());
     vectors_of(&mut out, &artifacts());
     vectors_of(&mut out, &timelines());
     vectors_of(&mut out, &state_transitions());

@@ -187,32 +187,6 @@ pub fn observations() -> Vec<(&'static str, Observation)> {
     vec![("Observation_full", full), ("Observation_minimal", minimal)]
 }
 
-pub fn commands() -> Vec<(&'static str, Command)> {
-    let full = Command {
-        command_id: "cmd-1".into(),
-        node_id: "edge-42".into(),
-        issued_ms: T0,
-        expires_ms: Some(T0 + 3_600_000),
-        authority: Some(claim()),
-        delivery: Delivery::AtLeastOnce,
-        idempotency_key: "apply:bundle-7:edge-42".into(),
-        action: "apply_bundle".into(),
-        params: map(&[("bundle_id", "bundle-7")]),
-    };
-    let minimal = Command {
-        command_id: "cmd-2".into(),
-        node_id: "edge-42".into(),
-        issued_ms: T0,
-        expires_ms: None,
-        authority: None,
-        delivery: Delivery::AtMostOnce,
-        idempotency_key: String::new(),
-        action: "reboot".into(),
-        params: StringMap::new(),
-    };
-    vec![("Command_full", full), ("Command_minimal", minimal)]
-}
-
 pub fn artifacts() -> Vec<(&'static str, Artifact)> {
     let full = Artifact {
         artifact_id: "art-1".into(),

@@ -11,14 +11,21 @@
 //! - [`hierarchy`]: the subtree rollup, domain authority, masters of record and assignments
 //!   views, per dialect.
 //! - [`topology`]: the relay path, edge and relay health views, per dialect.
-//! - [`cookbook`]: the analyst queries of `docs/sql-cookbook.md` per dialect.
+//! - [`commands`]: the command and rollout views, per dialect, and the rollout safety rule.
+//! - [`cookbook`]: the analyst queries of `docs/sql-cookbook.md` per dialect, and the one
+//!   place where ids, symbols and numbers are bound into them.
+//! - [`answer`]: an answer as normalized text cells, alike from ClickHouse and DataFusion.
+//! - [`source`]: a backend to answer the cookbook from ([`source::Source`], typed errors).
 //! - [`summary`]: the fleet overview queries and their printed report.
 
+pub mod answer;
+pub mod commands;
 pub mod cookbook;
 pub mod dialect;
 pub mod domain_minute;
 pub mod hierarchy;
 pub mod rollups;
+pub mod source;
 pub mod status;
 pub mod summary;
 pub mod topology;

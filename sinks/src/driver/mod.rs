@@ -3,8 +3,8 @@
 //!
 //! Protocol, one batch at a time (effectively-once, see [`crate::backend::clickhouse::landed`]):
 //! 1. *Fill*: read records from the sink's input topics (every [`TopicRole`]: events, twin,
-//!    DLQ, transitions, drift, alerts, authority, domains, bundles) and route each one
-//!    ([`route`]) into the batch, until it holds `max_rows` rows or `max_bytes` bytes,
+//!    DLQ, transitions, drift, alerts, authority, domains, bundles, command status) and route
+//!    each one ([`route`]) into the batch, until it holds `max_rows` rows or `max_bytes` bytes,
 //!    its linger time has passed since its first record, or shutdown triggers. A record that
 //!    cannot be decoded is written to the DLQ topic (idempotent producer, retried) before its
 //!    offset joins the batch. The first record of a partition since its assignment first asks

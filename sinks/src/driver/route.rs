@@ -62,7 +62,8 @@ pub fn route(role: TopicRole, record: &Record<'_>) -> Routed {
             | TopicRole::Transitions
             | TopicRole::Drift
             | TopicRole::Alerts
-            | TopicRole::Authority => {
+            | TopicRole::Authority
+            | TopicRole::CommandStatus => {
                 dead_letter(record, UNDECODABLE, "record has no value".into())
             }
             TopicRole::DeadLetters => Routed::UnreadableDeadLetter {

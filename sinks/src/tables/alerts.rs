@@ -8,7 +8,7 @@ use super::arrow::{col, Column, Kind};
 use super::ddl::{delta_codec, low_cardinality_string, qualified, table, Replacing};
 use super::enums::{self, enum8, ALERT_ACTION, ALERT_KIND, SUBJECT_KIND};
 use super::role::TopicRole;
-use super::row::{code, datetime, Coords, RowError, SourceRow};
+use super::row::{code, datetime, plain_source_row, Coords, RowError};
 use super::table::Table;
 use crate::caps::ServerCaps;
 
@@ -107,19 +107,8 @@ pub fn alert_row(alert: &Alert, at: Coords<'_>) -> Result<AlertRow, RowError> {
     })
 }
 
-impl SourceRow for AlertRow {
-    fn source(&self) -> Coords<'_> {
-        Coords {
-            topic: &self.topic,
-            partition: self.partition,
-            offset: self.offset,
-        }
-    }
-    /// The alert's subject: a node id, or a domain id for a split brain.
-    fn node_id(&self) -> &str {
-        &self.subject_id
-    }
-}
+// The alert's subject: a node id, or a domain id for a split brain.
+plain_source_row!(AlertRow, subject_id);
 
 /// `alerts`: attention-queue and split-brain alerts, one row per raise and per resolve
 /// (`(alert_id, action)` under `FINAL`).

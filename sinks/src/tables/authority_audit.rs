@@ -8,7 +8,7 @@ use super::arrow::{col, Column, Kind};
 use super::ddl::{delta_codec, low_cardinality_string, qualified, table, Replacing};
 use super::enums::{self, enum8, DECISION};
 use super::role::TopicRole;
-use super::row::{code, datetime, Coords, RowError, SourceRow};
+use super::row::{code, datetime, plain_source_row, Coords, RowError};
 use super::table::Table;
 use crate::caps::ServerCaps;
 
@@ -123,19 +123,8 @@ pub fn authority_row(d: &AuthorityDecision, at: Coords<'_>) -> Result<AuthorityR
     })
 }
 
-impl SourceRow for AuthorityRow {
-    fn source(&self) -> Coords<'_> {
-        Coords {
-            topic: &self.topic,
-            partition: self.partition,
-            offset: self.offset,
-        }
-    }
-    /// Authority decisions are about domains: none.
-    fn node_id(&self) -> &str {
-        ""
-    }
-}
+// Authority decisions are about domains: none.
+plain_source_row!(AuthorityRow);
 
 /// `authority_audit`: every authority decision (LWW audits, master changes, split brains,
 /// accepted and rejected assignments). Decisions have no natural key, so a row is identified by

@@ -57,6 +57,13 @@ pub mod table {
     pub const DOMAIN_TREE_ROLLUP: &str = "domain_tree_rollup";
     /// View: per domain, its authority status, upstream sync and subtree sync debt.
     pub const DOMAIN_AUTHORITY: &str = "domain_authority";
+    /// Every status record of every command (`CommandStatus`), one live row per record under
+    /// `FINAL`.
+    pub const COMMANDS: &str = "commands";
+    /// View: the latest status of each command of each node.
+    pub const COMMAND_LATEST: &str = "command_latest";
+    /// View: the latest status of each rollout update, with its bundle, version and state.
+    pub const ROLLOUTS: &str = "rollouts";
 }
 
 /// How a ReplacingMergeTree table of the sink collapses under `FINAL`: rows with equal sorting

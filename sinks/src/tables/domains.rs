@@ -8,7 +8,7 @@ use sxfleet_schemas::Domain;
 use super::arrow::{col, Column, Kind};
 use super::ddl::{low_cardinality_string, qualified, table, Replacing};
 use super::role::TopicRole;
-use super::row::{datetime, unsigned, Coords, RowError, SourceRow};
+use super::row::{datetime, plain_source_row, unsigned, Coords, RowError};
 use super::table::Table;
 use crate::caps::ServerCaps;
 
@@ -182,19 +182,8 @@ pub fn domain_row(d: &Domain, at: Coords<'_>) -> Result<DomainRow, RowError> {
     })
 }
 
-impl SourceRow for DomainRow {
-    fn source(&self) -> Coords<'_> {
-        Coords {
-            topic: &self.topic,
-            partition: self.partition,
-            offset: self.offset,
-        }
-    }
-    /// Domains are not about a node: none.
-    fn node_id(&self) -> &str {
-        ""
-    }
-}
+// Domains are not about a node: none.
+plain_source_row!(DomainRow);
 
 /// `domains`: the domain tree with each domain's master of record, federation sync and
 /// authority status, deduplicated by `revision` and read with `FINAL`. Absent strings are `''`,

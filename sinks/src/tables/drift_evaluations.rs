@@ -8,7 +8,7 @@ use super::arrow::{col, Column, Kind};
 use super::ddl::{delta_codec, low_cardinality_string, qualified, table, Replacing};
 use super::enums::{self, enum8, DRIFT_STATUS};
 use super::role::TopicRole;
-use super::row::{code, datetime, unsigned, Coords, RowError, SourceRow};
+use super::row::{code, datetime, plain_source_row, unsigned, Coords, RowError};
 use super::table::Table;
 use crate::caps::ServerCaps;
 
@@ -164,18 +164,7 @@ pub fn drift_row(report: &DriftReport, at: Coords<'_>) -> Result<DriftRow, RowEr
     })
 }
 
-impl SourceRow for DriftRow {
-    fn source(&self) -> Coords<'_> {
-        Coords {
-            topic: &self.topic,
-            partition: self.partition,
-            offset: self.offset,
-        }
-    }
-    fn node_id(&self) -> &str {
-        &self.node_id
-    }
-}
+plain_source_row!(DriftRow, node_id);
 
 /// `drift_evaluations`: one row per drift report, the per-field config differences as
 /// parallel arrays (`config_actual` is `''` where `config_missing` is 1). One row per

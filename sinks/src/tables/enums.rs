@@ -20,6 +20,22 @@ pub const EVENT_KIND: Enum8Values = &[
     ("REPLAY", 7),
     ("TRUST_VIOLATION", 8),
     ("EDGE", 9),
+    ("COMMAND_ACK", 10),
+];
+
+/// `events.kind` before FleetEvent v4 (migration 15 widened the column to it; migration 16
+/// to [`EVENT_KIND`]).
+pub const EVENT_KIND_V3: Enum8Values = &[
+    ("UNKNOWN", 0),
+    ("REGISTER", 1),
+    ("HEARTBEAT", 2),
+    ("LINK", 3),
+    ("SNAPSHOT", 4),
+    ("LIFECYCLE", 5),
+    ("ATTESTATION", 6),
+    ("REPLAY", 7),
+    ("TRUST_VIOLATION", 8),
+    ("EDGE", 9),
 ];
 
 /// `events.kind` as FleetEvent v2 knew it: the type of the shipped texts of migrations 1
@@ -63,8 +79,25 @@ pub const CONNECTIVITY: Enum8Values = &[
     ("REPLAYING", 7),
 ];
 
-/// `node_state.lifecycle_phase` (Avro `LifecyclePhase`, a closed set), in state-machine order.
+/// `node_state.lifecycle_phase`: the Avro `LifecyclePhase` (a closed set, in state-machine
+/// order) and `MAINTENANCE`, which the twin's phase reads as `UPDATING` for old readers and the
+/// row writes when the precise state is `MAINTENANCE` (Node v4; migration 17 widens the column).
 pub const LIFECYCLE_PHASE: Enum8Values = &[
+    ("PROVISIONING", 1),
+    ("ENROLLED", 2),
+    ("ACTIVE", 3),
+    ("UPDATING", 4),
+    ("DEGRADED", 5),
+    ("QUARANTINED", 6),
+    ("DECOMMISSIONING", 7),
+    ("RETIRED", 8),
+    ("MAINTENANCE", 9),
+];
+
+/// `node_state.lifecycle_phase` before Node v4: the type of the shipped text of migration 2
+/// (`CREATE TABLE node_state`), which must not change; migration 17 widens it to
+/// [`LIFECYCLE_PHASE`].
+pub const LIFECYCLE_PHASE_V1: Enum8Values = &[
     ("PROVISIONING", 1),
     ("ENROLLED", 2),
     ("ACTIVE", 3),
@@ -137,4 +170,41 @@ pub const DECISION: Enum8Values = &[
     ("SPLIT_BRAIN_RESOLVED", 4),
     ("ACCEPTED", 5),
     ("REJECTED", 6),
+];
+
+/// `commands.target_kind` (Avro `CommandTarget`).
+pub const COMMAND_TARGET: Enum8Values = &[("NODE", 1), ("DOMAIN", 2)];
+
+/// `commands.kind` (Avro `CommandKind`).
+pub const COMMAND_KIND: Enum8Values = &[
+    ("UNKNOWN", 0),
+    ("APPLY_BUNDLE", 1),
+    ("UPDATE", 2),
+    ("RESTART", 3),
+    ("REMEDIATE", 4),
+    ("DECOMMISSION", 5),
+    ("MAINTENANCE_START", 6),
+    ("MAINTENANCE_END", 7),
+    ("ROTATE_CERTIFICATE", 8),
+    ("CUSTOM", 9),
+];
+
+/// `commands.delivery` (Avro `Delivery`, a closed set).
+pub const DELIVERY: Enum8Values = &[("AT_MOST_ONCE", 1), ("AT_LEAST_ONCE", 2)];
+
+/// `commands.status`: a command's status (Avro `CommandState`), in the order a command meets
+/// them; `APPLIED` and later are terminal.
+pub const COMMAND_STATE: Enum8Values = &[
+    ("UNKNOWN", 0),
+    ("ACCEPTED", 1),
+    ("HELD", 2),
+    ("PUBLISHED", 3),
+    ("RESENT", 4),
+    ("RECEIVED", 5),
+    ("APPLIED", 6),
+    ("FAILED", 7),
+    ("EXPIRED", 8),
+    ("LOST", 9),
+    ("REJECTED", 10),
+    ("CANCELLED", 11),
 ];

@@ -8,7 +8,7 @@ use super::arrow::{col, Column, Kind};
 use super::ddl::{delta_codec, low_cardinality_string, qualified, table};
 use super::enums::{self, enum8, SOURCE};
 use super::role::TopicRole;
-use super::row::{code, datetime, unsigned, Coords, RowError, SourceRow};
+use super::row::{code, datetime, plain_source_row, unsigned, Coords, RowError};
 use super::table::Table;
 use crate::caps::ServerCaps;
 
@@ -94,18 +94,7 @@ pub fn event_row(event: &FleetEvent, at: Coords<'_>) -> Result<EventRow, RowErro
     })
 }
 
-impl SourceRow for EventRow {
-    fn source(&self) -> Coords<'_> {
-        Coords {
-            topic: &self.topic,
-            partition: self.partition,
-            offset: self.offset,
-        }
-    }
-    fn node_id(&self) -> &str {
-        &self.node_id
-    }
-}
+plain_source_row!(EventRow, node_id);
 
 /// `events`: one row per canonical event, with the Kafka coordinates it was read from so
 /// duplicates from an at-least-once replay can be removed later.
@@ -141,7 +130,7 @@ ORDER BY (node_id, event_time_ms, seq)",
 
 /// Widens `events.kind` to `kinds` (adding Enum8 values changes only metadata, on 18.16 too;
 /// running it again changes nothing): [`enums::EVENT_KIND_V2`] in migration 8,
-/// [`enums::EVENT_KIND`] in migration 15.
+/// [`enums::EVENT_KIND_V3`] in migration 15, [`enums::EVENT_KIND`] in migration 16.
 pub fn events_kind_widened(database: &str, kinds: enums::Enum8Values) -> String {
     format!(
         "ALTER TABLE {table} MODIFY COLUMN kind {kind}",
@@ -162,6 +151,7 @@ fn payload_json(payload: &EventPayload) -> Result<String, RowError> {
         EventPayload::Replay(p) => serde_json::to_string(p),
         EventPayload::TrustViolation(p) => serde_json::to_string(p),
         EventPayload::Edge(p) => serde_json::to_string(p),
+        EventPayload::CommandAck(p) => serde_json::to_string(p),
     };
     json.map_err(|err| RowError::Payload(err.to_string()))
 }

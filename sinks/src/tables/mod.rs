@@ -5,7 +5,7 @@
 //!
 //! Layout:
 //! - [`events`], [`node_state`], [`dlq`], [`transitions`], [`drift_evaluations`], [`alerts`],
-//!   [`authority_audit`], [`domains`], [`policy_bundles`]: the tables.
+//!   [`authority_audit`], [`domains`], [`policy_bundles`], [`commands`]: the tables.
 //! - [`table`]: the [`Table`] trait.
 //! - [`any`]: rows of any table ([`TableRow`], [`AnyRows`]) and the type-erased [`Entry`].
 //! - [`role`]: the sink's input topics ([`TopicRole`]).
@@ -21,6 +21,7 @@ pub mod alerts;
 pub mod any;
 pub mod arrow;
 pub mod authority_audit;
+pub mod commands;
 pub mod ddl;
 pub mod dlq;
 pub mod domains;
@@ -58,6 +59,7 @@ pub fn each(visit: &mut impl Visit) {
     visit.table::<authority_audit::AuthorityAudit>();
     visit.table::<domains::Domains>();
     visit.table::<policy_bundles::PolicyBundles>();
+    visit.table::<commands::Commands>();
 }
 
 /// Every table of [`each`] as an [`Entry`], in the same order.

@@ -8,7 +8,7 @@ use sxfleet_schemas::BundleVersion;
 use super::arrow::{col, Column, Kind};
 use super::ddl::{low_cardinality_string, qualified, table, Replacing};
 use super::role::TopicRole;
-use super::row::{datetime, unsigned, Coords, RowError, SourceRow};
+use super::row::{datetime, plain_source_row, unsigned, Coords, RowError};
 use super::table::Table;
 use crate::caps::ServerCaps;
 
@@ -117,19 +117,8 @@ pub fn bundle_row(b: &BundleVersion, at: Coords<'_>) -> Result<BundleRow, RowErr
     })
 }
 
-impl SourceRow for BundleRow {
-    fn source(&self) -> Coords<'_> {
-        Coords {
-            topic: &self.topic,
-            partition: self.partition,
-            offset: self.offset,
-        }
-    }
-    /// Bundles are not about a node: none.
-    fn node_id(&self) -> &str {
-        ""
-    }
-}
+// Bundles are not about a node: none.
+plain_source_row!(BundleRow);
 
 /// `policy_bundles`: every bundle version and its status (IN_FORCE, SUPERSEDED, STALE),
 /// deduplicated by `revision` and read with `FINAL`.

@@ -23,11 +23,13 @@ pub enum TopicRole {
     Domains,
     /// Policy bundle versions and their status (`BundleVersion`).
     Bundles,
+    /// Every status change of every command (`CommandStatus`).
+    CommandStatus,
 }
 
 impl TopicRole {
     /// Every input of the sink.
-    pub const ALL: [TopicRole; 9] = [
+    pub const ALL: [TopicRole; 10] = [
         TopicRole::Events,
         TopicRole::Twin,
         TopicRole::DeadLetters,
@@ -37,6 +39,7 @@ impl TopicRole {
         TopicRole::Authority,
         TopicRole::Domains,
         TopicRole::Bundles,
+        TopicRole::CommandStatus,
     ];
 
     /// The topic of this role among `topics`.
@@ -51,6 +54,7 @@ impl TopicRole {
             TopicRole::Authority => &topics.authority,
             TopicRole::Domains => &topics.domains,
             TopicRole::Bundles => &topics.bundles,
+            TopicRole::CommandStatus => &topics.command_status,
         }
     }
 

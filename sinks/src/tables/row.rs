@@ -90,6 +90,34 @@ impl Coordinates {
     };
 }
 
+/// Implements [`SourceRow`] for a row struct whose coordinates are its `topic`, `partition`
+/// and `offset` fields (the [`Coordinates::PLAIN`] columns): `plain_source_row!(Row, field)`
+/// for a row about the node named in its `field` (`node_id`; an alert's `subject_id`),
+/// `plain_source_row!(Row)` for a row about no node.
+macro_rules! plain_source_row {
+    ($row:ty $(, $node:ident)?) => {
+        impl $crate::tables::row::SourceRow for $row {
+            fn source(&self) -> $crate::tables::row::Coords<'_> {
+                $crate::tables::row::Coords {
+                    topic: &self.topic,
+                    partition: self.partition,
+                    offset: self.offset,
+                }
+            }
+            fn node_id(&self) -> &str {
+                $crate::tables::row::plain_source_row!(@node self $(, $node)?)
+            }
+        }
+    };
+    (@node $this:ident, $node:ident) => {
+        &$this.$node
+    };
+    (@node $this:ident) => {
+        ""
+    };
+}
+pub(crate) use plain_source_row;
+
 /// Seconds since the epoch for a `DateTime` column, clamped to `0..=u32::MAX`.
 pub fn datetime(epoch_ms: i64) -> u32 {
     let secs = epoch_ms.div_euclid(1000).clamp(0, i64::from(u32::MAX));

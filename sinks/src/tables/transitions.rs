@@ -9,7 +9,7 @@ use super::arrow::{col, Column, Kind};
 use super::ddl::{delta_codec, low_cardinality_string, qualified, table, Replacing, Step};
 use super::enums::{self, enum8, TRANSITION_MACHINE};
 use super::role::TopicRole;
-use super::row::{code, datetime, unsigned, Coords, RowError, SourceRow};
+use super::row::{code, datetime, plain_source_row, unsigned, Coords, RowError};
 use super::table::Table;
 use crate::caps::ServerCaps;
 
@@ -125,18 +125,7 @@ pub fn transition_row(entry: &StateTransition, at: Coords<'_>) -> Result<Transit
     })
 }
 
-impl SourceRow for TransitionRow {
-    fn source(&self) -> Coords<'_> {
-        Coords {
-            topic: &self.topic,
-            partition: self.partition,
-            offset: self.offset,
-        }
-    }
-    fn node_id(&self) -> &str {
-        &self.node_id
-    }
-}
+plain_source_row!(TransitionRow, node_id);
 
 /// `transitions`: the connectivity and lifecycle ledger (`StateTransition` records), with the
 /// Kafka coordinates each entry was read from.

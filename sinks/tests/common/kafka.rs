@@ -13,8 +13,9 @@ use tokio::task::JoinHandle;
 
 use super::{kafka_bootstrap, random_name, try_tsv, TestDb};
 
-/// Six of the sink's input topics under a random prefix (events, twins, DLQ and ledger with 4
-/// partitions each; domains and bundles with 1, as the processor writes them), and a producer.
+/// Seven of the sink's input topics under a random prefix (events, twins, DLQ, ledger and
+/// command status with 4 partitions each; domains and bundles with 1, as the processor writes
+/// them), and a producer.
 pub struct TestTopics {
     pub kafka: KafkaConfig,
     pub topics: Topics,
@@ -39,7 +40,7 @@ impl TestTopics {
         }
     }
 
-    fn specs(topics: &Topics) -> [TopicSpec; 6] {
+    fn specs(topics: &Topics) -> [TopicSpec; 7] {
         [
             TopicSpec::new(&topics.events, 4),
             TopicSpec::new(&topics.twin, 4).compacted(),
@@ -47,6 +48,7 @@ impl TestTopics {
             TopicSpec::new(&topics.transitions, 4),
             TopicSpec::new(&topics.domains, 1).compacted(),
             TopicSpec::new(&topics.bundles, 1).compacted(),
+            TopicSpec::new(&topics.command_status, 4),
         ]
     }
 
@@ -110,4 +112,38 @@ pub async fn wait_for(ch: &ClickHouse, sql: &str, want: u64) {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// Runs the sink with `config` on the Parquet backend in `dir` until `count_sql` (one count,
+/// in DataFusion) answers `want`, or fails after 60 s; then stops it and opens a DataFusion
+/// session over what landed.
+pub async fn land_in_parquet(
+    config: &SinkConfig,
+    dir: &std::path::Path,
+    count_sql: &str,
+    want: u64,
+) -> datafusion::prelude::SessionContext {
+    use sxfleet_sinks::query::session;
+    let mut config = config.clone();
+    config.backend = sxfleet_sinks::Backend::Parquet {
+        dir: dir.to_owned(),
+    };
+    let shutdown = Shutdown::new();
+    let sink = start(&config, &shutdown);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let want = format!("{want}\n");
+    loop {
+        let landed = match session(dir).await {
+            Ok(ctx) => super::tree::df_tsv(&ctx, count_sql).await,
+            Err(_) => String::new(),
+        };
+        if landed == want {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "parquet: {landed}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    shutdown.trigger();
+    sink.await.expect("join");
+    session(dir).await.expect("session")
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use sxfleet_sinks::{ClickHouse, ClickHouseConfig};
 
+pub mod commands;
 pub mod fleet;
 pub mod kafka;
 pub mod tree;

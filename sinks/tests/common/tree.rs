@@ -76,6 +76,7 @@ pub fn expected() -> Vec<(&'static str, Params<'static>, String)> {
         node_id,
         domain_id,
         as_of_ms: Some(tree::AS_OF),
+        ..Params::default()
     };
     let t0 = sxfleet_sinks::samples::T0;
     let bundle_t = tree::AS_OF - 3_600_000;
@@ -147,9 +148,9 @@ pub fn expected() -> Vec<(&'static str, Params<'static>, String)> {
 /// and counts: `(query, params, rows, first line)`.
 pub fn expected_heads() -> Vec<(&'static str, Params<'static>, usize, String)> {
     let at = |domain_id: &'static str| Params {
-        node_id: "",
         domain_id,
         as_of_ms: Some(tree::AS_OF),
+        ..Params::default()
     };
     vec![
         (

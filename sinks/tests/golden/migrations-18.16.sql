@@ -690,3 +690,82 @@ ANY LEFT JOIN
 -- migration 15 step 1 (sql): events.kind: EDGE (FleetEvent v3)
 ALTER TABLE `fleet`.`events` MODIFY COLUMN kind Enum8('UNKNOWN' = 0, 'REGISTER' = 1, 'HEARTBEAT' = 2, 'LINK' = 3, 'SNAPSHOT' = 4, 'LIFECYCLE' = 5, 'ATTESTATION' = 6, 'REPLAY' = 7, 'TRUST_VIOLATION' = 8, 'EDGE' = 9);
 
+-- migration 16 step 1 (sql): events.kind: COMMAND_ACK (FleetEvent v4)
+ALTER TABLE `fleet`.`events` MODIFY COLUMN kind Enum8('UNKNOWN' = 0, 'REGISTER' = 1, 'HEARTBEAT' = 2, 'LINK' = 3, 'SNAPSHOT' = 4, 'LIFECYCLE' = 5, 'ATTESTATION' = 6, 'REPLAY' = 7, 'TRUST_VIOLATION' = 8, 'EDGE' = 9, 'COMMAND_ACK' = 10);
+
+-- migration 17 step 1 (sql): node_state: MAINTENANCE phase, open and held commands, maintenance start (Node v4)
+ALTER TABLE `fleet`.`node_state` MODIFY COLUMN lifecycle_phase Enum8('PROVISIONING' = 1, 'ENROLLED' = 2, 'ACTIVE' = 3, 'UPDATING' = 4, 'DEGRADED' = 5, 'QUARANTINED' = 6, 'DECOMMISSIONING' = 7, 'RETIRED' = 8, 'MAINTENANCE' = 9);
+
+-- migration 17 step 2 (add column node_state.commands_pending): node_state: MAINTENANCE phase, open and held commands, maintenance start (Node v4)
+ALTER TABLE `fleet`.`node_state` ADD COLUMN `commands_pending` Int32 DEFAULT 0;
+
+-- migration 17 step 3 (add column node_state.commands_held): node_state: MAINTENANCE phase, open and held commands, maintenance start (Node v4)
+ALTER TABLE `fleet`.`node_state` ADD COLUMN `commands_held` Int32 DEFAULT 0;
+
+-- migration 17 step 4 (add column node_state.maintenance_since_ms): node_state: MAINTENANCE phase, open and held commands, maintenance start (Node v4)
+ALTER TABLE `fleet`.`node_state` ADD COLUMN `maintenance_since_ms` Int64 DEFAULT 0;
+
+-- migration 18 step 1 (sql): commands: the status ledger of every command (CommandStatus)
+CREATE TABLE IF NOT EXISTS `fleet`.`commands`
+(
+    command_id String,
+    idempotency_key String,
+    node_id String,
+    domain_id String,
+    target_kind Enum8('NODE' = 1, 'DOMAIN' = 2),
+    target_id String,
+    kind Enum8('UNKNOWN' = 0, 'APPLY_BUNDLE' = 1, 'UPDATE' = 2, 'RESTART' = 3, 'REMEDIATE' = 4, 'DECOMMISSION' = 5, 'MAINTENANCE_START' = 6, 'MAINTENANCE_END' = 7, 'ROTATE_CERTIFICATE' = 8, 'CUSTOM' = 9),
+    delivery Enum8('AT_MOST_ONCE' = 1, 'AT_LEAST_ONCE' = 2),
+    status Enum8('UNKNOWN' = 0, 'ACCEPTED' = 1, 'HELD' = 2, 'PUBLISHED' = 3, 'RESENT' = 4, 'RECEIVED' = 5, 'APPLIED' = 6, 'FAILED' = 7, 'EXPIRED' = 8, 'LOST' = 9, 'REJECTED' = 10, 'CANCELLED' = 11),
+    reason String,
+    at DateTime('UTC'),
+    at_ms Int64,
+    attempts Int32,
+    issued_ms Int64,
+    expires_ms Int64,
+    controller_id String,
+    rollout String,
+    seq UInt64,
+    topic String,
+    partition Int32,
+    offset Int64
+)
+ENGINE = ReplacingMergeTree()
+PARTITION BY toYYYYMM(at)
+ORDER BY (node_id, command_id, seq, status);
+
+-- migration 19 step 1 (sql): command views: command_latest, rollouts
+CREATE VIEW IF NOT EXISTS `fleet`.`command_latest` AS
+SELECT node_id, command_id, idempotency_key, domain_id, target_kind, target_id, kind, delivery, reason, attempts, issued_ms, expires_ms, controller_id, rollout, last_status AS status, last_at_ms AS at_ms, last_seq AS seq, first_ms, resent, published_times, last_published_ms
+FROM
+(
+    SELECT node_id, command_id,
+        argMax(idempotency_key, (seq, at_ms, "offset")) AS idempotency_key,
+        argMax(domain_id, (seq, at_ms, "offset")) AS domain_id,
+        argMax(target_kind, (seq, at_ms, "offset")) AS target_kind,
+        argMax(target_id, (seq, at_ms, "offset")) AS target_id,
+        argMax(kind, (seq, at_ms, "offset")) AS kind,
+        argMax(delivery, (seq, at_ms, "offset")) AS delivery,
+        argMax(reason, (seq, at_ms, "offset")) AS reason,
+        argMax(attempts, (seq, at_ms, "offset")) AS attempts,
+        argMax(issued_ms, (seq, at_ms, "offset")) AS issued_ms,
+        argMax(expires_ms, (seq, at_ms, "offset")) AS expires_ms,
+        argMax(controller_id, (seq, at_ms, "offset")) AS controller_id,
+        argMax(rollout, (seq, at_ms, "offset")) AS rollout,
+        argMax(status, (seq, at_ms, "offset")) AS last_status,
+        argMax(at_ms, (seq, at_ms, "offset")) AS last_at_ms,
+        max(seq) AS last_seq,
+        min(at_ms) AS first_ms,
+        countIf(status = 'RESENT') AS resent,
+        countIf(status IN ('PUBLISHED', 'RESENT')) AS published_times,
+        maxIf(at_ms, status IN ('PUBLISHED', 'RESENT')) AS last_published_ms
+    FROM `fleet`.`commands` FINAL
+    GROUP BY node_id, command_id
+);
+
+-- migration 19 step 2 (sql): command views: command_latest, rollouts
+CREATE VIEW IF NOT EXISTS `fleet`.`rollouts` AS
+SELECT arrayStringConcat(arrayPopBack(splitByChar('@', rollout)), '@') AS bundle_id, arrayElement(splitByChar('@', rollout), -1) AS version, rollout, node_id, domain_id, command_id, status, CASE WHEN status = 'APPLIED' THEN 'converged' WHEN status IN ('FAILED', 'EXPIRED', 'LOST', 'REJECTED') THEN 'failed' WHEN status = 'HELD' THEN 'held' WHEN status = 'CANCELLED' THEN 'cancelled' ELSE 'pending' END AS state, reason, attempts, issued_ms, at_ms, published_times
+FROM `fleet`.`command_latest`
+WHERE rollout != '';
+

@@ -135,6 +135,7 @@ fn event(n: u64, nodes: u64) -> FleetEvent {
             },
             uptime_s: Some(seq * 30),
             via: None,
+            battery_pct: None,
         }),
     }
 }

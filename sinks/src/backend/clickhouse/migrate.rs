@@ -16,13 +16,13 @@ use tracing::{info, warn};
 
 use super::client::ClickHouse;
 use crate::analytics::dialect::Dialect;
-use crate::analytics::{domain_minute, hierarchy, rollups, topology};
+use crate::analytics::{commands as command_views, domain_minute, hierarchy, rollups, topology};
 use crate::caps::ServerCaps;
 use crate::error::ClickHouseError;
 pub use crate::tables::ddl::Step;
 use crate::tables::{
-    alerts, authority_audit, dlq, domains, drift_evaluations, events, node_state, policy_bundles,
-    transitions, Table,
+    alerts, authority_audit, commands, dlq, domains, drift_evaluations, events, node_state,
+    policy_bundles, transitions, Table,
 };
 use crate::tables::{ddl, enums};
 
@@ -149,7 +149,33 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 15,
         description: "events.kind: EDGE (FleetEvent v3)",
+        steps: |db, _| sql(events::events_kind_widened(db, enums::EVENT_KIND_V3)),
+    },
+    Migration {
+        version: 16,
+        description: "events.kind: COMMAND_ACK (FleetEvent v4)",
         steps: |db, _| sql(events::events_kind_widened(db, enums::EVENT_KIND)),
+    },
+    Migration {
+        version: 17,
+        description: "node_state: MAINTENANCE phase, open and held commands, maintenance start \
+                      (Node v4)",
+        steps: |db, _| node_state::node_state_v4_columns(db),
+    },
+    Migration {
+        version: 18,
+        description: "commands: the status ledger of every command (CommandStatus)",
+        steps: |db, caps| sql(commands::Commands::create(db, caps)),
+    },
+    Migration {
+        version: 19,
+        description: "command views: command_latest, rollouts",
+        steps: |db, _| {
+            command_views::selects(Dialect::ClickHouse, db)
+                .into_iter()
+                .map(|(view, select)| Step::Sql(rollups::create_view(db, view, &select)))
+                .collect()
+        },
     },
 ];
 

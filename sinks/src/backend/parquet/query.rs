@@ -4,10 +4,11 @@
 //!
 //! ClickHouse -> DataFusion: `<table> FINAL` is the view `<table>_final` for each replacing
 //! table ([`crate::tables::Table::REPLACING`]: `node_state`, `transitions`,
-//! `drift_evaluations`, `alerts`, `authority_audit`, `domains`, `policy_bundles`),
+//! `drift_evaluations`, `alerts`, `authority_audit`, `domains`, `policy_bundles`, `commands`),
 //! `domain_rollup`, `rollout_status`, `attention_queue` ([`rollups`]), `domain_tree_rollup`,
 //! `domain_authority`, `masters_of_record`, `assignments` ([`hierarchy`]), `relay_paths`,
-//! `edges` and `relay_health` ([`topology`]) are views of the same names, `count()` is
+//! `edges` and `relay_health` ([`topology`]), `command_latest` and `rollouts` ([`commands`])
+//! are views of the same names, `count()` is
 //! `count(*)`, `ARRAY JOIN` is `unnest`, and an
 //! Enum8 column already reads as its symbol (no `toString`); `docs/embedded.md` has the whole
 //! table, and every query of `docs/sql-cookbook.md` has its DataFusion twin there.
@@ -32,7 +33,7 @@ use datafusion::prelude::SessionContext;
 use super::files::EXTENSION;
 use crate::analytics::dialect::Dialect;
 use crate::analytics::summary::{hours_text, tree_sql, Summary, SummarySql, TreeLine};
-use crate::analytics::{domain_minute, hierarchy, rollups, topology};
+use crate::analytics::{commands, domain_minute, hierarchy, rollups, topology};
 use crate::tables::ddl::{table, Replacing};
 use crate::tables::enums::{self, Enum8Values};
 use crate::tables::{self, Entry};
@@ -71,7 +72,8 @@ pub enum Format {
 
 /// A session with every table directory under `dir` registered (a table that has no directory
 /// yet is registered empty), a `<table>_final` view for each replacing table, the rollup views,
-/// and the hierarchy and topology views ([`hierarchy`], [`topology`]).
+/// the hierarchy and topology views ([`hierarchy`], [`topology`]) and the command views
+/// ([`commands`]).
 ///
 /// # Errors
 /// [`QueryError::NoTables`] when `dir` has no table directory; [`QueryError::DataFusion`] when a
@@ -149,6 +151,9 @@ async fn create_views(ctx: &SessionContext, tables: &[Entry]) -> Result<(), Quer
     {
         views.extend(hierarchy::selects(Dialect::DataFusion, ""));
         views.extend(topology::selects(Dialect::DataFusion, ""));
+    }
+    if has(table::COMMANDS) {
+        views.extend(commands::selects(Dialect::DataFusion, ""));
     }
     for (view, select) in views {
         ctx.sql(&format!("CREATE VIEW {view} AS\n{select}")).await?;

@@ -187,6 +187,7 @@ fn control_copies_on_the_events_topic_are_skipped() {
             autonomy: None,
             version: None,
             sync: None,
+            utc_offset_minutes: None,
         }),
     };
     let payload = sxfleet_schemas::encode(&control).expect("encodes");

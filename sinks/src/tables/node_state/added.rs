@@ -1,9 +1,10 @@
 //! The columns `node_state` gained after its first definition, as `ADD COLUMN` migration steps
-//! (migrations 5, 9 and 12); the table's current definition is [`super::create`].
+//! (migrations 5, 9, 12 and 17), and the widening of `lifecycle_phase` (migration 17); the
+//! table's first definition is [`super::create`].
 
 use crate::caps::ServerCaps;
-use crate::tables::ddl::{low_cardinality_string, table, Step};
-use crate::tables::enums::{enum8, DRIFT_STATUS, TRUST_STATE};
+use crate::tables::ddl::{low_cardinality_string, qualified, table, Step};
+use crate::tables::enums::{enum8, DRIFT_STATUS, LIFECYCLE_PHASE, TRUST_STATE};
 
 /// One `ADD COLUMN` step on `node_state`.
 fn column(column: &'static str, definition: String) -> Step {
@@ -76,5 +77,23 @@ pub fn node_state_v3_columns() -> Vec<Step> {
         column("edge_relations", strings()),
         column("edge_states", strings()),
         column("edge_changed_ms", "Array(Int64) DEFAULT []".to_owned()),
+    ]
+}
+
+/// Migration 17 (Node v4): `lifecycle_phase` gains `MAINTENANCE` (adding an Enum8 value changes
+/// only metadata, on 18.16 too; running it again changes nothing), and the twin's open and held
+/// commands and the start of its maintenance (`0`: not in maintenance). Rows written before
+/// have `0`.
+pub fn node_state_v4_columns(database: &str) -> Vec<Step> {
+    let widened = format!(
+        "ALTER TABLE {} MODIFY COLUMN lifecycle_phase {}",
+        qualified(database, table::NODE_STATE),
+        enum8(LIFECYCLE_PHASE)
+    );
+    vec![
+        Step::Sql(widened),
+        column("commands_pending", "Int32 DEFAULT 0".to_owned()),
+        column("commands_held", "Int32 DEFAULT 0".to_owned()),
+        column("maintenance_since_ms", "Int64 DEFAULT 0".to_owned()),
     ]
 }

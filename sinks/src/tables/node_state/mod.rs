@@ -6,15 +6,17 @@ use sxfleet_schemas::Node;
 
 use super::arrow::{col, Column, Kind};
 use super::ddl::{low_cardinality_string, qualified, table, Replacing};
-use super::enums::{self, enum8, ATTESTATION, CONNECTIVITY, HEALTH, LIFECYCLE_PHASE, NODE_KIND};
+use super::enums::{self, enum8, ATTESTATION, CONNECTIVITY, HEALTH, NODE_KIND};
 use super::role::TopicRole;
-use super::row::{code, datetime, unsigned, Coords, RowError, SourceRow};
+use super::row::{code, datetime, plain_source_row, unsigned, Coords, RowError};
 use super::table::Table;
 use crate::caps::ServerCaps;
 
 mod added;
 
-pub use self::added::{node_state_coordinates, node_state_v2_columns, node_state_v3_columns};
+pub use self::added::{
+    node_state_coordinates, node_state_v2_columns, node_state_v3_columns, node_state_v4_columns,
+};
 
 /// The `node_state` table.
 #[derive(Clone, Copy, Debug)]
@@ -138,6 +140,12 @@ impl Table for NodeState {
             col("edge_relations", Kind::Strings(|r| &r.edge_relations)),
             col("edge_states", Kind::Strings(|r| &r.edge_states)),
             col("edge_changed_ms", Kind::I64s(|r| &r.edge_changed_ms)),
+            col("commands_pending", Kind::I32(|r| r.commands_pending)),
+            col("commands_held", Kind::I32(|r| r.commands_held)),
+            col(
+                "maintenance_since_ms",
+                Kind::I64(|r| r.maintenance_since_ms),
+            ),
         ]
     }
 }
@@ -236,6 +244,11 @@ pub struct NodeStateRow {
     pub edge_relations: Vec<String>,
     pub edge_states: Vec<String>,
     pub edge_changed_ms: Vec<i64>,
+    /// Commands accepted and not yet ended, and those of them held (migration 17, Node v4).
+    pub commands_pending: i32,
+    pub commands_held: i32,
+    /// When the node's maintenance began; `0` = not in maintenance.
+    pub maintenance_since_ms: i64,
 }
 
 /// The `node_state` row for a twin, read at `at`.
@@ -273,11 +286,7 @@ pub fn node_state_row(node: &Node, at: Coords<'_>) -> Result<NodeStateRow, RowEr
         seconds_behind: conn.sync_debt.seconds_behind,
         backlog_messages: conn.sync_debt.backlog_messages,
         replay_required: u8::from(conn.sync_debt.replay_required),
-        lifecycle_phase: code(
-            "lifecycle_phase",
-            enums::LIFECYCLE_PHASE,
-            node.lifecycle.phase.as_str(),
-        )?,
+        lifecycle_phase: code("lifecycle_phase", enums::LIFECYCLE_PHASE, phase(node))?,
         lifecycle_state: node.lifecycle.state.clone(),
         lifecycle_reason: text(&node.lifecycle.reason),
         lifecycle_transition_ms: node.lifecycle.last_transition_ms.unwrap_or(0),
@@ -338,21 +347,30 @@ pub fn node_state_row(node: &Node, at: Coords<'_>) -> Result<NodeStateRow, RowEr
         edge_relations: node.edges.iter().map(|e| e.relation.clone()).collect(),
         edge_states: node.edges.iter().map(|e| e.state.clone()).collect(),
         edge_changed_ms: node.edges.iter().map(|e| e.changed_ms).collect(),
+        commands_pending: node.commands_pending,
+        commands_held: node.commands_held,
+        maintenance_since_ms: node
+            .lifecycle
+            .maintenance
+            .as_ref()
+            .map_or(0, |m| m.since_ms),
     })
 }
 
-impl SourceRow for NodeStateRow {
-    fn source(&self) -> Coords<'_> {
-        Coords {
-            topic: &self.topic,
-            partition: self.partition,
-            offset: self.offset,
-        }
-    }
-    fn node_id(&self) -> &str {
-        &self.node_id
+/// The precise state that `lifecycle_phase` names itself although the Avro phase, a closed
+/// set, reads `UPDATING` there for old readers (Node v4).
+pub const MAINTENANCE: &str = "MAINTENANCE";
+
+/// The twin's `lifecycle_phase`: [`MAINTENANCE`] in that precise state, else its Avro phase.
+fn phase(node: &Node) -> &'static str {
+    if node.lifecycle.state == MAINTENANCE {
+        MAINTENANCE
+    } else {
+        node.lifecycle.phase.as_str()
     }
 }
+
+plain_source_row!(NodeStateRow, node_id);
 
 /// `node_state`: the flattened twin, deduplicated by `version` (ReplacingMergeTree keeps the
 /// row with the highest version per node) and read with `FINAL`.
@@ -423,7 +441,8 @@ ORDER BY {key}",
         key = REPLACING.sorting_key(),
         kind = enum8(NODE_KIND),
         connectivity = enum8(CONNECTIVITY),
-        phase = enum8(LIFECYCLE_PHASE),
+        // Created with the phases of its shipped text; migration 17 adds MAINTENANCE.
+        phase = enum8(enums::LIFECYCLE_PHASE_V1),
         health = enum8(HEALTH),
         attestation = enum8(ATTESTATION),
     )

@@ -12,6 +12,7 @@ use crate::samples::{self, T0};
 use crate::tables::alerts::{self, Alerts};
 use crate::tables::arrow::{record_batch, schema, ConvertError};
 use crate::tables::authority_audit::{self, AuthorityAudit};
+use crate::tables::commands::{self, Commands};
 use crate::tables::ddl::{table, Step};
 use crate::tables::dlq::{self, dlq_row, Dlq};
 use crate::tables::domains::{self, Domains};
@@ -108,6 +109,10 @@ fn every_table_has_the_ddl_columns_in_order() {
     assert_eq!(
         names::<PolicyBundles>(),
         ddl_columns(&policy_bundles::create(db, &caps))
+    );
+    assert_eq!(
+        names::<Commands>(),
+        ddl_columns(&commands::create(db, &caps))
     );
     assert_eq!(names::<Events>().len(), 13);
 }

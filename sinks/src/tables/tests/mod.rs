@@ -1,6 +1,7 @@
 //! Unit tests of the tables: row building, DDL text, Arrow conversion.
 
 mod arrow;
+mod commands;
 mod ddl;
 mod federation;
 mod rows;

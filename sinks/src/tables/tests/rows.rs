@@ -35,7 +35,7 @@ fn heartbeat_event_row() {
     assert_eq!(row.received_ms, T0 + 5_250);
     assert_eq!(
         row.payload,
-        r#"{"rtt_ms":42.5,"loss_pct":0.25,"bandwidth_kbps":5000,"backlog_messages":12,"health":"DEGRADED","uptime_s":3600,"via":["relay-7","sat-link-2"]}"#
+        r#"{"rtt_ms":42.5,"loss_pct":0.25,"bandwidth_kbps":5000,"backlog_messages":12,"health":"DEGRADED","uptime_s":3600,"via":["relay-7","sat-link-2"],"battery_pct":null}"#
     );
     assert_eq!(row.topic, "t.events");
     assert_eq!(row.partition, 3);

@@ -2,7 +2,8 @@
 //! events topic in; per node the twin on `fleet.twin.v1`, the connectivity/lifecycle ledger on
 //! `fleet.transitions.v1`, drift reports on `fleet.drift.v1` and attention alerts on
 //! `fleet.alerts.v1`; authority decisions on `fleet.authority.v1`, split-brain alerts, domain
-//! records on `fleet.domains.v1` and bundle versions on `fleet.bundles.v1`.
+//! records on `fleet.domains.v1` and bundle versions on `fleet.bundles.v1`; commands
+//! (`stage::commands`) on `fleet.commands.v1` and their statuses on `fleet.command-status.v1`.
 //! State lives in one changelog-backed store (nodes, and the partition's control state under
 //! [`CONTROL_KEY`]); timers (a node's silence and sync-debt refresh, the control state's
 //! overdue syncs) fire as the partition's event time passes them (events, and tick records
@@ -18,17 +19,18 @@ use sxfleet_runtime::store::Rest;
 use sxfleet_runtime::{Input, Output, Topics};
 use sxfleet_schemas::catalog::ids;
 use sxfleet_schemas::{
-    decode, peek_schema_id, stage, Canonical, CodecError, ControlEvent, EventPayload, FleetEvent,
-    Source,
+    decode, peek_schema_id, stage, Canonical, CodecError, ControlEvent, ControlPayload,
+    EventPayload, FleetEvent, Source,
 };
 
 use crate::config::ProjectionConfig;
 use crate::connectivity::ConnectivityConfig;
 use crate::control::{Affected, ControlOutcome, ControlState, NodeHome};
-use crate::derived::Derived;
 use crate::entry::{Entry, CONTROL_KEY, STORE_FORMAT_VERSION};
 use crate::fold::{self, Step};
 use crate::node::NodeState;
+
+mod commands;
 
 /// Name of the fleet store; its changelog is `<application-id>-twins-changelog`.
 pub const TWIN_STORE: &str = "twins";
@@ -211,18 +213,14 @@ impl Twin {
         let empty = ControlState::default();
         let config = &self.config;
         for node_id in targets {
-            let derived = keys.update(self, &node_id, |slot, rest| {
+            let step = keys.update(self, &node_id, |slot, rest| {
                 let Some(Entry::Node(state)) = slot.as_mut() else {
-                    return (false, Derived::default());
+                    return (false, Step::default());
                 };
                 let control = control_in(rest, &empty);
-                let derived = fold::on_control(state, control, now_ms, config);
-                (derived.changed, derived)
+                let step = fold::on_control(state, control, now_ms, config);
+                (step.derived.changed || step.commands.changed, step)
             });
-            let step = Step {
-                ledger: Vec::new(),
-                derived,
-            };
             self.publish_step(&node_id, step, out)?;
         }
         Ok(())
@@ -269,6 +267,12 @@ impl Twin {
         }
         if let Some(alert) = &step.derived.alert {
             out.push(self.output(&self.topics.alerts, node_id, alert)?);
+        }
+        for status in &step.commands.statuses {
+            out.push(self.output(&self.topics.command_status, node_id, status)?);
+        }
+        for command in &step.commands.commands {
+            out.push(self.output(&self.topics.commands, node_id, command)?);
         }
         Ok(())
     }
@@ -336,6 +340,10 @@ impl Fold for Twin {
         };
         if peek_schema_id(payload).ok() == Some(ids::CONTROL_EVENT) {
             return match decode::<ControlEvent>(payload) {
+                Ok(ControlEvent {
+                    payload: ControlPayload::Command(request),
+                    ..
+                }) => self.on_command(keys, &request, out),
                 Ok(event) => self.on_control(keys, &event, out),
                 Err(error) => self.reject(input, "ControlEvent", &error, out),
             };
@@ -366,7 +374,7 @@ impl Fold for Twin {
         };
         let empty = ControlState::default();
         let step = fold::on_timer(state, now_ms, control_in(rest, &empty), &self.config);
-        let changed = !step.ledger.is_empty() || step.derived.changed;
+        let changed = !step.ledger.is_empty() || step.derived.changed || step.commands.changed;
         self.publish_step(node_id, step, out)?;
         Ok(changed)
     }
