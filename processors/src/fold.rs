@@ -105,7 +105,9 @@ pub fn on_event(
         }
         _ => {}
     }
+    let acked = step.derived.changed;
     step.derived = derived::refresh(state, control, now, config);
+    step.derived.changed |= acked;
     commands_after(state, control, now, config, &mut step);
     Some(step)
 }
@@ -130,9 +132,10 @@ pub fn on_command(
     step
 }
 
-/// Fires the node's timers due by `now_ms` (silence rules, sync-debt refreshes). The step is
-/// dated by the latest timer instant it reached, not by `now_ms`; the twin's version moves
-/// once when anything changed.
+/// Fires the node's timers due by `now_ms` (silence rules, sync-debt refreshes, command
+/// timers). The step is dated by the latest timer instant it reached, not by `now_ms` (the
+/// partition's time, which other nodes' events may have moved past this node's next event);
+/// the twin's version moves once when anything changed.
 pub fn on_timer(
     state: &mut NodeState,
     now_ms: EpochMillis,
@@ -140,19 +143,23 @@ pub fn on_timer(
     config: &ProjectionConfig,
 ) -> Step {
     let fired = node::on_timer(state, now_ms, rules(state, config));
-    let at_ms = fired.at_ms.unwrap_or(now_ms);
+    let command_due = node_commands::deadline(state).filter(|due| *due <= now_ms);
+    let offset = control.utc_offset_minutes(&state.twin.domain_id);
+    let commands = node_commands::on_timer(state, offset, now_ms, &config.commands);
+    let command_at = commands
+        .outcome
+        .statuses
+        .iter()
+        .map(|status| status.at_ms)
+        .max()
+        .or(command_due);
+    let at_ms = fired.at_ms.max(command_at).unwrap_or(now_ms);
     let mut step = Step {
         ledger: fired.ledger,
         derived: derived::refresh(state, control, at_ms, config),
         ..Step::default()
     };
-    let offset = control.utc_offset_minutes(&state.twin.domain_id);
-    step.absorb(node_commands::on_timer(
-        state,
-        offset,
-        now_ms,
-        &config.commands,
-    ));
+    step.absorb(commands);
     commands_after(state, control, at_ms, config, &mut step);
     if step.derived.changed && !fired.changed {
         bump(state, at_ms);

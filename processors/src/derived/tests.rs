@@ -395,3 +395,30 @@ fn an_attested_signature_unlike_the_enrolled_one_raises_attention_at_the_attesta
     .unwrap();
     assert_eq!(quiet.derived.alert, None, "still open: no second raise");
 }
+
+#[test]
+fn command_timers_date_the_step_by_their_own_instants_not_the_partitions_time() {
+    let config = ProjectionConfig::default();
+    let control = seed_003_control();
+    let mut node = NodeState::new("n1");
+    for e in [
+        event(1, T0, register()),
+        event(2, T0 + MIN, heartbeat(40.0, 0.0, Health::Ok)),
+    ] {
+        fold::on_event(&mut node, &e, &control, &config);
+    }
+    let deadline = |node: &NodeState| {
+        crate::node::commands::deadline(node).expect("the rollout's update awaits an ack")
+    };
+    while deadline(&node) <= T0 + MIN {
+        let due = deadline(&node);
+        fold::on_timer(&mut node, due, &control, &config);
+    }
+    let due = deadline(&node);
+    // Other nodes moved the partition's time past the timer (not as far as a silence rule).
+    let partition_ms = due + 20_000;
+    let step = fold::on_timer(&mut node, partition_ms, &control, &config);
+    let latest = step.commands.statuses.iter().map(|s| s.at_ms).max();
+    assert_eq!(latest, Some(due), "the re-send is dated by its timer");
+    assert_eq!(node.twin.updated_ms, due);
+}
