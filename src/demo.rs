@@ -1,6 +1,8 @@
 //! The README's demo: the whole pipeline on a simulated fleet, then a summary from ClickHouse,
-//! or from Parquet files through DataFusion when ClickHouse is not up (or not wanted).
+//! or from Parquet files through DataFusion when ClickHouse is not up (or not wanted), then the
+//! operator UI on the demo's data until interrupted (unless told to exit after the summary).
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -12,7 +14,8 @@ use sxfleet_runtime::{KafkaConfig, Shutdown};
 use sxfleet_simulator::{produce, ProduceOptions, Progress, SimConfig, Simulator};
 use sxfleet_sinks::backend::parquet::ParquetStore;
 use sxfleet_sinks::summary::{fleet_summary, Summary};
-use sxfleet_sinks::{query, Backend, ClickHouse, ClickHouseConfig};
+use sxfleet_sinks::{query, Backend, ClickHouse, ClickHouseConfig, Source};
+use sxfleet_ui::UiConfig;
 
 use crate::pipeline::{self, PipelineConfig};
 
@@ -42,6 +45,21 @@ pub struct DemoOptions {
     pub backend: DemoBackend,
     /// With Parquet, the run's tables go to `<data_dir>/demo-<unix time>`.
     pub data_dir: PathBuf,
+    /// Put before the run's own prefix `demo-<unix time>-` (the deployment's
+    /// `--topic-prefix`; empty by default).
+    pub topic_prefix: String,
+    /// Where the operator UI serves the demo's data after the summary, until interrupted;
+    /// `None` exits right after the summary.
+    pub ui: Option<SocketAddr>,
+}
+
+/// What a demo run left to look at: its topics (all under `topic_prefix`) and the landed
+/// tables.
+pub struct DemoRun {
+    /// The prefix of every topic and consumer group of the run.
+    pub topic_prefix: String,
+    /// The tables the run landed, for the UI or the cookbook's queries.
+    pub source: Source,
 }
 
 /// How long the demo waits for the pipeline to land everything after the simulator stops.
@@ -54,7 +72,9 @@ const CLICKHOUSE_PROBE: Duration = Duration::from_secs(5);
 /// the simulator for `options.duration`, then waits until the backend holds every accepted
 /// event and prints the summary. With ClickHouse the demo owns the database
 /// `clickhouse.database` names: it is dropped and created anew at the start, so the summary
-/// covers this run only; with Parquet every run writes a new directory.
+/// covers this run only; with Parquet every run writes a new directory. Then, with
+/// `options.ui`, serves the operator UI on that data until `shutdown` triggers. Returns what
+/// the run landed where.
 ///
 /// # Errors
 /// When a service is unreachable or the pipeline does not land the events in time.
@@ -63,14 +83,14 @@ pub async fn run_demo(
     clickhouse: &ClickHouseConfig,
     options: DemoOptions,
     shutdown: &Shutdown,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<DemoRun> {
     let run_id = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or_default();
     let data_dir = options.data_dir.join(format!("demo-{run_id}"));
     let store = Landing::choose(options.backend, clickhouse, &data_dir).await?;
-    let prefix = format!("demo-{run_id}-");
+    let prefix = format!("{}demo-{run_id}-", options.topic_prefix);
     let mut config = PipelineConfig::new(KafkaConfig::new(kafka), &prefix);
     config.punctuate_after = Some(Duration::from_secs(5));
     config.sink_backend = store.backend();
@@ -138,7 +158,26 @@ pub async fn run_demo(
             dir.display()
         );
     }
-    Ok(())
+    let run = DemoRun {
+        topic_prefix: prefix,
+        source: store.source(clickhouse)?,
+    };
+    let Some(listen) = options.ui else {
+        return Ok(run);
+    };
+    let config = UiConfig {
+        listen,
+        ..UiConfig::default()
+    };
+    let serving = sxfleet_ui::serve(config, run.source.clone(), shutdown.clone())
+        .await
+        .context("starting the operator UI (--ui-listen, or --exit-after-summary)")?;
+    println!(
+        "\noperator UI on the demo's data: {}://{}/ (Ctrl-C stops it)",
+        serving.scheme, serving.addr
+    );
+    serving.wait().await?;
+    Ok(run)
 }
 
 /// The backend the demo uses, ready: a migrated ClickHouse database or a Parquet directory.
@@ -193,6 +232,14 @@ impl Landing {
             .context("dropping the demo database")?;
         sxfleet_sinks::migrate(&ch).await?;
         Ok(Self::ClickHouse(Box::new(ch)))
+    }
+
+    /// The UI's source for the landed tables.
+    fn source(&self, clickhouse: &ClickHouseConfig) -> anyhow::Result<Source> {
+        Ok(match self {
+            Self::ClickHouse(_) => Source::clickhouse(clickhouse)?,
+            Self::Parquet(dir) => Source::parquet(dir),
+        })
     }
 
     fn backend(&self) -> Backend {

@@ -258,6 +258,13 @@ struct DemoArgs {
     /// Backend: ClickHouse when it answers (auto), or the one named.
     #[arg(long, value_enum, default_value_t = DemoBackendArg::Auto)]
     backend: DemoBackendArg,
+    /// Where the operator UI serves the demo's data after the summary (loopback; port 0 picks
+    /// a free port).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    ui_listen: std::net::SocketAddr,
+    /// Exit right after the summary instead of serving the operator UI.
+    #[arg(long)]
+    exit_after_summary: bool,
 }
 
 impl Common {
@@ -431,6 +438,8 @@ async fn main() -> anyhow::Result<()> {
                     DemoBackendArg::Parquet => DemoBackend::Parquet,
                 },
                 data_dir: cli.common.data_dir.clone(),
+                ui: (!args.exit_after_summary).then_some(args.ui_listen),
+                topic_prefix: cli.common.topic_prefix.clone(),
             };
             let clickhouse = ClickHouseConfig::new(&cli.common.clickhouse, &args.demo_database);
             run_demo(&cli.common.kafka, &clickhouse, options, &shutdown).await?;

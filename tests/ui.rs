@@ -9,7 +9,6 @@
 mod common;
 
 use common::http::{curl, Reply};
-use common::run::Run;
 use common::scenario;
 use serde_json::Value;
 use sxfleet_runtime::Shutdown;
@@ -17,23 +16,6 @@ use sxfleet_sinks::cookbook::{NodePage, NodeSort, Params, Symbol};
 use sxfleet_sinks::tables::enums::CONNECTIVITY;
 use sxfleet_sinks::{Answer, ClickHouseConfig, Source};
 use sxfleet_ui::{serve, UiConfig};
-
-/// The scenario's raw records with their event times.
-fn records() -> Vec<(String, Vec<u8>, i64)> {
-    let mut all = scenario::control();
-    all.extend(scenario::nodes());
-    all.into_iter()
-        .map(|(key, line)| {
-            let json: Value = serde_json::from_slice(&line).unwrap();
-            let ts = json["ts"].as_str().unwrap();
-            let at =
-                time::OffsetDateTime::parse(ts, &time::format_description::well_known::Rfc3339)
-                    .unwrap();
-            let ms = i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap();
-            (key, line, ms)
-        })
-        .collect()
-}
 
 /// A UI over `source` on a free loopback port; its base URL.
 async fn ui(source: Source, token: Option<&str>, stop: &Shutdown) -> String {
@@ -425,20 +407,7 @@ async fn check_node(base: &str, source: &Source, node: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_page_shows_the_cookbook_answers_on_both_backends() {
-    let (run, _cleanup) = Run::start("ui", 1, &records()).await;
-    let settled = scenario::settled_sql();
-    let settled_df = settled
-        .replace("count()", "count(*)")
-        .replace("node_state FINAL", "node_state_final");
-    run.both_answer("the scenario settled", &settled, &settled_df, "5\n")
-        .await;
-    run.both_answer(
-        "the alerts",
-        "SELECT count() FROM alerts FINAL",
-        "SELECT count(*) FROM alerts_final",
-        "4\n",
-    )
-    .await;
+    let (run, _cleanup) = scenario::landed("ui").await;
     let ch = Source::clickhouse(&ClickHouseConfig::new(
         &common::services().clickhouse,
         run.ch.database(),

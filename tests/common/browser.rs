@@ -72,3 +72,72 @@ pub fn screenshot(url: &str, path: &Path, width: u32, height: u32) {
         bytes.len()
     );
 }
+
+/// The text of an HTML fragment: tags dropped, the five escapes the UI writes decoded.
+pub fn text(fragment: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in fragment.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+        .trim()
+        .to_owned()
+}
+
+/// Every `<open ...>inner</close>` of `html` in order: the inner markup of each element named
+/// `name` (not nested in one of its own kind).
+pub fn elements<'a>(html: &'a str, name: &str) -> Vec<&'a str> {
+    let (open, close) = (format!("<{name}"), format!("</{name}>"));
+    let mut found = Vec::new();
+    let mut rest = html;
+    while let Some(at) = rest.find(&open) {
+        let after = &rest[at + open.len()..];
+        // `<th` must not match `<thead`: the name ends at a space or `>`.
+        if !after.starts_with([' ', '>']) {
+            rest = after;
+            continue;
+        }
+        let Some(body) = after.find('>').map(|end| &after[end + 1..]) else {
+            break;
+        };
+        let Some(end) = body.find(&close) else {
+            break;
+        };
+        found.push(&body[..end]);
+        rest = &body[end + close.len()..];
+    }
+    found
+}
+
+/// The data rows (rows of `<td>` cells, as text) of the first table after the `<h2>` titled
+/// `heading` in the rendered `dom`.
+pub fn table_after(dom: &str, heading: &str) -> Vec<Vec<String>> {
+    let title = format!(">{heading}</h2>");
+    let at = dom
+        .find(&title)
+        .unwrap_or_else(|| panic!("no section {heading:?} in the page"));
+    let table = elements(&dom[at..], "table")
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| panic!("no table under {heading:?}"));
+    elements(table, "tr")
+        .into_iter()
+        .map(|row| {
+            elements(row, "td")
+                .into_iter()
+                .map(text)
+                .collect::<Vec<_>>()
+        })
+        .filter(|cells| !cells.is_empty())
+        .collect()
+}

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)] // each test binary uses a different part of this module
 
+pub mod browser;
 pub mod cleanup;
 pub mod http;
 pub mod process;
@@ -208,15 +209,24 @@ pub mod kafka {
         config
     }
 
-    /// High watermark of each of `partitions` partitions of `topic`.
+    /// High watermark of each of `partitions` partitions of `topic`. A partition whose leader
+    /// is still being elected (a topic just created answers `NotLeaderForPartition` for a
+    /// moment) is asked again for up to 30 s.
     pub fn high_watermarks(bootstrap: &str, topic: &str, partitions: i32) -> Vec<i64> {
         let consumer: BaseConsumer = client(bootstrap).create().unwrap();
         (0..partitions)
             .map(|p| {
-                consumer
-                    .fetch_watermarks(topic, p, Duration::from_secs(10))
-                    .unwrap()
-                    .1
+                let deadline = Instant::now() + Duration::from_secs(30);
+                loop {
+                    match consumer.fetch_watermarks(topic, p, Duration::from_secs(10)) {
+                        Ok((_, high)) => break high,
+                        Err(e) if Instant::now() < deadline => {
+                            eprintln!("watermarks of {topic}/{p}: {e}; asking again");
+                            std::thread::sleep(Duration::from_millis(200));
+                        }
+                        Err(e) => panic!("watermarks of {topic}/{p}: {e}"),
+                    }
+                }
             })
             .collect()
     }

@@ -24,6 +24,44 @@ pub fn nodes() -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
+/// The scenario run through the whole pipeline into ClickHouse and Parquet (one partition),
+/// returned once both backends hold its settled twins and its four alerts.
+pub async fn landed(name: &str) -> (super::run::Run, super::Cleanup) {
+    let (run, cleanup) = super::run::Run::start(name, 1, &timed()).await;
+    let settled = settled_sql();
+    let settled_df = settled
+        .replace("count()", "count(*)")
+        .replace("node_state FINAL", "node_state_final");
+    run.both_answer("the scenario settled", &settled, &settled_df, "5\n")
+        .await;
+    run.both_answer(
+        "the alerts",
+        "SELECT count() FROM alerts FINAL",
+        "SELECT count(*) FROM alerts_final",
+        "4\n",
+    )
+    .await;
+    (run, cleanup)
+}
+
+/// The scenario's raw records (control first) with their event times, for
+/// [`super::run::Run::start`].
+pub fn timed() -> Vec<(String, Vec<u8>, i64)> {
+    let mut all = control();
+    all.extend(nodes());
+    all.into_iter()
+        .map(|(key, line)| {
+            let json: serde_json::Value = serde_json::from_slice(&line).unwrap();
+            let ts = json["ts"].as_str().unwrap();
+            let at =
+                time::OffsetDateTime::parse(ts, &time::format_description::well_known::Rfc3339)
+                    .unwrap();
+            let ms = i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap();
+            (key, line, ms)
+        })
+        .collect()
+}
+
 /// `SELECT` of how many of the scenario's nodes show their final state in ClickHouse: all of
 /// them ([`NODES`]`.len()`) once every record has been processed and landed — quarantined
 /// (n-bad, n-forged), replaying two carried events (n-replay), or judged in spec or drifted

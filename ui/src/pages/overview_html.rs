@@ -91,12 +91,13 @@ pub fn render(page: &Overview) -> String {
         html.open("tr", &[]).open("td", &[]);
         html.link(&domain_href(&a.domain_id), &a.domain_id)
             .close("td");
+        let master = if a.master_controller_id.is_empty() {
+            "none".to_owned()
+        } else {
+            format!("{} ({})", a.master_controller_id, a.master_level)
+        };
         html.element("td", &[], &a.level)
-            .element(
-                "td",
-                &[],
-                &format!("{} ({})", a.master_controller_id, a.master_level),
-            )
+            .element("td", &[], &master)
             .open("td", &[])
             .element("span", &[("class", class)], &a.authority_status)
             .close("td")

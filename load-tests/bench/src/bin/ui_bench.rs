@@ -1,0 +1,322 @@
+//! Time to render each layer of the operator UI for a large fleet, on ClickHouse and on Parquet,
+//! next to the time its cookbook queries alone take through the same reader.
+//!
+//! ```text
+//! cargo run --release -p sxfleet-bench --bin ui_bench -- [--nodes 100000] [--loads 50] [--backend both]
+//! ```
+//! Per backend: the demo (`sxfleet::demo::run_demo`: simulator -> raw topic -> normalizer ->
+//! processor -> sink) lands a fleet of `--nodes` nodes, then `sxfleet_ui::serve` serves it on a
+//! loopback port and each layer is loaded `--loads` times over HTTP (one connection per load,
+//! as a browser's first visit): `/`, the largest domain's page and the top node's page. The peer
+//! is the same page's cookbook queries (the `queries` its JSON twin names) answered through a
+//! fresh reader of the same backend, as the page loads them: what the page adds on top is the
+//! page model, the HTML and the HTTP. Prints p50 and p99 of both. The run's topics, consumer
+//! groups and ClickHouse database are deleted at the end. Nothing here asserts a timing.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use clap::{Parser, ValueEnum};
+use rdkafka::admin::{AdminClient, AdminOptions};
+use rdkafka::client::DefaultClientContext;
+use serde_json::Value;
+use sxfleet::demo::{run_demo, DemoBackend, DemoOptions};
+use sxfleet_runtime::{KafkaConfig, Shutdown};
+use sxfleet_sinks::cookbook::Params;
+use sxfleet_sinks::{ClickHouse, ClickHouseConfig, Source};
+use sxfleet_ui::{pages, serve, UiConfig};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Backends {
+    Both,
+    Clickhouse,
+    Parquet,
+}
+
+/// UI render benchmark on a simulated fleet landed by the real pipeline.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// Simulated nodes.
+    #[arg(long, default_value_t = 100_000)]
+    nodes: u32,
+    /// Raw messages per second the simulator sends.
+    #[arg(long, default_value_t = 25_000.0)]
+    rate: f64,
+    /// How long the simulator sends (registrations first, then heartbeat rounds).
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+    duration: Duration,
+    /// Timed loads of each layer (after two untimed ones).
+    #[arg(long, default_value_t = 50)]
+    loads: usize,
+    /// Which backends to measure.
+    #[arg(long, value_enum, default_value_t = Backends::Both)]
+    backend: Backends,
+    /// Kafka bootstrap servers.
+    #[arg(long, env = "KAFKA_BOOTSTRAP", default_value = "127.0.0.1:9092")]
+    kafka: String,
+    /// ClickHouse HTTP endpoint.
+    #[arg(long, env = "CLICKHOUSE_URL", default_value = "http://127.0.0.1:8123")]
+    clickhouse: String,
+    /// Folder for the Parquet run (a temporary folder when absent).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+}
+
+/// p50 and p99 (nearest rank) of `samples`, in milliseconds.
+fn percentiles(samples: &mut [Duration]) -> (f64, f64) {
+    samples.sort_unstable();
+    let at = |q: f64| {
+        let rank = ((q * samples.len() as f64).ceil() as usize).clamp(1, samples.len());
+        samples[rank - 1].as_secs_f64() * 1000.0
+    };
+    (at(0.50), at(0.99))
+}
+
+/// One HTTP/1.1 GET of `path` on a new connection; the body of a 200.
+async fn get(addr: std::net::SocketAddr, path: &str) -> anyhow::Result<String> {
+    let mut stream = TcpStream::connect(addr).await?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await?;
+    let mut reply = Vec::new();
+    stream.read_to_end(&mut reply).await?;
+    let text = String::from_utf8_lossy(&reply);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head.lines().next().unwrap_or_default();
+    if !status.contains(" 200 ") {
+        bail!("GET {path}: {status}: {body}");
+    }
+    Ok(body.to_owned())
+}
+
+/// One layer's figures.
+struct Layer {
+    name: String,
+    page: (f64, f64),
+    queries: (f64, f64),
+    bytes: usize,
+}
+
+/// Loads `path` `loads` times, and its JSON twin's queries `loads` times through fresh readers.
+async fn measure(
+    addr: std::net::SocketAddr,
+    source: &Source,
+    name: String,
+    path: &str,
+    params: &Params<'_>,
+    loads: usize,
+) -> anyhow::Result<Layer> {
+    let twin: Value = serde_json::from_str(&get(addr, &json_path(path)).await?)?;
+    let queries: Vec<&'static str> = twin["queries"]
+        .as_array()
+        .context("the JSON twin names its queries")?
+        .iter()
+        .filter_map(Value::as_str)
+        .map(|q| &*Box::leak(q.to_owned().into_boxed_str()))
+        .collect();
+    let mut bytes = 0;
+    for _ in 0..2 {
+        bytes = get(addr, path).await?.len();
+    }
+    let mut page = Vec::with_capacity(loads);
+    for _ in 0..loads {
+        let started = Instant::now();
+        get(addr, path).await?;
+        page.push(started.elapsed());
+    }
+    let mut alone = Vec::with_capacity(loads);
+    for _ in 0..loads {
+        let started = Instant::now();
+        let reader = source.reader().await?;
+        pages::load(&reader, &queries, params).await?;
+        alone.push(started.elapsed());
+    }
+    Ok(Layer {
+        name,
+        page: percentiles(&mut page),
+        queries: percentiles(&mut alone),
+        bytes,
+    })
+}
+
+/// `/` -> `/.json`, `/nodes/x` -> `/nodes/x.json`.
+fn json_path(path: &str) -> String {
+    if path == "/" {
+        "/.json".to_owned()
+    } else {
+        format!("{path}.json")
+    }
+}
+
+/// Deletes the run's topics and consumer groups.
+async fn delete_run(kafka: &KafkaConfig, prefix: &str) -> anyhow::Result<()> {
+    let admin: AdminClient<DefaultClientContext> = kafka.client().create()?;
+    let metadata = admin
+        .inner()
+        .fetch_metadata(None, Duration::from_secs(10))?;
+    let topics: Vec<String> = metadata
+        .topics()
+        .iter()
+        .map(|t| t.name().to_owned())
+        .filter(|name| name.starts_with(prefix))
+        .collect();
+    let groups: Vec<String> = admin
+        .inner()
+        .fetch_group_list(None, Duration::from_secs(10))?
+        .groups()
+        .iter()
+        .map(|g| g.name().to_owned())
+        .filter(|name| name.starts_with(prefix))
+        .collect();
+    let options = AdminOptions::new();
+    if !groups.is_empty() {
+        let names: Vec<&str> = groups.iter().map(String::as_str).collect();
+        admin.delete_groups(&names, &options).await?;
+    }
+    if !topics.is_empty() {
+        let names: Vec<&str> = topics.iter().map(String::as_str).collect();
+        admin.delete_topics(&names, &options).await?;
+    }
+    Ok(())
+}
+
+async fn bench(
+    args: &Args,
+    backend: DemoBackend,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<Vec<Layer>> {
+    let clickhouse = ClickHouseConfig::new(&args.clickhouse, "ui_bench");
+    let options = DemoOptions {
+        nodes: args.nodes,
+        duration: args.duration,
+        rate: args.rate,
+        seed: 42,
+        backend,
+        data_dir: data_dir.to_owned(),
+        ui: None,
+        topic_prefix: String::new(),
+    };
+    let run = run_demo(&args.kafka, &clickhouse, options, &Shutdown::new()).await?;
+    let stop = Shutdown::new();
+    let config = UiConfig {
+        listen: "127.0.0.1:0".parse()?,
+        ..UiConfig::default()
+    };
+    let serving = serve(config, run.source.clone(), stop.clone()).await?;
+    let addr = serving.addr;
+    let overview: Value = serde_json::from_str(&get(addr, "/.json").await?)?;
+    let domain = overview["domains"]
+        .as_array()
+        .and_then(|all| all.iter().max_by_key(|d| d["nodes"].as_i64().unwrap_or(0)))
+        .and_then(|d| d["domain_id"].as_str())
+        .context("the overview lists domains")?
+        .to_owned();
+    let node = overview["attention"]
+        .as_array()
+        .and_then(|queue| queue.first())
+        .and_then(|a| a["node_id"].as_str())
+        .context("the attention queue has a node")?
+        .to_owned();
+    let fleet = overview["connectivity"]["total"].as_i64().unwrap_or(0);
+    println!("ui_bench: {fleet} nodes landed; layer 1 is {domain}, layer 2 is {node}");
+    let mut layers = Vec::new();
+    let plain = Params::default();
+    layers.push(
+        measure(
+            addr,
+            &run.source,
+            "0 overview".into(),
+            "/",
+            &plain,
+            args.loads,
+        )
+        .await?,
+    );
+    let params = Params {
+        domain_id: &domain,
+        ..Params::default()
+    };
+    let path = format!("/domains/{domain}");
+    let name = format!("1 domain {domain}");
+    layers.push(measure(addr, &run.source, name, &path, &params, args.loads).await?);
+    let params = Params {
+        node_id: &node,
+        ..Params::default()
+    };
+    let path = format!("/nodes/{node}");
+    let name = format!("2 node {node}");
+    layers.push(measure(addr, &run.source, name, &path, &params, args.loads).await?);
+    stop.trigger();
+    serving.wait().await?;
+    delete_run(&KafkaConfig::new(&args.kafka), &run.topic_prefix).await?;
+    if let Source::ClickHouse { .. } = run.source {
+        let ch = ClickHouse::connect(&clickhouse).await?;
+        ch.server_client()
+            .query("DROP DATABASE IF EXISTS ui_bench")
+            .execute()
+            .await?;
+    }
+    Ok(layers)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let temp = tempfile::tempdir()?;
+    let data_dir = args
+        .data_dir
+        .clone()
+        .unwrap_or_else(|| temp.path().to_owned());
+    let backends: &[(DemoBackend, &str)] = match args.backend {
+        Backends::Both => &[
+            (DemoBackend::ClickHouse, "ClickHouse"),
+            (DemoBackend::Parquet, "Parquet"),
+        ],
+        Backends::Clickhouse => &[(DemoBackend::ClickHouse, "ClickHouse")],
+        Backends::Parquet => &[(DemoBackend::Parquet, "Parquet")],
+    };
+    let mut rows = Vec::new();
+    for (backend, name) in backends {
+        for layer in bench(&args, *backend, &data_dir).await? {
+            rows.push((*name, layer));
+        }
+    }
+    println!(
+        "\nui_bench: {} nodes, {} timed loads per layer (ms; peer = the page's cookbook queries alone)",
+        args.nodes, args.loads
+    );
+    println!(
+        "{:<11} {:<28} {:>9} {:>9} {:>11} {:>11} {:>9}",
+        "backend", "layer", "page p50", "page p99", "queries p50", "queries p99", "KiB"
+    );
+    for (backend, layer) in &rows {
+        println!(
+            "{:<11} {:<28} {:>9.1} {:>9.1} {:>11.1} {:>11.1} {:>9.1}",
+            backend,
+            layer.name,
+            layer.page.0,
+            layer.page.1,
+            layer.queries.0,
+            layer.queries.1,
+            layer.bytes as f64 / 1024.0
+        );
+    }
+    if let Some((_, layer)) = rows
+        .iter()
+        .find(|(backend, layer)| *backend == "ClickHouse" && layer.name.starts_with('0'))
+    {
+        let verdict = if layer.page.1 < 300.0 {
+            "met"
+        } else {
+            "not met"
+        };
+        println!(
+            "target: layer 0 under 300 ms p99 on ClickHouse: {:.1} ms, {verdict}",
+            layer.page.1
+        );
+    }
+    Ok(())
+}
