@@ -43,8 +43,10 @@ fn commands_after(
 ) {
     let offset = control.utc_offset_minutes(&state.twin.domain_id);
     let cfg = &config.commands;
-    if let Some(winner) = control.assignment_winner(&state.twin.id, &state.twin.domain_id) {
-        step.absorb(node_commands::roll_out(state, &winner, offset, now_ms, cfg));
+    if node_commands::rollout_due(state) {
+        if let Some(winner) = control.assignment_winner(&state.twin.id, &state.twin.domain_id) {
+            step.absorb(node_commands::roll_out(state, &winner, offset, now_ms, cfg));
+        }
     }
     step.absorb(node_commands::after_step(state, offset, now_ms, cfg));
 }

@@ -68,6 +68,16 @@ pub struct CommandBook {
 }
 
 impl CommandBook {
+    /// Whether the latest rollout issued to the node is `<bundle_id>@<version>`.
+    pub fn rolled_out(&self, bundle_id: &str, version: &str) -> bool {
+        self.rollout.as_deref().is_some_and(|r| {
+            r.len() == bundle_id.len() + 1 + version.len()
+                && r.starts_with(bundle_id)
+                && r[bundle_id.len()..].starts_with('@')
+                && r.ends_with(version)
+        })
+    }
+
     /// Commands accepted and not ended (`Node.commands_pending`).
     pub fn pending(&self) -> i32 {
         let open = self.commands.values().filter(|c| !c.terminal()).count();

@@ -28,11 +28,11 @@ impl CommandBook {
         now_ms: EpochMillis,
         config: &CommandConfig,
     ) -> Outcome {
-        let rollout = format!("{bundle_id}@{version}");
         let mut out = Outcome::default();
-        if self.rollout.as_deref() == Some(rollout.as_str()) {
+        if self.rolled_out(bundle_id, version) {
             return out;
         }
+        let rollout = format!("{bundle_id}@{version}");
         self.rollout = Some(rollout.clone());
         out.changed = true;
         let mut w = Self::writer(

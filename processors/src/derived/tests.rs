@@ -66,6 +66,18 @@ fn seed_003_control() -> ControlState {
     state
 }
 
+/// A node registered at T0 that sent one healthy heartbeat a minute later.
+fn live_node(control: &ControlState, config: &ProjectionConfig) -> NodeState {
+    let mut node = NodeState::new("n1");
+    for e in [
+        event(1, T0, register()),
+        event(2, T0 + MIN, heartbeat(40.0, 0.0, Health::Ok)),
+    ] {
+        fold::on_event(&mut node, &e, control, config);
+    }
+    node
+}
+
 fn snapshot(version: &str, policy: &str, config: StringMap) -> EventPayload {
     EventPayload::Snapshot(Snapshot {
         reported_version: Some(version.into()),
@@ -262,13 +274,7 @@ fn a_replay_reconciles_to_live_or_quarantine_by_its_drift() {
 fn a_failed_attestation_quarantines_and_raises_attention_once() {
     let config = ProjectionConfig::default();
     let control = seed_003_control();
-    let mut node = NodeState::new("n1");
-    for e in [
-        event(1, T0, register()),
-        event(2, T0 + MIN, heartbeat(40.0, 0.0, Health::Ok)),
-    ] {
-        fold::on_event(&mut node, &e, &control, &config);
-    }
+    let mut node = live_node(&control, &config);
     assert_eq!(node.twin.lifecycle.state, "LIVE_OK");
     let failed = EventPayload::Attestation(Attestation {
         result: AttestationResult::Failed,
@@ -310,13 +316,7 @@ fn a_failed_attestation_quarantines_and_raises_attention_once() {
 fn a_reported_trust_violation_quarantines_without_moving_the_nodes_seq() {
     let config = ProjectionConfig::default();
     let control = seed_003_control();
-    let mut node = NodeState::new("n1");
-    for e in [
-        event(1, T0, register()),
-        event(2, T0 + MIN, heartbeat(40.0, 0.0, Health::Ok)),
-    ] {
-        fold::on_event(&mut node, &e, &control, &config);
-    }
+    let mut node = live_node(&control, &config);
     let (seq, version) = (node.twin.last_seq, node.twin.version);
     // Ingest saw a forged message claiming seq 1 (already applied) and reports it.
     let mut report = event(
@@ -400,13 +400,7 @@ fn an_attested_signature_unlike_the_enrolled_one_raises_attention_at_the_attesta
 fn command_timers_date_the_step_by_their_own_instants_not_the_partitions_time() {
     let config = ProjectionConfig::default();
     let control = seed_003_control();
-    let mut node = NodeState::new("n1");
-    for e in [
-        event(1, T0, register()),
-        event(2, T0 + MIN, heartbeat(40.0, 0.0, Health::Ok)),
-    ] {
-        fold::on_event(&mut node, &e, &control, &config);
-    }
+    let mut node = live_node(&control, &config);
     let deadline = |node: &NodeState| {
         crate::node::commands::deadline(node).expect("the rollout's update awaits an ack")
     };

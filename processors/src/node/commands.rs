@@ -126,6 +126,10 @@ pub fn after_step(
     now_ms: EpochMillis,
     config: &CommandConfig,
 ) -> CommandStepped {
+    // An empty book has nothing to converge or release (and the twin is in sync already).
+    if state.commands.commands.is_empty() {
+        return CommandStepped::default();
+    }
     let reported = state.twin.actual_state.reported_version.clone();
     with_book(
         state,
@@ -166,6 +170,16 @@ pub fn deadline(state: &NodeState) -> Option<EpochMillis> {
     .into_iter()
     .flatten()
     .min()
+}
+
+/// Whether the node's desired bundle target version is one its book has not rolled out yet
+/// (what [`roll_out`] acts on; checked first, so a step of a node without news does no more).
+pub fn rollout_due(state: &NodeState) -> bool {
+    let desired = &state.twin.desired_state;
+    match (&desired.policy_bundle_id, &desired.target_version) {
+        (Some(bundle), Some(version)) => !state.commands.rolled_out(bundle, version),
+        _ => false,
+    }
 }
 
 /// Issues the rollout UPDATE when the node's desired bundle target version is new (see
