@@ -16,6 +16,7 @@ use super::answer::{Answer, AnswerShapeError};
 use super::cookbook::{self, Dialect, Params};
 use crate::backend::clickhouse::ClickHouseConfig;
 use crate::backend::parquet::query::{self, QueryError};
+use crate::backend::parquet::snapshot::Snapshots;
 use crate::error::ErrorClass;
 use crate::tables::ddl;
 
@@ -31,11 +32,9 @@ pub enum Source {
         /// A client whose queries default to `database`.
         client: ClickHouseClient,
     },
-    /// The Parquet tables under a directory (the embedded backend).
-    Parquet {
-        /// The data directory.
-        dir: PathBuf,
-    },
+    /// The Parquet tables under a directory (the embedded backend), read through snapshots
+    /// kept across readers ([`Snapshots`]).
+    Parquet(Snapshots),
 }
 
 /// A ClickHouse client (a cheap handle over a shared HTTP pool), `Debug` without secrets.
@@ -134,16 +133,16 @@ impl Source {
         })
     }
 
-    /// The Parquet tables under `dir`.
+    /// The Parquet tables under `dir` ([`Snapshots::new`]).
     pub fn parquet(dir: impl Into<PathBuf>) -> Self {
-        Self::Parquet { dir: dir.into() }
+        Self::Parquet(Snapshots::new(dir))
     }
 
     /// The SQL dialect of the backend.
     pub fn dialect(&self) -> Dialect {
         match self {
             Self::ClickHouse { .. } => Dialect::ClickHouse,
-            Self::Parquet { .. } => Dialect::DataFusion,
+            Self::Parquet(_) => Dialect::DataFusion,
         }
     }
 
@@ -154,11 +153,14 @@ impl Source {
             Self::ClickHouse { url, database, .. } => {
                 format!("ClickHouse database {database} at {url}")
             }
-            Self::Parquet { dir } => format!("the Parquet tables under {}", dir.display()),
+            Self::Parquet(snapshots) => {
+                format!("the Parquet tables under {}", snapshots.dir().display())
+            }
         }
     }
 
-    /// A reader of the backend as it is now.
+    /// A reader of the backend as it is now (for the Parquet tables, as they were at most
+    /// [`Snapshots::reuse_for`] ago).
     ///
     /// # Errors
     /// [`AnswerError::NoData`] for a data directory without table directories;
@@ -169,8 +171,9 @@ impl Source {
                 backend: self.describe(),
                 engine: Engine::ClickHouse(client.0.clone()),
             }),
-            Self::Parquet { dir } => {
-                let ctx = query::session(dir)
+            Self::Parquet(snapshots) => {
+                let ctx = snapshots
+                    .session()
                     .await
                     .map_err(|e| datafusion_error(&self.describe(), "session", e))?;
                 Ok(Reader::datafusion(ctx, self.describe()))

@@ -4,9 +4,10 @@
 //! `<dir>/<table>/part-<topic>-<partition>-<first_offset>-<last_offset>.parquet`. It is written
 //! under a hidden temporary name (`.part-....parquet.tmp`), synced, then renamed into place and
 //! the directory synced, so a reader or a restart sees either the whole file or none of it.
-//! The names alone say which input offsets have landed ([`landed_offsets`]).
+//! The names alone say which input offsets have landed ([`landed_offsets`]). Files with a
+//! `node_id` column carry a bloom filter of it, so a query of one node reads few files.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
@@ -15,6 +16,7 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::Compression;
 use datafusion::parquet::file::properties::WriterProperties;
+use datafusion::parquet::schema::types::ColumnPath;
 
 use crate::error::FileError;
 
@@ -22,6 +24,8 @@ use crate::error::FileError;
 pub const EXTENSION: &str = ".parquet";
 const PREFIX: &str = "part-";
 const TEMP_SUFFIX: &str = ".tmp";
+/// The column with a bloom filter in every file that has it.
+const NODE_ID: &str = "node_id";
 
 /// The input records a file accounts for: one partition of one topic, an offset range.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -102,6 +106,23 @@ pub fn landed_offsets(table_dirs: &[PathBuf]) -> Result<BTreeMap<(String, i32), 
     Ok(landed)
 }
 
+/// The names of the finished files in `dir` ([`FileRange::file_name`]s; temporary files of a
+/// write under way are not among them).
+///
+/// # Errors
+/// [`FileError::Io`] when the directory cannot be read.
+pub fn finished_files(dir: &Path) -> Result<BTreeSet<String>, FileError> {
+    let mut names = BTreeSet::new();
+    for entry in fs::read_dir(dir).map_err(io_error("read directory", dir))? {
+        let name = entry.map_err(io_error("read directory", dir))?.file_name();
+        let name = name.to_string_lossy();
+        if FileRange::parse(&name).is_some() {
+            names.insert(name.into_owned());
+        }
+    }
+    Ok(names)
+}
+
 /// Writes `batch` to `dir/<range's file name>` atomically (temporary file, sync, rename, sync
 /// of the directory). Blocking I/O: call it off the async runtime.
 ///
@@ -134,8 +155,15 @@ fn write_file(path: &Path, batch: &RecordBatch) -> Result<(), FileError> {
         path: path.to_owned(),
         source,
     };
+    // A node's rows are in few of a table's files; a bloom filter of the file's node ids lets a
+    // query of one node (the UI's node page) skip the others. At most one id per row, so the
+    // row count bounds the distinct values (the filter takes about a byte per row).
+    let node_id = ColumnPath::from(NODE_ID);
+    let rows = u64::try_from(batch.num_rows()).unwrap_or(u64::MAX);
     let props = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
+        .set_column_bloom_filter_enabled(node_id.clone(), true)
+        .set_column_bloom_filter_ndv(node_id, rows.max(1))
         .build();
     let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(props)).map_err(parquet)?;
     writer.write(batch).map_err(parquet)?;

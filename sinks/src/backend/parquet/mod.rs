@@ -13,9 +13,12 @@
 //! - [`store`]: the directory of tables and the encoding of a batch into files.
 //! - [`query`]: DataFusion over the Parquet tables: SQL, the `*_final` views, the rollup views,
 //!   the overview.
+//! - [`snapshot`]: sessions kept across readers, the `*_final` rows held in memory and folded
+//!   with the files added since.
 
 pub mod files;
 pub mod query;
+pub mod snapshot;
 pub mod store;
 
 use std::collections::BTreeMap;

@@ -47,6 +47,9 @@ pub enum QueryError {
     /// Planning or running the query failed (bad SQL, unreadable file, ...).
     #[error("query failed")]
     DataFusion(#[from] DataFusionError),
+    /// A table directory could not be listed.
+    #[error(transparent)]
+    Files(#[from] crate::error::FileError),
     /// Formatting the result failed.
     #[error("formatting the result failed")]
     Format(#[from] ArrowError),
@@ -107,7 +110,7 @@ pub async fn session_of(dir: &Path, tables: &[Entry]) -> Result<SessionContext, 
     if landed == 0 {
         return Err(QueryError::NoTables(dir.display().to_string()));
     }
-    create_views(&ctx, tables).await?;
+    create_views(&ctx, tables, Finals::Views).await?;
     Ok(ctx)
 }
 
@@ -125,16 +128,40 @@ pub async fn session_in_memory(
         ctx.register_table(table.name, Arc::new(provider))?;
     }
     let entries: Vec<Entry> = tables.iter().map(|(table, _)| *table).collect();
-    create_views(&ctx, &entries).await?;
+    create_views(&ctx, &entries, Finals::Views).await?;
     Ok(ctx)
 }
 
-/// The `<table>_final` views of the replacing tables among `tables`, and every analytics view
-/// whose tables are among them.
-async fn create_views(ctx: &SessionContext, tables: &[Entry]) -> Result<(), QueryError> {
+/// Whether [`create_views`] creates the `<table>_final` views or finds them registered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Finals {
+    /// Create them as views over the tables.
+    Views,
+    /// They are registered already, held in memory by a [`super::snapshot`], which also holds
+    /// the views of [`HELD`] in memory.
+    Registered,
+}
+
+/// The views a snapshot computes once and holds in memory: aggregates over `_final` rows that
+/// cost far more than the queries reading them (`command_latest`: a dozen ordered
+/// `last_value`s per command, read by `rollouts` and `safe_to_advance`).
+const HELD: [&str; 1] = [table::COMMAND_LATEST];
+
+/// The `<table>_final` views of the replacing tables among `tables` (unless `finals` says they
+/// are registered), and every analytics view whose tables are among them.
+pub(super) async fn create_views(
+    ctx: &SessionContext,
+    tables: &[Entry],
+    finals: Finals,
+) -> Result<(), QueryError> {
     for table in tables {
-        if let Some(replacing) = &table.replacing {
-            ctx.sql(&final_view(replacing, &table.schema())).await?;
+        match &table.replacing {
+            Some(replacing) if finals == Finals::Views => {
+                let view = Dialect::DataFusion.final_table(replacing.table);
+                let select = final_select(replacing, &table.schema());
+                ctx.sql(&format!("CREATE VIEW {view} AS {select}")).await?;
+            }
+            _ => {}
         }
     }
     let has = |wanted: &str| tables.iter().any(|table| table.name == wanted);
@@ -156,7 +183,15 @@ async fn create_views(ctx: &SessionContext, tables: &[Entry]) -> Result<(), Quer
         views.extend(commands::selects(Dialect::DataFusion, ""));
     }
     for (view, select) in views {
-        ctx.sql(&format!("CREATE VIEW {view} AS\n{select}")).await?;
+        if finals == Finals::Registered && HELD.contains(&view) {
+            // Before the views that read it are planned: a view's plan keeps its sources.
+            let rows = ctx.sql(&select).await?;
+            let schema = Arc::new(rows.schema().as_arrow().clone());
+            let held = MemTable::try_new(schema, vec![rows.collect().await?])?;
+            ctx.register_table(view, Arc::new(held))?;
+        } else {
+            ctx.sql(&format!("CREATE VIEW {view} AS\n{select}")).await?;
+        }
     }
     if [table::TRANSITIONS, table::DRIFT_EVALUATIONS, table::ALERTS]
         .into_iter()
@@ -174,20 +209,30 @@ async fn create_views(ctx: &SessionContext, tables: &[Entry]) -> Result<(), Quer
 fn listing_table(path: &Path, schema: SchemaRef) -> Result<Arc<ListingTable>, DataFusionError> {
     // A trailing separator makes the URL a directory (every file below it).
     let url = ListingTableUrl::parse(format!("{}/", path.display()))?;
+    listing_table_of(vec![url], schema)
+}
+
+/// A table over the Parquet files `urls` (files, or directories with a trailing separator).
+pub(super) fn listing_table_of(
+    urls: Vec<ListingTableUrl>,
+    schema: SchemaRef,
+) -> Result<Arc<ListingTable>, DataFusionError> {
     let options =
         ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(EXTENSION);
-    let config = ListingTableConfig::new(url)
+    let config = ListingTableConfig::new_with_multi_paths(urls)
         .with_listing_options(options)
         .with_schema(schema);
     Ok(Arc::new(ListingTable::try_new(config)?))
 }
 
-/// `CREATE VIEW <table>_final`, with the table's columns: per sorting key, the row with the
-/// highest version, and among equal versions (or without a version column) the one read last
-/// from the topic, the row ClickHouse inserted last. A key's records come from one partition
-/// (the topics are keyed by node, by alert subject or by domain), so that is the highest
-/// `(partition, offset)`.
-fn final_view(replacing: &Replacing, schema: &SchemaRef) -> String {
+/// The rows of `<table>_final`, with the table's columns: per sorting key, the row with the highest version, and among
+/// equal versions (or without a version column) the one read last from the topic, the row
+/// ClickHouse inserted last. A key's records come from one partition (the topics are keyed by
+/// node, by alert subject or by domain), so that is the highest `(partition, offset)`.
+///
+/// The order is total, so the winner of a key over all rows is the winner over any earlier
+/// winners and the rows that came after them ([`super::snapshot`] folds added files that way).
+fn final_select(replacing: &Replacing, schema: &SchemaRef) -> String {
     let quoted = |column: &str| format!("\"{column}\"");
     let columns: Vec<String> = schema.fields().iter().map(|f| quoted(f.name())).collect();
     let key: Vec<String> = replacing.key.iter().map(|c| quoted(c)).collect();
@@ -196,10 +241,9 @@ fn final_view(replacing: &Replacing, schema: &SchemaRef) -> String {
         .map(|c| format!("{} DESC", quoted(c)))
         .collect();
     format!(
-        "CREATE VIEW {table} AS SELECT {columns} FROM \
+        "SELECT {columns} FROM \
          (SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY {order}) AS sxfleet_rank \
          FROM {source}) WHERE sxfleet_rank = 1",
-        table = Dialect::DataFusion.final_table(replacing.table),
         source = replacing.table,
         columns = columns.join(", "),
         key = key.join(", "),

@@ -118,14 +118,20 @@ async fn files_land_atomically_and_a_restart_skips_what_landed() {
     assert_eq!(by_phase, 2);
 }
 
-#[tokio::test]
-async fn rendering_a_result_as_table_csv_and_json() {
+/// A temporary directory with `batch` landed in it.
+async fn landed(batch: &Batch) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let sink = ParquetBackend::open(dir.path()).unwrap();
     sink.store()
-        .write(Arc::new(encode(&sample_batch()).unwrap()))
+        .write(Arc::new(encode(batch).unwrap()))
         .await
         .unwrap();
+    dir
+}
+
+#[tokio::test]
+async fn rendering_a_result_as_table_csv_and_json() {
+    let dir = landed(&sample_batch()).await;
     let ctx = query::session(dir.path()).await.unwrap();
     let sql = "SELECT \"partition\", count(*) AS n FROM events GROUP BY \"partition\" ORDER BY 1";
     let batches = query::run(&ctx, sql).await.unwrap();
@@ -233,12 +239,7 @@ fn analytics_batch() -> Batch {
 }
 
 async fn analytics_session() -> (tempfile::TempDir, datafusion::prelude::SessionContext) {
-    let dir = tempfile::tempdir().unwrap();
-    let sink = ParquetBackend::open(dir.path()).unwrap();
-    sink.store()
-        .write(Arc::new(encode(&analytics_batch()).unwrap()))
-        .await
-        .unwrap();
+    let dir = landed(&analytics_batch()).await;
     let ctx = query::session(dir.path()).await.unwrap();
     (dir, ctx)
 }
@@ -308,4 +309,94 @@ async fn a_quoted_node_id_reads_back_as_itself_in_datafusion() {
     let batches = query::run(&ctx, &query.for_node(id)).await.unwrap();
     let got = query::labelled_counts(&batches, true).unwrap();
     assert_eq!(got, [(id.to_owned(), 1)]);
+}
+
+/// Each `<table>_final` and every cookbook query, as text with sorted lines, from `ctx`.
+async fn answers(ctx: &datafusion::prelude::SessionContext) -> Vec<(String, Vec<String>)> {
+    use crate::analytics::cookbook::{self, Dialect};
+    let mut sqls: Vec<(String, String)> = crate::tables::landed()
+        .iter()
+        .filter_map(|table| table.replacing.as_ref())
+        .map(|replacing| {
+            let table = Dialect::DataFusion.final_table(replacing.table);
+            (table.clone(), format!("SELECT * FROM {table}"))
+        })
+        .collect();
+    for query in cookbook::queries(cookbook::DOCUMENT, Dialect::DataFusion) {
+        sqls.push((query.name.clone(), query.for_node("b")));
+    }
+    let mut out = Vec::new();
+    for (name, sql) in sqls {
+        let batches = query::run(ctx, &sql).await.unwrap();
+        let text = query::render(&batches, query::Format::TabSeparated).unwrap();
+        let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+        lines.sort();
+        out.push((name, lines));
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_snapshot_answers_as_the_views_and_folds_added_files_into_its_winners() {
+    use snapshot::Snapshots;
+    use std::time::Duration;
+    let dir = tempfile::tempdir().unwrap();
+    let sink = ParquetBackend::open(dir.path()).unwrap();
+    let snapshots = Snapshots::of(dir.path(), crate::tables::landed(), Duration::ZERO);
+    let kept = Snapshots::of(
+        dir.path(),
+        crate::tables::landed(),
+        Duration::from_secs(3600),
+    );
+    // Twins a v1, b v1, a v2 at offsets 10..=12 first; then b v2 at offset 2 and alerts.
+    for batch in [sample_batch(), analytics_batch()] {
+        sink.store()
+            .write(Arc::new(encode(&batch).unwrap()))
+            .await
+            .unwrap();
+        let folded = answers(&snapshots.session().await.unwrap()).await;
+        let viewed = answers(&query::session(dir.path()).await.unwrap()).await;
+        assert_eq!(folded.len(), viewed.len());
+        for (folded, viewed) in folded.iter().zip(&viewed) {
+            assert_eq!(folded, viewed);
+        }
+        kept.session().await.unwrap();
+    }
+    // The winners: a at version 2 (offset 12, the first file), b at version 2 (the second).
+    let ctx = snapshots.session().await.unwrap();
+    let sql = "SELECT node_id, CAST(version AS BIGINT) FROM node_state_final ORDER BY node_id";
+    let versions = query::labelled_counts(&query::run(&ctx, sql).await.unwrap(), true).unwrap();
+    assert_eq!(versions, [("a".to_owned(), 2), ("b".to_owned(), 2)]);
+    // A snapshot reused for an hour still shows the first file only: no alerts yet.
+    let ctx = kept.session().await.unwrap();
+    let sql = "SELECT count(*) FROM alerts_final";
+    let alerts = query::labelled_counts(&query::run(&ctx, sql).await.unwrap(), false).unwrap();
+    assert_eq!(alerts, [(String::new(), 0)]);
+}
+
+#[tokio::test]
+async fn files_with_node_ids_carry_a_bloom_filter_of_them() {
+    use datafusion::parquet::file::properties::ReaderProperties;
+    use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
+    use datafusion::parquet::file::serialized_reader::ReadOptionsBuilder;
+    let dir = landed(&sample_batch()).await;
+    let path = dir.path().join("events").join("part-ev-0-5-7.parquet");
+    let properties = ReaderProperties::builder()
+        .set_read_bloom_filter(true)
+        .build();
+    let options = ReadOptionsBuilder::new()
+        .with_reader_properties(properties)
+        .build();
+    let file = std::fs::File::open(path).unwrap();
+    let reader = SerializedFileReader::new_with_options(file, options).unwrap();
+    let group = reader.get_row_group(0).unwrap();
+    let schema = reader.metadata().file_metadata().schema_descr_ptr();
+    let column = (0..schema.num_columns())
+        .find(|&i| schema.column(i).name() == "node_id")
+        .unwrap();
+    let filter = group
+        .get_column_bloom_filter(column)
+        .expect("a bloom filter");
+    assert!(filter.check(&"edge-1"));
+    assert!(!filter.check(&"no-such-node-at-all"));
 }
