@@ -64,6 +64,10 @@ struct Args {
     /// Folder for the Parquet run (a temporary folder when absent).
     #[arg(long)]
     data_dir: Option<PathBuf>,
+    /// Measure the Parquet tables already landed in this folder (a `demo-*` folder of an
+    /// earlier run's `--data-dir`) instead of running the pipeline.
+    #[arg(long, conflicts_with_all = ["data_dir", "backend"])]
+    landed: Option<PathBuf>,
 }
 
 /// p50 and p99 (nearest rank) of `samples`, in milliseconds.
@@ -103,6 +107,8 @@ struct Figures {
     page: (f64, f64),
     queries: (f64, f64),
     bytes: usize,
+    /// Each query alone, one after the other: (name, p50 ms).
+    slowest: Vec<(&'static str, f64)>,
 }
 
 /// Loads `path` `loads` times, and its JSON twin's queries `loads` times through fresh readers.
@@ -138,10 +144,24 @@ async fn measure(
         pages::load(&reader, &queries, params).await?;
         alone.push(started.elapsed());
     }
+    let reader = source.reader().await?;
+    let mut slowest = Vec::new();
+    for name in &queries {
+        let mut times = Vec::new();
+        for _ in 0..3 {
+            let started = Instant::now();
+            pages::load(&reader, &[name], params).await?;
+            times.push(started.elapsed());
+        }
+        slowest.push((*name, percentiles(&mut times).0));
+    }
+    slowest.sort_by(|a, b| b.1.total_cmp(&a.1));
+    slowest.truncate(3);
     Ok(Figures {
         page: percentiles(&mut page),
         queries: percentiles(&mut alone),
         bytes,
+        slowest,
     })
 }
 
@@ -225,7 +245,10 @@ async fn load_layers(args: &Args, source: &Source) -> anyhow::Result<Vec<Layer>>
     };
     let serving = serve(config, source.clone(), stop.clone()).await?;
     let addr = serving.addr;
+    let started = Instant::now();
     let overview: Value = serde_json::from_str(&get(addr, "/.json").await?)?;
+    // On Parquet the first page takes the first snapshot of the files.
+    let first = started.elapsed().as_secs_f64() * 1000.0;
     let domain = overview["domains"]
         .as_array()
         .and_then(|all| all.iter().max_by_key(|d| d["nodes"].as_i64().unwrap_or(0)))
@@ -239,7 +262,10 @@ async fn load_layers(args: &Args, source: &Source) -> anyhow::Result<Vec<Layer>>
         .context("the attention queue has a node")?
         .to_owned();
     let fleet = overview["connectivity"]["total"].as_i64().unwrap_or(0);
-    println!("ui_bench: {fleet} nodes landed; layer 1 is {domain}, layer 2 is {node}");
+    println!(
+        "ui_bench: {fleet} nodes landed; layer 1 is {domain}, layer 2 is {node}; \
+         the first overview took {first:.0} ms"
+    );
     let (domain_path, node_path) = (format!("/domains/{domain}"), format!("/nodes/{node}"));
     let domain_params = Params {
         domain_id: &domain,
@@ -270,6 +296,11 @@ async fn load_layers(args: &Args, source: &Source) -> anyhow::Result<Vec<Layer>>
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if let Some(landed) = &args.landed {
+        let layers = load_layers(&args, &Source::parquet(landed)).await?;
+        print(&args, "Parquet", &layers);
+        return Ok(());
+    }
     let temp = tempfile::tempdir()?;
     let data_dir = args
         .data_dir
@@ -285,29 +316,7 @@ async fn main() -> anyhow::Result<()> {
     };
     for (backend, name) in backends {
         let layers = bench(&args, *backend, &data_dir).await?;
-        println!(
-            "\nui_bench: {} nodes, {} timed loads per layer (ms; peer = the page's cookbook queries alone)",
-            args.nodes, args.loads
-        );
-        println!(
-            "{:<11} {:<28} {:>9} {:>9} {:>11} {:>11} {:>9}",
-            "backend", "layer", "page p50", "page p99", "queries p50", "queries p99", "KiB"
-        );
-        for layer in &layers {
-            match &layer.figures {
-                Ok(f) => println!(
-                    "{:<11} {:<28} {:>9.1} {:>9.1} {:>11.1} {:>11.1} {:>9.1}",
-                    name,
-                    layer.name,
-                    f.page.0,
-                    f.page.1,
-                    f.queries.0,
-                    f.queries.1,
-                    f.bytes as f64 / 1024.0
-                ),
-                Err(e) => println!("{:<11} {:<28} failed: {e}", name, layer.name),
-            }
-        }
+        print(&args, name, &layers);
         if *backend == DemoBackend::ClickHouse {
             let verdict = match &layers[0].figures {
                 Ok(f) if f.page.1 < 300.0 => format!("{:.1} ms, met", f.page.1),
@@ -318,4 +327,41 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+fn print(args: &Args, backend: &str, layers: &[Layer]) {
+    println!(
+        "\nui_bench: {} timed loads per layer (ms; peer = the page's cookbook queries alone)",
+        args.loads
+    );
+    println!(
+        "{:<11} {:<28} {:>9} {:>9} {:>11} {:>11} {:>9}",
+        "backend", "layer", "page p50", "page p99", "queries p50", "queries p99", "KiB"
+    );
+    for layer in layers {
+        match &layer.figures {
+            Ok(f) => println!(
+                "{:<11} {:<28} {:>9.1} {:>9.1} {:>11.1} {:>11.1} {:>9.1}",
+                backend,
+                layer.name,
+                f.page.0,
+                f.page.1,
+                f.queries.0,
+                f.queries.1,
+                f.bytes as f64 / 1024.0
+            ),
+            Err(e) => println!("{:<11} {:<28} failed: {e}", backend, layer.name),
+        }
+        if let Ok(f) = &layer.figures {
+            let slowest: Vec<String> = (f.slowest.iter())
+                .map(|(name, ms)| format!("{name} {ms:.1}"))
+                .collect();
+            println!(
+                "{:<11} {:<28} slowest queries alone (p50 of 3): {}",
+                "",
+                "",
+                slowest.join(", ")
+            );
+        }
+    }
 }
