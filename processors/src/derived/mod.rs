@@ -35,7 +35,6 @@ pub fn refresh(
 ) -> Derived {
     let path_before = std::mem::take(&mut state.twin.domain_path);
     let before = (
-        state.twin.desired_state.clone(),
         state.twin.drift.clone(),
         state.twin.authority.clone(),
         state.twin.attention.clone(),
@@ -49,17 +48,33 @@ pub fn refresh(
         Resolution::Resolved(desired) => Some(desired),
         Resolution::Unassigned | Resolution::MissingBundle { .. } => None,
     };
-    state.twin.desired_state =
-        resolved
-            .as_ref()
-            .map_or_else(DesiredState::default, |d| DesiredState {
-                policy_bundle_id: Some(d.bundle.bundle_id.clone()),
-                target_version: Some(d.bundle.target_version.clone()),
-                policy_version: Some(d.bundle.policy_version.clone()),
-                config: d.bundle.config.clone(),
-                constraints: d.bundle.constraints.clone(),
-                assigned_ms: Some(d.assigned_ms),
-            });
+    // Compared in place: most events leave the desired state as it was, and building it again
+    // (its config maps) costs more than the comparison.
+    let desired = &state.twin.desired_state;
+    let desired_changed = match resolved.as_ref() {
+        Some(d) => {
+            desired.policy_bundle_id.as_deref() != Some(d.bundle.bundle_id.as_str())
+                || desired.target_version.as_deref() != Some(d.bundle.target_version.as_str())
+                || desired.policy_version.as_deref() != Some(d.bundle.policy_version.as_str())
+                || desired.config != d.bundle.config
+                || desired.constraints != d.bundle.constraints
+                || desired.assigned_ms != Some(d.assigned_ms)
+        }
+        None => *desired != DesiredState::default(),
+    };
+    if desired_changed {
+        state.twin.desired_state =
+            resolved
+                .as_ref()
+                .map_or_else(DesiredState::default, |d| DesiredState {
+                    policy_bundle_id: Some(d.bundle.bundle_id.clone()),
+                    target_version: Some(d.bundle.target_version.clone()),
+                    policy_version: Some(d.bundle.policy_version.clone()),
+                    config: d.bundle.config.clone(),
+                    constraints: d.bundle.constraints.clone(),
+                    assigned_ms: Some(d.assigned_ms),
+                });
+    }
     let actual = state
         .twin
         .actual_state
@@ -150,21 +165,20 @@ pub fn refresh(
         reasons: state.attention.reasons.clone(),
     };
     let after = (
-        &state.twin.desired_state,
         &state.twin.drift,
         &state.twin.authority,
         &state.twin.attention,
     );
     // Staleness and drift age move with every evaluation; they alone do not make a change.
-    let mut drift_then = before.1.clone();
-    drift_then.last_evaluated_ms = after.1.last_evaluated_ms;
-    drift_then.stale_by_ms = after.1.stale_by_ms;
-    drift_then.drift_age_ms = after.1.drift_age_ms;
+    let mut drift_then = before.0;
+    drift_then.last_evaluated_ms = after.0.last_evaluated_ms;
+    drift_then.stale_by_ms = after.0.stale_by_ms;
+    drift_then.drift_age_ms = after.0.drift_age_ms;
     derived.changed = path_before != state.twin.domain_path
-        || before.0 != *after.0
-        || drift_then != *after.1
-        || before.2 != *after.2
-        || before.3 != *after.3;
+        || desired_changed
+        || drift_then != *after.0
+        || before.1 != *after.1
+        || before.2 != *after.2;
     derived
 }
 
