@@ -160,7 +160,7 @@ impl Source {
     }
 
     /// A reader of the backend as it is now (for the Parquet tables, as they were at most
-    /// [`Snapshots::reuse_for`] ago).
+    /// [`crate::backend::parquet::snapshot::REUSE_FOR`] ago).
     ///
     /// # Errors
     /// [`AnswerError::NoData`] for a data directory without table directories;

@@ -9,8 +9,8 @@
 //! loopback port and each layer is loaded `--loads` times over HTTP (one connection per load,
 //! as a browser's first visit): `/`, the largest domain's page and the top node's page. The peer
 //! is the same page's cookbook queries (the `queries` its JSON twin names) answered through a
-//! fresh reader of the same backend, as the page loads them: what the page adds on top is the
-//! page model, the HTML and the HTTP. Prints p50 and p99 of both. The run's topics, consumer
+//! new reader of the same `Source` (on Parquet, the same snapshot), as the page loads them:
+//! what the page adds on top is the page model, the HTML and the HTTP. Prints p50 and p99 of both. The run's topics, consumer
 //! groups and ClickHouse database are deleted at the end. Nothing here asserts a timing.
 
 use std::path::PathBuf;
@@ -111,7 +111,7 @@ struct Figures {
     slowest: Vec<(&'static str, f64)>,
 }
 
-/// Loads `path` `loads` times, and its JSON twin's queries `loads` times through fresh readers.
+/// Loads `path` `loads` times, and its JSON twin's queries `loads` times through new readers of the same `Source`.
 async fn measure(
     addr: std::net::SocketAddr,
     source: &Source,

@@ -13,6 +13,7 @@
 //! - [`store`]: the directory of tables and the encoding of a batch into files.
 //! - [`query`]: DataFusion over the Parquet tables: SQL, the `*_final` views, the rollup views,
 //!   the overview.
+//! - `views`: the `*_final` views and the analytics views a session gets.
 //! - [`snapshot`]: sessions kept across readers, the `*_final` rows held in memory and folded
 //!   with the files added since.
 
@@ -20,6 +21,7 @@ pub mod files;
 pub mod query;
 pub mod snapshot;
 pub mod store;
+mod views;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

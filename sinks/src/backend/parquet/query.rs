@@ -4,12 +4,13 @@
 //!
 //! ClickHouse -> DataFusion: `<table> FINAL` is the view `<table>_final` for each replacing
 //! table ([`crate::tables::Table::REPLACING`]: `node_state`, `transitions`,
-//! `drift_evaluations`, `alerts`, `authority_audit`, `domains`, `policy_bundles`, `commands`),
-//! `domain_rollup`, `rollout_status`, `attention_queue` ([`rollups`]), `domain_tree_rollup`,
-//! `domain_authority`, `masters_of_record`, `assignments` ([`hierarchy`]), `relay_paths`,
-//! `edges` and `relay_health` ([`topology`]), `command_latest` and `rollouts` ([`commands`])
-//! are views of the same names, `count()` is
-//! `count(*)`, `ARRAY JOIN` is `unnest`, and an
+//! `drift_evaluations`, `alerts`, `authority_audit`, `domains`, `policy_bundles`, `commands`);
+//! `domain_rollup`, `rollout_status`, `attention_queue` (`crate::analytics::rollups`),
+//! `domain_tree_rollup`, `domain_authority`, `masters_of_record`, `assignments`
+//! (`crate::analytics::hierarchy`), `relay_paths`, `edges` and `relay_health`
+//! (`crate::analytics::topology`), `command_latest` and `rollouts` (`crate::analytics::commands`)
+//! are views of the same names (created by `views`); `count()` is `count(*)`, `ARRAY JOIN` is
+//! `unnest`, and an
 //! Enum8 column already reads as its symbol (no `toString`); `docs/embedded.md` has the whole
 //! table, and every query of `docs/sql-cookbook.md` has its DataFusion twin there.
 //! [`fleet_summary`] gives the same [`Summary`] as [`crate::analytics::summary::fleet_summary`]
@@ -31,10 +32,10 @@ use datafusion::error::DataFusionError;
 use datafusion::prelude::SessionContext;
 
 use super::files::EXTENSION;
+use super::views::{self, Finals};
 use crate::analytics::dialect::Dialect;
 use crate::analytics::summary::{hours_text, tree_sql, Summary, SummarySql, TreeLine};
-use crate::analytics::{commands, domain_minute, hierarchy, rollups, topology};
-use crate::tables::ddl::{table, Replacing};
+use crate::tables::ddl::table;
 use crate::tables::enums::{self, Enum8Values};
 use crate::tables::{self, Entry};
 
@@ -75,8 +76,7 @@ pub enum Format {
 
 /// A session with every table directory under `dir` registered (a table that has no directory
 /// yet is registered empty), a `<table>_final` view for each replacing table, the rollup views,
-/// the hierarchy and topology views ([`hierarchy`], [`topology`]) and the command views
-/// ([`commands`]).
+/// the hierarchy and topology views and the command views (see `views`).
 ///
 /// # Errors
 /// [`QueryError::NoTables`] when `dir` has no table directory; [`QueryError::DataFusion`] when a
@@ -110,7 +110,7 @@ pub async fn session_of(dir: &Path, tables: &[Entry]) -> Result<SessionContext, 
     if landed == 0 {
         return Err(QueryError::NoTables(dir.display().to_string()));
     }
-    create_views(&ctx, tables, Finals::Views).await?;
+    views::create(&ctx, tables, Finals::Views).await?;
     Ok(ctx)
 }
 
@@ -128,82 +128,8 @@ pub async fn session_in_memory(
         ctx.register_table(table.name, Arc::new(provider))?;
     }
     let entries: Vec<Entry> = tables.iter().map(|(table, _)| *table).collect();
-    create_views(&ctx, &entries, Finals::Views).await?;
+    views::create(&ctx, &entries, Finals::Views).await?;
     Ok(ctx)
-}
-
-/// Whether [`create_views`] creates the `<table>_final` views or finds them registered.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Finals {
-    /// Create them as views over the tables.
-    Views,
-    /// They are registered already, held in memory by a [`super::snapshot`], which also holds
-    /// the views of [`HELD`] in memory.
-    Registered,
-}
-
-/// The views a snapshot computes once and holds in memory: aggregates over `_final` rows that
-/// cost far more than the queries reading them (`command_latest`: a dozen ordered
-/// `last_value`s per command, read by `rollouts` and `safe_to_advance`).
-const HELD: [&str; 1] = [table::COMMAND_LATEST];
-
-/// The `<table>_final` views of the replacing tables among `tables` (unless `finals` says they
-/// are registered), and every analytics view whose tables are among them.
-pub(super) async fn create_views(
-    ctx: &SessionContext,
-    tables: &[Entry],
-    finals: Finals,
-) -> Result<(), QueryError> {
-    for table in tables {
-        match &table.replacing {
-            Some(replacing) if finals == Finals::Views => {
-                let view = Dialect::DataFusion.final_table(replacing.table);
-                let select = final_select(replacing, &table.schema());
-                ctx.sql(&format!("CREATE VIEW {view} AS {select}")).await?;
-            }
-            _ => {}
-        }
-    }
-    let has = |wanted: &str| tables.iter().any(|table| table.name == wanted);
-    let mut views = Vec::new();
-    if has(table::NODE_STATE) {
-        views.extend(rollups::rollup_selects(
-            Dialect::DataFusion,
-            table::NODE_STATE,
-        ));
-    }
-    if [table::NODE_STATE, table::DOMAINS, table::AUTHORITY_AUDIT]
-        .into_iter()
-        .all(has)
-    {
-        views.extend(hierarchy::selects(Dialect::DataFusion, ""));
-        views.extend(topology::selects(Dialect::DataFusion, ""));
-    }
-    if has(table::COMMANDS) {
-        views.extend(commands::selects(Dialect::DataFusion, ""));
-    }
-    for (view, select) in views {
-        if finals == Finals::Registered && HELD.contains(&view) {
-            // Before the views that read it are planned: a view's plan keeps its sources.
-            let rows = ctx.sql(&select).await?;
-            let schema = Arc::new(rows.schema().as_arrow().clone());
-            let held = MemTable::try_new(schema, vec![rows.collect().await?])?;
-            ctx.register_table(view, Arc::new(held))?;
-        } else {
-            ctx.sql(&format!("CREATE VIEW {view} AS\n{select}")).await?;
-        }
-    }
-    if [table::TRANSITIONS, table::DRIFT_EVALUATIONS, table::ALERTS]
-        .into_iter()
-        .all(has)
-    {
-        // ClickHouse keeps this rollup up to date with materialized views; here it is a view
-        // over the same aggregates of the same tables.
-        let rows = domain_minute::union_select(Dialect::DataFusion);
-        ctx.sql(&format!("CREATE VIEW {} AS {rows}", table::DOMAIN_MINUTE))
-            .await?;
-    }
-    Ok(())
 }
 
 fn listing_table(path: &Path, schema: SchemaRef) -> Result<Arc<ListingTable>, DataFusionError> {
@@ -223,32 +149,6 @@ pub(super) fn listing_table_of(
         .with_listing_options(options)
         .with_schema(schema);
     Ok(Arc::new(ListingTable::try_new(config)?))
-}
-
-/// The rows of `<table>_final`, with the table's columns: per sorting key, the row with the highest version, and among
-/// equal versions (or without a version column) the one read last from the topic, the row
-/// ClickHouse inserted last. A key's records come from one partition (the topics are keyed by
-/// node, by alert subject or by domain), so that is the highest `(partition, offset)`.
-///
-/// The order is total, so the winner of a key over all rows is the winner over any earlier
-/// winners and the rows that came after them ([`super::snapshot`] folds added files that way).
-fn final_select(replacing: &Replacing, schema: &SchemaRef) -> String {
-    let quoted = |column: &str| format!("\"{column}\"");
-    let columns: Vec<String> = schema.fields().iter().map(|f| quoted(f.name())).collect();
-    let key: Vec<String> = replacing.key.iter().map(|c| quoted(c)).collect();
-    let order: Vec<String> = (replacing.version.iter().copied())
-        .chain(["partition", "offset"])
-        .map(|c| format!("{} DESC", quoted(c)))
-        .collect();
-    format!(
-        "SELECT {columns} FROM \
-         (SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY {order}) AS sxfleet_rank \
-         FROM {source}) WHERE sxfleet_rank = 1",
-        source = replacing.table,
-        columns = columns.join(", "),
-        key = key.join(", "),
-        order = order.join(", "),
-    )
 }
 
 /// Runs `sql` and collects the result.

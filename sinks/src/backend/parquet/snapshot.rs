@@ -5,9 +5,9 @@
 //! read from exactly those files, and each replacing table's `<table>_final` is computed once
 //! and held in memory. [`Snapshots::session`] reuses the current snapshot while no file has
 //! been added (and, to bound the work under a sink that lands a batch every few hundred
-//! milliseconds, for at least [`Snapshots::reuse_for`] after it was taken). When files were
+//! milliseconds, for at least [`REUSE_FOR`] after it was taken). When files were
 //! added, only they are read: the winner of a key over all rows is the winner over the earlier
-//! winners and the new rows (see `query::final_select`), so the new `_final` rows are the old ones
+//! winners and the new rows (see `views::final_select`), so the new `_final` rows are the old ones
 //! folded with the new files. A file that went away (a directory reset) makes a new snapshot
 //! from scratch. Files appear atomically ([`super::files`]), so a listed file is whole.
 
@@ -28,7 +28,8 @@ use datafusion::prelude::SessionContext;
 use tokio::sync::Mutex;
 
 use super::files::finished_files;
-use super::query::{self, create_views, listing_table_of, Finals, QueryError};
+use super::query::{self, listing_table_of, QueryError};
+use super::views::{self, Finals};
 use crate::analytics::dialect::Dialect;
 use crate::tables::ddl::Replacing;
 use crate::tables::{self, Entry};
@@ -87,13 +88,8 @@ impl Snapshots {
         &self.dir
     }
 
-    /// How long a snapshot is reused although files were added.
-    pub fn reuse_for(&self) -> Duration {
-        self.reuse_for
-    }
-
     /// A session over the current snapshot, taken anew (reading only the added files) when
-    /// files were added and it is older than [`Snapshots::reuse_for`]. Callers at the same
+    /// files were added and it is older than its reuse time ([`REUSE_FOR`] by default). Callers at the same
     /// time wait for one new snapshot rather than each taking one.
     ///
     /// # Errors
@@ -146,6 +142,9 @@ impl Snapshots {
         files: BTreeMap<&'static str, BTreeSet<String>>,
         previous: Option<Snapshot>,
     ) -> Result<Snapshot, QueryError> {
+        let (old_files, mut old_finals) = previous
+            .map(|old| (old.files, old.finals))
+            .unwrap_or_default();
         let ctx = SessionContext::new();
         let mut finals = BTreeMap::new();
         for table in self.tables {
@@ -155,9 +154,8 @@ impl Snapshots {
             let Some(replacing) = &table.replacing else {
                 continue;
             };
-            let old = previous.as_ref();
-            let before = old.and_then(|old| old.files.get(table.name));
-            let earlier = old.and_then(|old| old.finals.get(table.name)).cloned();
+            let before = old_files.get(table.name);
+            let earlier = old_finals.remove(table.name);
             let added = names
                 .into_iter()
                 .flatten()
@@ -171,15 +169,14 @@ impl Snapshots {
                     reading.register_table("added", self.provider(table, added)?)?;
                     let mut rows = earlier.unwrap_or_default();
                     rows.extend(query::run(&reading, "SELECT * FROM added").await?);
-                    winners(replacing, &rows)?
+                    with_schema(table, winners(replacing, &rows)?)?
                 }
             };
-            let rows = with_schema(table, rows)?;
             let name = Dialect::DataFusion.final_table(replacing.table);
             ctx.register_table(name, Arc::new(in_memory(table, &rows)?))?;
             finals.insert(table.name, rows);
         }
-        create_views(&ctx, self.tables, Finals::Registered).await?;
+        views::create(&ctx, self.tables, Finals::Registered).await?;
         Ok(Snapshot {
             taken: Instant::now(),
             files,
@@ -215,7 +212,7 @@ impl Snapshots {
 type Place = ((u64, i32, i64), usize, u32);
 
 /// The rows of `<table>_final` among `rows`: per key, the row that is first in the order of
-/// `query::final_select` (version, partition, offset, all descending; the first read among
+/// `views::final_select` (version, partition, offset, all descending; the first read among
 /// equals). The same rows as that query, found with one hash map instead of a sort.
 fn winners(replacing: &Replacing, rows: &[RecordBatch]) -> Result<Vec<RecordBatch>, QueryError> {
     let Some(first) = rows.first() else {
@@ -254,7 +251,9 @@ fn winners(replacing: &Replacing, rows: &[RecordBatch]) -> Result<Vec<RecordBatc
                 partitions.value(row),
                 offsets.value(row),
             );
-            let place = (rank, at, u32::try_from(row).unwrap_or(u32::MAX));
+            let index = u32::try_from(row)
+                .map_err(|_| QueryError::Shape(format!("a batch of {row}+ rows")))?;
+            let place = (rank, at, index);
             match best.entry(converted.row(row).owned()) {
                 Slot::Vacant(vacant) => {
                     vacant.insert(place);
